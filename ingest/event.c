@@ -1,0 +1,629 @@
+/*
+ * event: see event.h. SPEC.md "Events", "Bad input", "Canonical record",
+ * "Provenance".
+ *
+ * Both the producer's line and the stored record are read with the one
+ * JSON scanner of ingest/json.c. Invariants: after a successful
+ * alog_event_parse, ev->canon holds bytes that alog_record_format accepts
+ * unchanged; alog_record_parse accepts exactly the bytes
+ * alog_record_format can produce, so format(parse(r)) == r.
+ */
+#include "ingest/event.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ingest/clock.h"
+#include "ingest/json.h"
+
+static const char *const reject_names[] = {
+	[ALOG_REJECT_NONE] = "none",
+	[ALOG_REJECT_EMPTY] = "empty",
+	[ALOG_REJECT_TOO_LONG] = "too_long",
+	[ALOG_REJECT_NOT_JSON] = "not_json",
+	[ALOG_REJECT_NOT_OBJECT] = "not_object",
+	[ALOG_REJECT_BAD_UTF8] = "bad_utf8",
+	[ALOG_REJECT_NUL] = "nul",
+	[ALOG_REJECT_DUPLICATE_KEY] = "duplicate_key",
+	[ALOG_REJECT_NUMBER_RANGE] = "number_range",
+	[ALOG_REJECT_TOO_DEEP] = "too_deep",
+	[ALOG_REJECT_TOO_MANY_MEMBERS] = "too_many_members",
+	[ALOG_REJECT_BAD_FIELD] = "bad_field",
+	[ALOG_REJECT_RESERVED_TYPE] = "reserved_type",
+};
+
+const char *alog_reject_name(enum alog_reject r)
+{
+	if ((unsigned)r >= sizeof(reject_names) / sizeof(reject_names[0]))
+		return "unknown";
+	return reject_names[r];
+}
+
+void alog_event_init(struct alog_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	alog_buf_init(&ev->canon, ALOG_EVENT_LINE_MAX);
+}
+
+void alog_event_release(struct alog_event *ev)
+{
+	if (!ev)
+		return;
+	alog_buf_release(&ev->canon);
+	memset(ev, 0, sizeof(*ev));
+}
+
+/* The id/source alphabet: printable ASCII 0x21..0x7E but '"' and '\\'. */
+static int id_char(unsigned char c)
+{
+	return c >= 0x21 && c <= 0x7E && c != '"' && c != '\\';
+}
+
+static int id_valid(const char *s, size_t len, size_t max)
+{
+	size_t i;
+
+	if (len < 1 || len > max)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!id_char((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* type: segments of [a-z0-9_-], separated by single dots, first byte a
+ * lower-case letter, 1..ALOG_EVENT_TYPE_MAX bytes. */
+static int type_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len < 1 || len > ALOG_EVENT_TYPE_MAX)
+		return 0;
+	if (s[0] < 'a' || s[0] > 'z')
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '.') {
+			if (i + 1 == len || s[i + 1] == '.')
+				return 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int alog_event_type_reserved(const char *type)
+{
+	static const char *const prefixes[] = {
+		"daemon", "store", "checkpoint", "backup", "admin",
+		"integrity", "anomaly", "report",
+	};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		n = strlen(prefixes[i]);
+		if (!strncmp(type, prefixes[i], n) &&
+		    (type[n] == 0 || type[n] == '.'))
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- producer events ---------------------------------------------- */
+
+enum { F_TYPE, F_ID, F_SOURCE, F_TIME, F_COUNT };
+
+static const char *const field_names[F_COUNT] = {
+	"type", "id", "source", "time",
+};
+
+struct envelope {
+	struct {
+		int present;
+		enum alog_json_type type;
+		int escaped;
+		const char *text;   /* string contents, without quotes */
+		size_t len;
+		size_t off;         /* input offset of the value */
+	} f[F_COUNT];
+};
+
+static int envelope_member(void *ctx, const struct alog_json_member *m,
+			   struct alog_err *err)
+{
+	struct envelope *env = ctx;
+	int i;
+
+	for (i = 0; i < F_COUNT; i++) {
+		if (m->key_len != strlen(field_names[i]) ||
+		    memcmp(m->key, field_names[i], m->key_len))
+			continue;
+		/* a second one is caught as duplicate_key when the object
+		 * closes; keep the first */
+		if (env->f[i].present)
+			return 0;
+		env->f[i].present = 1;
+		env->f[i].type = m->type;
+		env->f[i].escaped = m->escaped;
+		env->f[i].off = m->value_off;
+		if (m->type == ALOG_JSON_STRING) {
+			env->f[i].text = m->value + 1;
+			env->f[i].len = m->value_len - 2;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+static enum alog_reject reject_of(enum alog_json_fault f)
+{
+	switch (f) {
+	case ALOG_JSON_OK: return ALOG_REJECT_NONE;
+	case ALOG_JSON_BAD_UTF8: return ALOG_REJECT_BAD_UTF8;
+	case ALOG_JSON_NUL: return ALOG_REJECT_NUL;
+	case ALOG_JSON_DUPLICATE: return ALOG_REJECT_DUPLICATE_KEY;
+	case ALOG_JSON_RANGE: return ALOG_REJECT_NUMBER_RANGE;
+	case ALOG_JSON_DEPTH: return ALOG_REJECT_TOO_DEEP;
+	case ALOG_JSON_MEMBERS: return ALOG_REJECT_TOO_MANY_MEMBERS;
+	case ALOG_JSON_NOT_OBJECT: return ALOG_REJECT_NOT_OBJECT;
+	case ALOG_JSON_NOMEM: return ALOG_REJECT_NONE;
+	case ALOG_JSON_SYNTAX:
+	case ALOG_JSON_WHITESPACE:
+	case ALOG_JSON_STOPPED:
+	default: return ALOG_REJECT_NOT_JSON;
+	}
+}
+
+static int bad_field(struct alog_event *ev, struct alog_err *err, int i,
+		     size_t off, const char *why)
+{
+	ev->reject = ALOG_REJECT_BAD_FIELD;
+	return alog_err_set(err, ALOG_EINVAL, "field \"%s\" %s at byte %zu",
+			    field_names[i], why, off);
+}
+
+static int check_envelope(struct alog_event *ev, const struct envelope *env,
+			  struct alog_err *err)
+{
+	static const size_t max[F_COUNT] = {
+		ALOG_EVENT_TYPE_MAX, ALOG_EVENT_ID_MAX, ALOG_EVENT_SOURCE_MAX,
+		0,
+	};
+	char *dst[F_COUNT] = { ev->type, ev->id, ev->source, NULL };
+	struct alog_err terr;
+	int i;
+
+	if (!env->f[F_TYPE].present) {
+		ev->reject = ALOG_REJECT_BAD_FIELD;
+		return alog_err_set(err, ALOG_EINVAL,
+				    "field \"type\" is missing");
+	}
+	for (i = 0; i < F_COUNT; i++) {
+		const char *t = env->f[i].text;
+		size_t n = env->f[i].len, off = env->f[i].off;
+
+		if (!env->f[i].present)
+			continue;
+		if (env->f[i].type != ALOG_JSON_STRING)
+			return bad_field(ev, err, i, off, "must be a string");
+		if (env->f[i].escaped)
+			return bad_field(ev, err, i, off,
+					 "must not contain escapes");
+		if (i == F_TIME) {
+			memset(&terr, 0, sizeof(terr));
+			if (alog_time_parse(t, n, 0, &ev->time_us, &terr) < 0)
+				return bad_field(ev, err, i, off,
+						 "is not an rfc 3339 time");
+			ev->has_time = 1;
+			continue;
+		}
+		if (i == F_TYPE ? !type_valid(t, n) : !id_valid(t, n, max[i]))
+			return bad_field(ev, err, i, off, i == F_TYPE ?
+				"must be 1..64 bytes of dot-separated "
+				"[a-z0-9_-] segments starting with a letter" :
+				"must be 1..128 printable ascii bytes");
+		memcpy(dst[i], t, n);
+		dst[i][n] = 0;
+	}
+	return 0;
+}
+
+static void event_clear(struct alog_event *ev)
+{
+	alog_buf_reset(&ev->canon);
+	ev->type[0] = ev->id[0] = ev->source[0] = 0;
+	ev->has_time = 0;
+	ev->time_us = 0;
+}
+
+int alog_event_parse(struct alog_event *ev, const char *line, size_t len,
+		     struct alog_err *err)
+{
+	struct alog_json_opts o;
+	struct alog_json_result res;
+	struct envelope env;
+	size_t i;
+	int rc;
+
+	event_clear(ev);
+	ev->reject = ALOG_REJECT_NONE;
+	ev->canon.max = ALOG_EVENT_LINE_MAX;
+	/* order of the first checks: SPEC.md "Bad input" */
+	if (len > ALOG_EVENT_LINE_MAX) {
+		ev->reject = ALOG_REJECT_TOO_LONG;
+		return alog_err_set(err, ALOG_ELIMIT,
+				    "line of %zu bytes exceeds the limit of "
+				    "%d bytes", len, ALOG_EVENT_LINE_MAX);
+	}
+	for (i = 0; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r' &&
+		    line[i] != '\n')
+			break;
+	if (i == len) {
+		ev->reject = ALOG_REJECT_EMPTY;
+		return alog_err_set(err, ALOG_EINVAL, "empty line");
+	}
+
+	memset(&env, 0, sizeof(env));
+	memset(&o, 0, sizeof(o));
+	o.depth_max = ALOG_EVENT_DEPTH_MAX;
+	o.members_max = ALOG_EVENT_MEMBERS_MAX;
+	o.object_only = 1;
+	o.on_member = envelope_member;
+	o.ctx = &env;
+	rc = alog_json_scan(line, len, &o, &ev->canon, &res, err);
+	if (rc < 0) {
+		ev->reject = reject_of(res.fault);
+		goto out;
+	}
+	rc = check_envelope(ev, &env, err);
+out:
+	if (rc < 0)
+		event_clear(ev);
+	return rc;
+}
+
+/* ---- canonical records -------------------------------------------- */
+
+static const char *const prov_names[] = {
+	"transport", "uid", "gid", "pid", "addr", "subject",
+};
+#define N_PROV (sizeof(prov_names) / sizeof(prov_names[0]))
+
+static int add_prov_sep(struct alog_buf *out, int *first, const char *name,
+			struct alog_err *err)
+{
+	int rc = 0;
+
+	if (!*first)
+		rc = alog_buf_addc(out, ',', err);
+	*first = 0;
+	if (rc == 0)
+		rc = alog_buf_addf(out, err, "\"%s\":", name);
+	return rc;
+}
+
+static int format_prov(const struct alog_provenance *p, struct alog_buf *out,
+		       struct alog_err *err)
+{
+	const char *strs[N_PROV] = { p->transport, NULL, NULL, NULL, p->addr,
+				     p->subject };
+	int64_t nums[N_PROV] = { -1, p->uid, p->gid, p->pid, -1, -1 };
+	int first = 1, rc = 0;
+	size_t i;
+
+	for (i = 0; rc == 0 && i < N_PROV; i++) {
+		if (strs[i]) {
+			rc = add_prov_sep(out, &first, prov_names[i], err);
+			if (rc == 0)
+				rc = alog_json_string_format(out, strs[i],
+					strlen(strs[i]), err);
+			if (rc < 0)
+				alog_err_prefix(err, "provenance \"%s\"",
+						prov_names[i]);
+		} else if (nums[i] >= 0) {
+			/* the record reader refuses integers past 2^53-1 */
+			if (nums[i] > ALOG_JSON_INT_MAX)
+				return alog_err_set(err, ALOG_EINVAL,
+					"provenance \"%s\" %" PRId64
+					" beyond 2^53-1", prov_names[i],
+					nums[i]);
+			rc = add_prov_sep(out, &first, prov_names[i], err);
+			if (rc == 0)
+				rc = alog_buf_addf(out, err, "%" PRId64,
+						   nums[i]);
+		}
+	}
+	return rc;
+}
+
+int alog_record_format(uint64_t index, int64_t received_us, const char *id,
+		       const struct alog_provenance *prov,
+		       const unsigned char *event, size_t event_len,
+		       struct alog_buf *out, struct alog_err *err)
+{
+	struct alog_json_opts o;
+	struct alog_json_result res;
+	char ts[ALOG_TIME_TEXT_MAX];
+	size_t start = out->len;
+	int rc;
+
+	if (index > ALOG_RECORD_INDEX_MAX)
+		return alog_err_set(err, ALOG_EINVAL,
+				    "record index %" PRIu64 " beyond 2^53-1",
+				    index);
+	if (alog_time_format(received_us, ts) < 0)
+		return alog_err_set(err, ALOG_EINVAL,
+				    "received time %" PRId64
+				    " us outside years 0000..9999",
+				    received_us);
+	if (!id || !id_valid(id, strlen(id), ALOG_EVENT_ID_MAX))
+		return alog_err_set(err, ALOG_EINVAL,
+				    "record id must be 1..%d printable ascii "
+				    "bytes without '\"' or '\\'",
+				    ALOG_EVENT_ID_MAX);
+	if (event_len > ALOG_EVENT_LINE_MAX)
+		return alog_err_set(err, ALOG_ELIMIT,
+				    "event of %zu bytes exceeds the limit of "
+				    "%d bytes", event_len,
+				    ALOG_EVENT_LINE_MAX);
+	/* never write a record that alog_record_parse would call corrupt */
+	memset(&o, 0, sizeof(o));
+	o.depth_max = ALOG_EVENT_DEPTH_MAX;
+	o.members_max = ALOG_EVENT_MEMBERS_MAX;
+	o.object_only = 1;
+	o.no_whitespace = 1;
+	rc = alog_json_scan((const char *)event, event_len, &o, NULL, &res,
+			    err);
+	if (rc < 0) {
+		if (res.fault == ALOG_JSON_NOMEM)
+			return rc;
+		alog_err_prefix(err, "event is not canonical");
+		if (err)
+			err->code = ALOG_EINVAL;
+		return ALOG_EINVAL;
+	}
+
+	rc = alog_buf_addf(out, err, "{\"index\":%" PRIu64 ",\"received\":\""
+			   "%s\",\"id\":\"%s\",\"provenance\":{", index, ts,
+			   id);
+	if (rc == 0 && prov)
+		rc = format_prov(prov, out, err);
+	if (rc == 0)
+		rc = alog_buf_adds(out, "},\"event\":", err);
+	if (rc == 0)
+		rc = alog_buf_add(out, event, event_len, err);
+	if (rc == 0)
+		rc = alog_buf_addc(out, '}', err);
+	if (rc == 0 && out->len - start - event_len > ALOG_RECORD_WRAPPER_MAX)
+		rc = alog_err_set(err, ALOG_ELIMIT,
+				  "record wrapper of %zu bytes exceeds the "
+				  "limit of %d bytes",
+				  out->len - start - event_len,
+				  ALOG_RECORD_WRAPPER_MAX);
+	if (rc < 0) {
+		out->len = start;
+		if (out->data)
+			out->data[start] = 0;
+	}
+	return rc;
+}
+
+/* ---- reading stored records ---------------------------------------- */
+
+static const char *const rec_names[] = {
+	"index", "received", "id", "provenance", "event",
+};
+#define N_REC (sizeof(rec_names) / sizeof(rec_names[0]))
+
+struct rec_ctx {
+	size_t n;               /* members seen */
+	struct alog_record_view *v;
+};
+
+struct prov_ctx {
+	size_t next;            /* first prov_names index still allowed */
+	size_t base;            /* record offset of the provenance object */
+};
+
+static int corrupt(struct alog_err *err, size_t off, const char *what)
+{
+	return alog_err_set(err, ALOG_ECORRUPT, "record: %s at byte %zu",
+			    what, off);
+}
+
+static int key_is(const struct alog_json_member *m, const char *name)
+{
+	return m->raw_key_len == strlen(name) &&
+	       !memcmp(m->raw_key, name, m->raw_key_len);
+}
+
+/* String contents use only the escapes alog_json_string_format writes. */
+static int canonical_escapes(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (i + 1 < n && (s[i + 1] == '"' || s[i + 1] == '\\')) {
+			i++;
+			continue;
+		}
+		if (n - i >= 6 && !memcmp(s + i + 1, "u00", 3) &&
+		    (s[i + 4] == '0' || s[i + 4] == '1') &&
+		    ((s[i + 5] >= '0' && s[i + 5] <= '9') ||
+		     (s[i + 5] >= 'a' && s[i + 5] <= 'f'))) {
+			i += 5;
+			continue;
+		}
+		return 0;
+	}
+	return 1;
+}
+
+static int prov_member(void *ctx, const struct alog_json_member *m,
+		       struct alog_err *err)
+{
+	struct prov_ctx *pc = ctx;
+	size_t i, off = pc->base + m->key_off;
+
+	for (i = pc->next; i < N_PROV; i++)
+		if (key_is(m, prov_names[i]))
+			break;
+	if (i == N_PROV)
+		return corrupt(err, off, "unknown or misordered provenance "
+			       "member");
+	pc->next = i + 1;
+	off = pc->base + m->value_off;
+	if (i == 1 || i == 2 || i == 3) {
+		if (m->type != ALOG_JSON_NUMBER || !m->integer ||
+		    m->value[0] == '-')
+			return corrupt(err, off, "provenance id must be a "
+				       "non-negative integer");
+		return 0;
+	}
+	if (m->type != ALOG_JSON_STRING ||
+	    !canonical_escapes(m->value + 1, m->value_len - 2))
+		return corrupt(err, off, "provenance string not canonical");
+	return 0;
+}
+
+static int check_prov(const char *p, size_t len, size_t base,
+		      struct alog_err *err)
+{
+	struct alog_json_opts o;
+	struct alog_json_result res;
+	struct prov_ctx pc;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	memset(&pc, 0, sizeof(pc));
+	pc.base = base;
+	o.depth_max = 1;
+	o.object_only = 1;
+	o.no_whitespace = 1;
+	o.on_member = prov_member;
+	o.ctx = &pc;
+	/* the record scan already checked the json; this checks the shape */
+	rc = alog_json_scan(p, len, &o, NULL, &res, err);
+	if (rc < 0 && res.fault != ALOG_JSON_STOPPED &&
+	    res.fault != ALOG_JSON_NOMEM)
+		return corrupt(err, base + res.off, "provenance must hold "
+			       "only strings and integers");
+	return rc;
+}
+
+static int record_member(void *ctx, const struct alog_json_member *m,
+			 struct alog_err *err)
+{
+	struct rec_ctx *rc = ctx;
+	struct alog_record_view *v = rc->v;
+	char ts[ALOG_TIME_TEXT_MAX];
+	uint64_t x = 0;
+	size_t i;
+
+	if (rc->n >= N_REC)
+		return corrupt(err, m->key_off, "unexpected member");
+	if (!key_is(m, rec_names[rc->n])) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "member \"%s\" expected",
+			 rec_names[rc->n]);
+		return corrupt(err, m->key_off, what);
+	}
+	switch (rc->n++) {
+	case 0:
+		if (m->type != ALOG_JSON_NUMBER || !m->integer ||
+		    m->value[0] == '-')
+			return corrupt(err, m->value_off,
+				       "index must be a non-negative integer");
+		for (i = 0; i < m->value_len; i++)
+			x = x * 10 + (uint64_t)(m->value[i] - '0');
+		v->index = x;
+		break;
+	case 1:
+		if (m->type != ALOG_JSON_STRING || m->escaped ||
+		    alog_time_parse(m->value + 1, m->value_len - 2, 0,
+				    &v->received_us, NULL) < 0 ||
+		    alog_time_format(v->received_us, ts) < 0 ||
+		    strlen(ts) != m->value_len - 2 ||
+		    memcmp(ts, m->value + 1, m->value_len - 2))
+			return corrupt(err, m->value_off, "received must be "
+				       "yyyy-mm-ddThh:mm:ss.ffffffZ");
+		break;
+	case 2:
+		if (m->type != ALOG_JSON_STRING ||
+		    !id_valid(m->value + 1, m->value_len - 2,
+			      ALOG_EVENT_ID_MAX))
+			return corrupt(err, m->value_off, "bad record id");
+		v->id = m->value + 1;
+		v->id_len = m->value_len - 2;
+		break;
+	case 3:
+		if (m->type != ALOG_JSON_OBJECT)
+			return corrupt(err, m->value_off,
+				       "provenance must be an object");
+		v->prov = m->value;
+		v->prov_len = m->value_len;
+		return check_prov(m->value, m->value_len, m->value_off, err);
+	case 4:
+		if (m->type != ALOG_JSON_OBJECT)
+			return corrupt(err, m->value_off,
+				       "event must be an object");
+		if (m->value_len > ALOG_EVENT_LINE_MAX)
+			return corrupt(err, m->value_off,
+				       "event longer than the line limit");
+		v->event = m->value;
+		v->event_len = m->value_len;
+		break;
+	}
+	return 0;
+}
+
+int alog_record_parse(const char *rec, size_t len,
+		      struct alog_record_view *out, struct alog_err *err)
+{
+	struct alog_json_opts o;
+	struct alog_json_result res;
+	struct rec_ctx ctx;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (len > ALOG_RECORD_MAX)
+		return corrupt(err, ALOG_RECORD_MAX, "record longer than "
+			       "ALOG_RECORD_MAX");
+	memset(&o, 0, sizeof(o));
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.v = out;
+	/* the event sits one level below the record's object */
+	o.depth_max = ALOG_EVENT_DEPTH_MAX + 1;
+	o.members_max = ALOG_EVENT_MEMBERS_MAX;
+	o.object_only = 1;
+	o.no_whitespace = 1;
+	o.on_member = record_member;
+	o.ctx = &ctx;
+	rc = alog_json_scan(rec, len, &o, NULL, &res, err);
+	if (rc < 0) {
+		if (res.fault != ALOG_JSON_STOPPED &&
+		    res.fault != ALOG_JSON_NOMEM)
+			rc = corrupt(err, res.off, res.what);
+		goto out;
+	}
+	if (ctx.n != N_REC) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "member \"%s\" missing",
+			 rec_names[ctx.n]);
+		rc = corrupt(err, len ? len - 1 : 0, what);
+	}
+out:
+	if (rc < 0)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}

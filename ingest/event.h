@@ -1,0 +1,124 @@
+/*
+ * event: the producer's event envelope, its validation, and the canonical
+ * record that wraps it (SPEC.md "Events", "Canonical record",
+ * "Bad input").
+ *
+ * A producer's event is one line of JSON: an object with
+ *   type    string, required, ALOG_EVENT_TYPE_MAX bytes, [a-z0-9_.-]
+ *           segments separated by '.', starting with a letter
+ *   id      string, optional, 1..ALOG_EVENT_ID_MAX printable ASCII bytes
+ *           (0x21..0x7E but '"' and '\\')
+ *   source  string, optional, same alphabet, 1..ALOG_EVENT_SOURCE_MAX
+ *   time    string, optional, RFC 3339 with 'T', seconds, optional
+ *           fraction up to 9 digits, 'Z' or a numeric offset
+ * and any other members. Validation is strict RFC 8259 plus: valid UTF-8,
+ * no NUL byte, no \u0000 escape, no lone surrogate escape, no duplicate
+ * key in any object, integers within +-(2^53-1) and other numbers finite
+ * as IEEE doubles (RFC 7493), at most ALOG_EVENT_LINE_MAX bytes and
+ * ALOG_EVENT_DEPTH_MAX levels of nesting.
+ *
+ * The canonical form of the event is its bytes with every whitespace
+ * character outside strings removed: values, escapes and member order are
+ * kept exactly as sent.
+ */
+#ifndef ALOG_INGEST_EVENT_H
+#define ALOG_INGEST_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/buf.h"
+#include "store/err.h"
+
+#define ALOG_EVENT_LINE_MAX 65536      /* bytes, without the newline */
+#define ALOG_EVENT_DEPTH_MAX 32        /* nested objects/arrays, top = 1 */
+#define ALOG_EVENT_TYPE_MAX 64
+#define ALOG_EVENT_ID_MAX 128
+#define ALOG_EVENT_SOURCE_MAX 128
+#define ALOG_EVENT_MEMBERS_MAX 4096    /* members in one object */
+/* A canonical record is the event plus at most this many wrapper bytes. */
+#define ALOG_RECORD_WRAPPER_MAX 2048
+#define ALOG_RECORD_MAX (ALOG_EVENT_LINE_MAX + ALOG_RECORD_WRAPPER_MAX)
+/* Largest record index (2^53-1: records hold only I-JSON integers). */
+#define ALOG_RECORD_INDEX_MAX ((UINT64_C(1) << 53) - 1)
+
+/* Why a line was refused: stable machine-readable names (SPEC.md table). */
+enum alog_reject {
+	ALOG_REJECT_NONE = 0,
+	ALOG_REJECT_EMPTY,          /* "empty": empty or whitespace-only line */
+	ALOG_REJECT_TOO_LONG,       /* "too_long" */
+	ALOG_REJECT_NOT_JSON,       /* "not_json": syntax error */
+	ALOG_REJECT_NOT_OBJECT,     /* "not_object" */
+	ALOG_REJECT_BAD_UTF8,       /* "bad_utf8" */
+	ALOG_REJECT_NUL,            /* "nul": NUL byte or \u0000 */
+	ALOG_REJECT_DUPLICATE_KEY,  /* "duplicate_key" */
+	ALOG_REJECT_NUMBER_RANGE,   /* "number_range" */
+	ALOG_REJECT_TOO_DEEP,       /* "too_deep" */
+	ALOG_REJECT_TOO_MANY_MEMBERS, /* "too_many_members" */
+	ALOG_REJECT_BAD_FIELD,      /* "bad_field": type/id/source/time */
+	ALOG_REJECT_RESERVED_TYPE,  /* "reserved_type" */
+};
+const char *alog_reject_name(enum alog_reject r);
+
+struct alog_event {
+	struct alog_buf canon;   /* canonical event bytes (owned) */
+	char type[ALOG_EVENT_TYPE_MAX + 1];
+	char id[ALOG_EVENT_ID_MAX + 1];          /* "" when absent */
+	char source[ALOG_EVENT_SOURCE_MAX + 1];  /* "" when absent */
+	int has_time;
+	int64_t time_us;         /* producer's time, microseconds UTC */
+	enum alog_reject reject; /* why parse failed, NONE on success */
+};
+
+void alog_event_init(struct alog_event *ev);
+void alog_event_release(struct alog_event *ev);
+
+/*
+ * Parse and validate one line (without its newline; a trailing '\r' is
+ * not stripped here: the framing layer decides). On success ev holds the
+ * canonical bytes and the envelope fields. On failure returns ALOG_EINVAL
+ * (or ALOG_ELIMIT for the limits), sets ev->reject and err's message says
+ * what and where (byte offset). Reserved types are NOT refused here (the
+ * caller knows whether the writer is the daemon): see
+ * alog_event_type_reserved.
+ */
+int alog_event_parse(struct alog_event *ev, const char *line, size_t len,
+		     struct alog_err *err);
+
+/* 1 if a producer may not write events of this type (SPEC.md "Event
+ * vocabulary": daemon.*, store.*, checkpoint.*, backup.*, admin.*,
+ * integrity.*, anomaly.*, report.*). */
+int alog_event_type_reserved(const char *type);
+
+/* Where a record came from (SPEC.md "Provenance"). Fields < 0 or NULL are
+ * left out of the record. */
+struct alog_provenance {
+	const char *transport; /* "stdin", "unix", "tcp", "tls", "internal" */
+	int64_t uid, gid, pid;
+	const char *addr;      /* peer address, for tcp/tls */
+	const char *subject;   /* client certificate subject, for tls */
+};
+
+/*
+ * Append the canonical record (no newline) to out:
+ * {"index":I,"received":"<RFC 3339 UTC, 6 fraction digits, Z>","id":"<id>",
+ *  "provenance":{...},"event":<canonical event>}
+ */
+int alog_record_format(uint64_t index, int64_t received_us, const char *id,
+		       const struct alog_provenance *prov,
+		       const unsigned char *event, size_t event_len,
+		       struct alog_buf *out, struct alog_err *err);
+
+/* A parsed canonical record; spans borrow from the record bytes. */
+struct alog_record_view {
+	uint64_t index;
+	int64_t received_us;
+	const char *id;      size_t id_len;
+	const char *event;   size_t event_len;   /* canonical event bytes */
+	const char *prov;    size_t prov_len;    /* provenance object bytes */
+};
+/* Parse a stored record and check it is canonical (ALOG_ECORRUPT if not). */
+int alog_record_parse(const char *rec, size_t len,
+		      struct alog_record_view *out, struct alog_err *err);
+
+#endif

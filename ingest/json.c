@@ -1,0 +1,757 @@
+/*
+ * json: see json.h. SPEC.md "Events" (JSON rules) and "Canonical record".
+ *
+ * The scanner is a loop over a state (what may come next) and a stack of
+ * open containers. Invariants while scanning:
+ *   - depth == number of open containers, stack[depth - 1] the innermost;
+ *   - keys holds the decoded keys of the open objects, ents one key_ent per
+ *     member of the open objects, both in stack order, so closing an object
+ *     pops exactly its own entries;
+ *   - when out != NULL, out_n bytes of minified text are written and the
+ *     input bytes [copy_from, pos) are pending (not yet copied).
+ */
+#include "ingest/json.h"
+
+#include <locale.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct key_ent {
+	size_t off;                 /* decoded key in keys.data */
+	size_t len;
+	size_t in_off;              /* input offset of the key's quote */
+	size_t raw_len;             /* key as sent, without its quotes */
+	const unsigned char *p;     /* set just before sorting */
+};
+
+struct frame {
+	int is_object;
+	size_t n_members;
+	size_t ent_start;           /* first key_ent of this object */
+	size_t key_start;           /* keys.len when the object opened */
+};
+
+enum state {
+	ST_VALUE,          /* a value (top level, after ':' or array ',') */
+	ST_FIRST_ELEM,     /* after '[': a value or ']' */
+	ST_FIRST_KEY,      /* after '{': a key or '}' */
+	ST_KEY,            /* after ',' in an object: a key */
+	ST_COLON,
+	ST_OBJ_NEXT,       /* after a member value: ',' or '}' */
+	ST_ARR_NEXT,       /* after an element: ',' or ']' */
+	ST_DONE,
+};
+
+struct scan {
+	const unsigned char *s;
+	size_t len;
+	size_t pos;
+	const struct alog_json_opts *o;
+	struct alog_json_result *res;
+	struct alog_err *err;
+
+	struct frame stack[ALOG_JSON_DEPTH_LIMIT];
+	unsigned depth;
+	enum state st;
+
+	struct alog_buf keys;
+	struct alog_buf ents;
+	struct alog_buf num;        /* NUL-terminated copy of one number */
+	locale_t c_loc;
+
+	unsigned char *out;         /* where minified bytes go, or NULL */
+	size_t out_n;
+	size_t copy_from;
+
+	/* the current member of the top-level object */
+	size_t top_ent;
+	size_t top_value_off;
+	/* the value just read */
+	int val_escaped;
+	int val_integer;
+};
+
+static int is_ws(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int fault(struct scan *sc, enum alog_json_fault f, size_t off,
+		 const char *what)
+{
+	int code = (f == ALOG_JSON_DEPTH || f == ALOG_JSON_MEMBERS) ?
+		ALOG_ELIMIT : ALOG_EINVAL;
+
+	sc->res->fault = f;
+	sc->res->off = off;
+	sc->res->what = what;
+	return alog_err_set(sc->err, code, "%s at byte %zu", what, off);
+}
+
+/* A buffer could not grow (rc from alog_buf_*, err already filled). */
+static int nomem(struct scan *sc, int rc)
+{
+	sc->res->fault = ALOG_JSON_NOMEM;
+	sc->res->off = sc->pos;
+	sc->res->what = "out of memory";
+	return rc;
+}
+
+/* Length of the valid UTF-8 sequence at s[i] (2..4), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t i, size_t n)
+{
+	unsigned char c = s[i], lo = 0x80, hi = 0xBF;
+	size_t k, j;
+
+	if (c < 0xC2)
+		return 0;       /* continuation byte or overlong 2-byte lead */
+	if (c < 0xE0) {
+		k = 2;
+	} else if (c < 0xF0) {
+		k = 3;
+		if (c == 0xE0)
+			lo = 0xA0;      /* overlong */
+		else if (c == 0xED)
+			hi = 0x9F;      /* U+D800..DFFF */
+	} else if (c < 0xF5) {
+		k = 4;
+		if (c == 0xF0)
+			lo = 0x90;      /* overlong */
+		else if (c == 0xF4)
+			hi = 0x8F;      /* > U+10FFFF */
+	} else {
+		return 0;
+	}
+	for (j = 1; j < k; j++) {
+		unsigned char b;
+
+		if (i + j >= n)
+			return 0;       /* truncated */
+		b = s[i + j];
+		if (j == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF))
+			return 0;
+	}
+	return k;
+}
+
+size_t alog_json_utf8_check(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, k;
+
+	while (i < len) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		k = utf8_seq(s, i, len);
+		if (!k)
+			return i;
+		i += k;
+	}
+	return len;
+}
+
+static int hex4(const unsigned char *p, unsigned *v)
+{
+	unsigned x = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned char c = p[i];
+
+		x <<= 4;
+		if (c >= '0' && c <= '9')
+			x |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			x |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			x |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*v = x;
+	return 0;
+}
+
+static size_t utf8_encode(unsigned cp, unsigned char *o)
+{
+	if (cp < 0x80) {
+		o[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (unsigned char)(0xC0 | cp >> 6);
+		o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (unsigned char)(0xE0 | cp >> 12);
+		o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+		o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	o[0] = (unsigned char)(0xF0 | cp >> 18);
+	o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+	o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+	o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/*
+ * Read the string whose opening quote is at sc->pos; leave pos after the
+ * closing quote. When dst is non-NULL append the decoded bytes to it.
+ */
+static int scan_string(struct scan *sc, struct alog_buf *dst, int *escaped)
+{
+	const unsigned char *s = sc->s;
+	size_t n = sc->len, i = sc->pos + 1, run = i, k;
+	unsigned char enc[4];
+	unsigned cp = 0, lo;
+	int rc;
+
+	*escaped = 0;
+	for (;;) {
+		unsigned char c;
+
+		if (i >= n)
+			return fault(sc, ALOG_JSON_SYNTAX, sc->pos,
+				     "unterminated string");
+		c = s[i];
+		if (c == '"')
+			break;
+		if (c < 0x20)
+			return fault(sc, ALOG_JSON_SYNTAX, i,
+				     "control character in a string");
+		if (c >= 0x80) {
+			k = utf8_seq(s, i, n);
+			if (!k)
+				return fault(sc, ALOG_JSON_BAD_UTF8, i,
+					     "invalid utf-8 in a string");
+			i += k;
+			continue;
+		}
+		if (c != '\\') {
+			i++;
+			continue;
+		}
+		/* an escape: flush the plain run, then decode */
+		*escaped = 1;
+		rc = dst ? alog_buf_add(dst, s + run, i - run, sc->err) : 0;
+		if (rc < 0)
+			return nomem(sc, rc);
+		if (i + 1 >= n)
+			return fault(sc, ALOG_JSON_SYNTAX, sc->pos,
+				     "unterminated string");
+		k = 2;
+		switch (s[i + 1]) {
+		case '"': case '\\': case '/':
+			enc[0] = s[i + 1];
+			break;
+		case 'b': enc[0] = '\b'; break;
+		case 'f': enc[0] = '\f'; break;
+		case 'n': enc[0] = '\n'; break;
+		case 'r': enc[0] = '\r'; break;
+		case 't': enc[0] = '\t'; break;
+		case 'u':
+			if (n - i < 6 || hex4(s + i + 2, &cp) < 0)
+				return fault(sc, ALOG_JSON_SYNTAX, i,
+					     "bad \\u escape");
+			k = 6;
+			if (cp == 0)
+				return fault(sc, ALOG_JSON_NUL, i,
+					     "\\u0000 escape in a string");
+			if (cp >= 0xDC00 && cp <= 0xDFFF)
+				return fault(sc, ALOG_JSON_BAD_UTF8, i,
+					     "lone low surrogate escape");
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				if (n - i < 12 || s[i + 6] != '\\' ||
+				    s[i + 7] != 'u' ||
+				    hex4(s + i + 8, &lo) < 0 ||
+				    lo < 0xDC00 || lo > 0xDFFF)
+					return fault(sc, ALOG_JSON_BAD_UTF8, i,
+						     "lone high surrogate escape");
+				cp = 0x10000 + ((cp - 0xD800) << 10) +
+				     (lo - 0xDC00);
+				k = 12;
+			}
+			break;
+		default:
+			return fault(sc, ALOG_JSON_SYNTAX, i, "bad escape");
+		}
+		if (dst) {
+			size_t m = s[i + 1] == 'u' ? utf8_encode(cp, enc) : 1;
+
+			rc = alog_buf_add(dst, enc, m, sc->err);
+			if (rc < 0)
+				return nomem(sc, rc);
+		}
+		i += k;
+		run = i;
+	}
+	rc = dst ? alog_buf_add(dst, s + run, i - run, sc->err) : 0;
+	if (rc < 0)
+		return nomem(sc, rc);
+	sc->pos = i + 1;
+	return 0;
+}
+
+static int scan_number(struct scan *sc)
+{
+	const unsigned char *s = sc->s;
+	size_t n = sc->len, start = sc->pos, i = start, int_start, ndig;
+	double v;
+	int rc;
+
+	if (s[i] == '-')
+		i++;
+	if (i >= n || !is_digit(s[i]))
+		return fault(sc, ALOG_JSON_SYNTAX, i, "bad number");
+	int_start = i;
+	if (s[i] == '0') {
+		i++;
+		if (i < n && is_digit(s[i]))
+			return fault(sc, ALOG_JSON_SYNTAX, start,
+				     "number with a leading zero");
+	} else {
+		while (i < n && is_digit(s[i]))
+			i++;
+	}
+	ndig = i - int_start;
+	sc->val_integer = 1;
+	if (i < n && s[i] == '.') {
+		i++;
+		if (i >= n || !is_digit(s[i]))
+			return fault(sc, ALOG_JSON_SYNTAX, i,
+				     "digit expected after '.'");
+		while (i < n && is_digit(s[i]))
+			i++;
+		sc->val_integer = 0;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (i >= n || !is_digit(s[i]))
+			return fault(sc, ALOG_JSON_SYNTAX, i,
+				     "digit expected in the exponent");
+		while (i < n && is_digit(s[i]))
+			i++;
+		sc->val_integer = 0;
+	}
+	if (sc->val_integer) {
+		/* 2^53-1 has 16 digits; compare as text (no leading zeros) */
+		if (ndig > 16 || (ndig == 16 &&
+		    memcmp(s + int_start, "9007199254740991", 16) > 0))
+			return fault(sc, ALOG_JSON_RANGE, start,
+				     "integer beyond +-(2^53-1)");
+	} else {
+		/* strtod in the C locale: overflow gives +-HUGE_VAL (inf);
+		 * underflow to 0 is allowed */
+		alog_buf_reset(&sc->num);
+		rc = alog_buf_add(&sc->num, s + start, i - start, sc->err);
+		if (rc < 0)
+			return nomem(sc, rc);
+		if (!sc->c_loc) {
+			sc->c_loc = newlocale(LC_NUMERIC_MASK, "C",
+					      (locale_t)0);
+			if (!sc->c_loc) {
+				return nomem(sc, alog_err_set(sc->err,
+					ALOG_ENOMEM, "cannot create the c locale"));
+			}
+		}
+		v = strtod_l((const char *)sc->num.data, NULL, sc->c_loc);
+		if (isinf(v))
+			return fault(sc, ALOG_JSON_RANGE, start,
+				     "number overflows a double");
+	}
+	sc->pos = i;
+	return 0;
+}
+
+static int scan_literal(struct scan *sc, enum alog_json_type *type)
+{
+	static const struct { const char *text; enum alog_json_type t; }
+	lits[] = {
+		{ "true", ALOG_JSON_TRUE },
+		{ "false", ALOG_JSON_FALSE },
+		{ "null", ALOG_JSON_NULL },
+	};
+	size_t i, k, left = sc->len - sc->pos;
+
+	for (i = 0; i < sizeof(lits) / sizeof(lits[0]); i++) {
+		k = strlen(lits[i].text);
+		if (left >= k && !memcmp(sc->s + sc->pos, lits[i].text, k)) {
+			sc->pos += k;
+			*type = lits[i].t;
+			return 0;
+		}
+	}
+	return fault(sc, ALOG_JSON_SYNTAX, sc->pos, "unexpected character");
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct key_ent *x = a, *y = b;
+	size_t m = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->p, y->p, m);
+
+	if (c)
+		return c;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->in_off < y->in_off ? -1 : x->in_off > y->in_off;
+}
+
+/* Pop the innermost object, refusing it if two of its keys are equal. */
+static int close_object(struct scan *sc)
+{
+	struct frame *f = &sc->stack[sc->depth - 1];
+	struct key_ent *e = (struct key_ent *)(void *)sc->ents.data;
+	size_t i, first_dup = SIZE_MAX;
+
+	if (f->n_members > 1) {
+		e += f->ent_start;
+		for (i = 0; i < f->n_members; i++)
+			e[i].p = sc->keys.data + e[i].off;
+		qsort(e, f->n_members, sizeof(*e), cmp_key);
+		/* after sorting, equal keys are adjacent and in input order:
+		 * report the earliest key that repeats an earlier one */
+		for (i = 1; i < f->n_members; i++) {
+			if (e[i].len == e[i - 1].len &&
+			    !memcmp(e[i].p, e[i - 1].p, e[i].len) &&
+			    e[i].in_off < first_dup)
+				first_dup = e[i].in_off;
+		}
+		if (first_dup != SIZE_MAX)
+			return fault(sc, ALOG_JSON_DUPLICATE, first_dup,
+				     "duplicate key");
+	}
+	sc->ents.len = f->ent_start * sizeof(struct key_ent);
+	sc->keys.len = f->key_start;
+	sc->depth--;
+	return 0;
+}
+
+/* A value of type t ended at sc->pos: report it and choose what is next. */
+static int value_done(struct scan *sc, enum alog_json_type t)
+{
+	struct alog_json_member m;
+	const struct key_ent *e;
+	int rc;
+
+	if (sc->depth == 0) {
+		sc->res->type = t;
+		sc->st = ST_DONE;
+		return 0;
+	}
+	if (!sc->stack[sc->depth - 1].is_object) {
+		sc->st = ST_ARR_NEXT;
+		return 0;
+	}
+	sc->st = ST_OBJ_NEXT;
+	if (sc->depth != 1 || !sc->o->on_member)
+		return 0;
+	e = (const struct key_ent *)(const void *)sc->ents.data + sc->top_ent;
+	memset(&m, 0, sizeof(m));
+	m.key = (const char *)sc->keys.data + e->off;
+	m.key_len = e->len;
+	m.key_off = e->in_off;
+	m.raw_key = (const char *)sc->s + e->in_off + 1;
+	m.raw_key_len = e->raw_len;
+	m.type = t;
+	m.value = (const char *)sc->s + sc->top_value_off;
+	m.value_len = sc->pos - sc->top_value_off;
+	m.value_off = sc->top_value_off;
+	m.escaped = t == ALOG_JSON_STRING && sc->val_escaped;
+	m.integer = t == ALOG_JSON_NUMBER && sc->val_integer;
+	rc = sc->o->on_member(sc->o->ctx, &m, sc->err);
+	if (rc < 0) {
+		sc->res->fault = ALOG_JSON_STOPPED;
+		sc->res->off = sc->top_value_off;
+		sc->res->what = "stopped";
+		return rc;
+	}
+	return 0;
+}
+
+static int open_container(struct scan *sc, int is_object)
+{
+	struct frame *f;
+
+	if (sc->depth + 1 > sc->o->depth_max)
+		return fault(sc, ALOG_JSON_DEPTH, sc->pos, "nesting too deep");
+	f = &sc->stack[sc->depth++];
+	f->is_object = is_object;
+	f->n_members = 0;
+	f->ent_start = sc->ents.len / sizeof(struct key_ent);
+	f->key_start = sc->keys.len;
+	sc->pos++;
+	sc->st = is_object ? ST_FIRST_KEY : ST_FIRST_ELEM;
+	return 0;
+}
+
+static int scan_key(struct scan *sc)
+{
+	struct frame *f = &sc->stack[sc->depth - 1];
+	struct key_ent e;
+	int escaped;
+	int rc;
+
+	if (sc->o->members_max && f->n_members >= sc->o->members_max)
+		return fault(sc, ALOG_JSON_MEMBERS, sc->pos,
+			     "too many members in an object");
+	memset(&e, 0, sizeof(e));
+	e.off = sc->keys.len;
+	e.in_off = sc->pos;
+	rc = scan_string(sc, &sc->keys, &escaped);
+	if (rc < 0)
+		return rc;
+	e.len = sc->keys.len - e.off;
+	e.raw_len = sc->pos - e.in_off - 2;
+	rc = alog_buf_add(&sc->ents, &e, sizeof(e), sc->err);
+	if (rc < 0)
+		return nomem(sc, rc);
+	if (sc->depth == 1)
+		sc->top_ent = sc->ents.len / sizeof(e) - 1;
+	f->n_members++;
+	sc->st = ST_COLON;
+	return 0;
+}
+
+static int scan_value(struct scan *sc)
+{
+	unsigned char c = sc->s[sc->pos];
+	enum alog_json_type t = ALOG_JSON_NULL;
+	int rc;
+
+	if (sc->depth == 1 && sc->stack[0].is_object)
+		sc->top_value_off = sc->pos;
+	sc->val_escaped = 0;
+	sc->val_integer = 0;
+	if (c == '{')
+		return open_container(sc, 1);
+	if (c == '[')
+		return open_container(sc, 0);
+	if (c == '"') {
+		t = ALOG_JSON_STRING;
+		rc = scan_string(sc, NULL, &sc->val_escaped);
+	} else if (c == '-' || is_digit(c)) {
+		t = ALOG_JSON_NUMBER;
+		rc = scan_number(sc);
+	} else {
+		rc = scan_literal(sc, &t);
+	}
+	if (rc < 0)
+		return rc;
+	return value_done(sc, t);
+}
+
+/* Skip whitespace, moving the pending minified run past it. */
+static int skip_ws(struct scan *sc)
+{
+	size_t start = sc->pos;
+
+	while (sc->pos < sc->len && is_ws(sc->s[sc->pos]))
+		sc->pos++;
+	if (sc->pos == start)
+		return 0;
+	if (sc->o->no_whitespace)
+		return fault(sc, ALOG_JSON_WHITESPACE, start,
+			     "whitespace outside a string");
+	if (sc->out) {
+		memcpy(sc->out + sc->out_n, sc->s + sc->copy_from,
+		       start - sc->copy_from);
+		sc->out_n += start - sc->copy_from;
+	}
+	sc->copy_from = sc->pos;
+	return 0;
+}
+
+static int step(struct scan *sc)
+{
+	unsigned char c = sc->s[sc->pos];
+	struct frame *f;
+
+	switch (sc->st) {
+	case ST_FIRST_ELEM:
+		if (c == ']') {
+			sc->pos++;
+			sc->depth--;
+			return value_done(sc, ALOG_JSON_ARRAY);
+		}
+		return scan_value(sc);
+	case ST_VALUE:
+		return scan_value(sc);
+	case ST_FIRST_KEY:
+		if (c == '}') {
+			sc->pos++;
+			sc->depth--;
+			return value_done(sc, ALOG_JSON_OBJECT);
+		}
+		/* fall through */
+	case ST_KEY:
+		if (c != '"')
+			return fault(sc, ALOG_JSON_SYNTAX, sc->pos,
+				     "key expected");
+		return scan_key(sc);
+	case ST_COLON:
+		if (c != ':')
+			return fault(sc, ALOG_JSON_SYNTAX, sc->pos,
+				     "':' expected");
+		sc->pos++;
+		sc->st = ST_VALUE;
+		return 0;
+	case ST_OBJ_NEXT:
+	case ST_ARR_NEXT:
+		f = &sc->stack[sc->depth - 1];
+		if (c == ',') {
+			sc->pos++;
+			sc->st = f->is_object ? ST_KEY : ST_VALUE;
+			return 0;
+		}
+		if (c == (f->is_object ? '}' : ']')) {
+			int rc = 0;
+
+			sc->pos++;
+			if (f->is_object)
+				rc = close_object(sc);
+			else
+				sc->depth--;
+			if (rc < 0)
+				return rc;
+			return value_done(sc, f->is_object ?
+					  ALOG_JSON_OBJECT : ALOG_JSON_ARRAY);
+		}
+		return fault(sc, ALOG_JSON_SYNTAX, sc->pos, f->is_object ?
+			     "',' or '}' expected" : "',' or ']' expected");
+	case ST_DONE:
+		return fault(sc, ALOG_JSON_SYNTAX, sc->pos,
+			     "bytes after the json value");
+	}
+	return fault(sc, ALOG_JSON_SYNTAX, sc->pos, "bad scanner state");
+}
+
+int alog_json_scan(const char *s, size_t len, const struct alog_json_opts *o,
+		   struct alog_buf *out, struct alog_json_result *res,
+		   struct alog_err *err)
+{
+	struct alog_json_result dummy;
+	struct scan sc;
+	const void *nul;
+	int rc = 0;
+
+	if (!res)
+		res = &dummy;
+	memset(res, 0, sizeof(*res));
+	memset(&sc, 0, sizeof(sc));
+	sc.s = (const unsigned char *)s;
+	sc.len = len;
+	sc.o = o;
+	sc.res = res;
+	sc.err = err;
+	sc.st = ST_VALUE;
+	if (o->depth_max < 1 || o->depth_max > ALOG_JSON_DEPTH_LIMIT)
+		return fault(&sc, ALOG_JSON_DEPTH, 0, "bad depth limit");
+
+	/* a NUL byte anywhere comes before every other fault (SPEC.md) */
+	nul = memchr(s, 0, len);
+	if (nul)
+		return fault(&sc, ALOG_JSON_NUL, (size_t)((const char *)nul - s),
+			     "nul byte");
+	if (out) {
+		rc = alog_buf_reserve(out, len, err);
+		if (rc < 0)
+			return nomem(&sc, rc);
+		sc.out = out->data + out->len;
+	}
+
+	for (;;) {
+		rc = skip_ws(&sc);
+		if (rc < 0)
+			goto out;
+		if (sc.pos >= len)
+			break;
+		rc = step(&sc);
+		if (rc < 0)
+			goto out;
+	}
+	if (sc.st != ST_DONE) {
+		rc = fault(&sc, ALOG_JSON_SYNTAX, len, sc.depth || sc.st !=
+			   ST_VALUE ? "unexpected end of input" :
+			   "no json value");
+		goto out;
+	}
+	if (o->object_only && res->type != ALOG_JSON_OBJECT) {
+		rc = fault(&sc, ALOG_JSON_NOT_OBJECT, 0,
+			   "top-level value is not an object");
+		goto out;
+	}
+	if (sc.out) {
+		memcpy(sc.out + sc.out_n, sc.s + sc.copy_from,
+		       len - sc.copy_from);
+		sc.out_n += len - sc.copy_from;
+		out->len += sc.out_n;
+	}
+out:
+	if (out && out->data)
+		out->data[out->len] = 0;
+	if (sc.c_loc)
+		freelocale(sc.c_loc);
+	alog_buf_release(&sc.keys);
+	alog_buf_release(&sc.ents);
+	alog_buf_release(&sc.num);
+	return rc;
+}
+
+int alog_json_string_format(struct alog_buf *out, const char *s, size_t len,
+			    struct alog_err *err)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t start = out->len, i, run = 0, bad;
+	char esc[6];
+	int rc;
+
+	bad = alog_json_utf8_check(s, len);
+	if (bad != len)
+		return alog_err_set(err, ALOG_EINVAL,
+				    "invalid utf-8 at byte %zu", bad);
+	rc = alog_buf_addc(out, '"', err);
+	for (i = 0; rc == 0 && i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		size_t m = 2;
+
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+		} else if (c < 0x20) {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			m = 6;
+		} else {
+			continue;
+		}
+		rc = alog_buf_add(out, s + run, i - run, err);
+		if (rc == 0)
+			rc = alog_buf_add(out, esc, m, err);
+		run = i + 1;
+	}
+	if (rc == 0)
+		rc = alog_buf_add(out, s + run, len - run, err);
+	if (rc == 0)
+		rc = alog_buf_addc(out, '"', err);
+	if (rc < 0) {
+		out->len = start;
+		if (out->data)
+			out->data[start] = 0;
+	}
+	return rc;
+}

@@ -1,0 +1,125 @@
+/*
+ * json: a strict one-pass JSON scanner (RFC 8259) that validates, minifies
+ * and reports the members of the top-level object, with the extra rules of
+ * SPEC.md "Events" (an I-JSON profile, RFC 7493): valid UTF-8, no NUL byte,
+ * no \u0000, no lone or misordered surrogate escape, no duplicate key
+ * (compared on decoded keys) in any object, integers within +-(2^53-1),
+ * other numbers finite as IEEE doubles, bounded depth and members.
+ *
+ * It builds no tree: one pass over the bytes with an explicit stack of open
+ * containers. Duplicate keys are found by sorting each object's decoded
+ * keys when the object closes (O(n log n), never quadratic). Events and
+ * stored records (ingest/event.c) are both read with it; cJSON is never
+ * used on this path.
+ *
+ * Minified output = the input minus the whitespace (space, tab, CR, LF)
+ * outside strings; every other byte is kept exactly (escapes, number text,
+ * member order).
+ *
+ * Fault order: a line with a 0x00 byte anywhere is a NUL fault before any
+ * other; otherwise the first fault met in a left-to-right scan wins, where
+ * a duplicate key is met at the '}' that closes its object and "not an
+ * object" after the whole value was read.
+ */
+#ifndef ALOG_INGEST_JSON_H
+#define ALOG_INGEST_JSON_H
+
+#include <stddef.h>
+
+#include "store/buf.h"
+#include "store/err.h"
+
+/* Hard cap on alog_json_opts.depth_max (size of the scanner's stack). */
+#define ALOG_JSON_DEPTH_LIMIT 64
+/* Integers (no fraction, no exponent) must lie within +-this (2^53-1). */
+#define ALOG_JSON_INT_MAX 9007199254740991LL
+
+enum alog_json_fault {
+	ALOG_JSON_OK = 0,
+	ALOG_JSON_SYNTAX,      /* RFC 8259 grammar broken */
+	ALOG_JSON_BAD_UTF8,    /* bad UTF-8 in a string, lone surrogate escape */
+	ALOG_JSON_NUL,         /* a 0x00 byte anywhere, or \u0000 */
+	ALOG_JSON_DUPLICATE,   /* two keys of one object decode equal */
+	ALOG_JSON_RANGE,       /* integer beyond 2^53-1, number overflows */
+	ALOG_JSON_DEPTH,       /* more than depth_max nested containers */
+	ALOG_JSON_MEMBERS,     /* more than members_max members in an object */
+	ALOG_JSON_NOT_OBJECT,  /* valid JSON, top level not an object */
+	ALOG_JSON_WHITESPACE,  /* whitespace outside strings (no_whitespace) */
+	ALOG_JSON_STOPPED,     /* the member callback returned < 0 */
+	ALOG_JSON_NOMEM,       /* allocation or output buffer limit */
+};
+
+enum alog_json_type {
+	ALOG_JSON_NULL = 0,
+	ALOG_JSON_FALSE,
+	ALOG_JSON_TRUE,
+	ALOG_JSON_NUMBER,
+	ALOG_JSON_STRING,
+	ALOG_JSON_ARRAY,
+	ALOG_JSON_OBJECT,
+};
+
+/* One member of the top-level object, reported after its value was read.
+ * All pointers borrow from the input, except key, which is valid only
+ * during the callback. */
+struct alog_json_member {
+	const char *key;       /* decoded key (UTF-8, no NUL inside) */
+	size_t key_len;
+	const char *raw_key;   /* key as sent, between its quotes */
+	size_t raw_key_len;
+	size_t key_off;        /* input offset of the key's opening quote */
+	enum alog_json_type type;
+	const char *value;     /* value as sent; strings include the quotes */
+	size_t value_len;
+	size_t value_off;      /* input offset of the value's first byte */
+	int escaped;           /* string value holds a backslash escape */
+	int integer;           /* number without fraction or exponent */
+};
+
+/* Return 0 to go on, or a negative ALOG_E* to stop the scan (which then
+ * returns that code with fault ALOG_JSON_STOPPED; the callback fills err). */
+typedef int (*alog_json_member_fn)(void *ctx,
+				   const struct alog_json_member *m,
+				   struct alog_err *err);
+
+struct alog_json_opts {
+	unsigned depth_max;    /* 1..ALOG_JSON_DEPTH_LIMIT; top level = 1 */
+	size_t members_max;    /* per object; 0 means no limit */
+	int object_only;       /* top-level value must be an object */
+	int no_whitespace;     /* whitespace outside strings is a fault */
+	alog_json_member_fn on_member; /* top-level object members, or NULL */
+	void *ctx;
+};
+
+struct alog_json_result {
+	enum alog_json_fault fault;
+	size_t off;            /* input offset of the fault */
+	const char *what;      /* static lower-case description of the fault */
+	enum alog_json_type type; /* type of the top-level value when OK */
+};
+
+/*
+ * Scan len bytes of s (one JSON text). When out is non-NULL the minified
+ * text is appended to it (out is left as it was on failure). Returns 0, or
+ * ALOG_EINVAL for a fault (ALOG_ELIMIT for the depth and member limits),
+ * ALOG_ENOMEM/ALOG_ELIMIT for out, or the callback's code; res says which
+ * fault and where, err says "<what> at byte <off>".
+ */
+int alog_json_scan(const char *s, size_t len, const struct alog_json_opts *o,
+		   struct alog_buf *out, struct alog_json_result *res,
+		   struct alog_err *err);
+
+/*
+ * Append s (len bytes of UTF-8) to out as a JSON string with minimal
+ * escapes: '"' -> \", '\\' -> \\, bytes 0x00..0x1F -> \u00xx (lowercase
+ * hex); every other byte as is. ALOG_EINVAL if s is not valid UTF-8 (out
+ * is then left as it was).
+ */
+int alog_json_string_format(struct alog_buf *out, const char *s, size_t len,
+			    struct alog_err *err);
+
+/* Offset of the first byte of s that is not valid UTF-8 (overlongs,
+ * surrogates, > U+10FFFF and truncated sequences are invalid), or len. */
+size_t alog_json_utf8_check(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,527 @@
+/*
+ * log: see log.h. The pending batch keeps its records back to back in one
+ * buffer; an open-addressing table over (source, id) keys finds
+ * duplicates inside the batch in O(1).
+ */
+#include "ingest/log.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ingest/clock.h"
+#include "store/bytes.h"
+
+#define SLOTS (2 * ALOG_LOG_BATCH_MAX) /* power of two, load <= 1/2 */
+
+struct pending {
+	size_t rec_off, rec_len;
+	size_t ev_len;   /* the event is the record's last member */
+	int64_t received;
+	int has_key;
+	unsigned char key[ALOG_STORE_ID_KEY_LEN];
+};
+
+struct alog_log {
+	struct alog_store *store;
+	struct alog_event ev;
+	struct alog_buf recs;
+	struct alog_buf tmp;
+	struct pending *p;
+	size_t n;
+	uint32_t *slots;     /* pending index + 1, 0 = empty */
+	int64_t last_received;
+	struct alog_store_rec *batch;
+};
+
+static const unsigned char *event_of(const struct alog_log *log,
+				     const struct pending *p)
+{
+	return log->recs.data + p->rec_off + p->rec_len - 1 - p->ev_len;
+}
+
+int alog_log_open(const char *dir, int64_t now_us, struct alog_log **out,
+		  struct alog_store_recovery *rec, struct alog_err *err)
+{
+	struct alog_store_recovery r;
+	struct alog_log *log;
+	int rc;
+
+	*out = NULL;
+	log = calloc(1, sizeof(*log));
+	if (!log)
+		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	alog_event_init(&log->ev);
+	alog_buf_init(&log->recs, ALOG_LOG_BATCH_BYTES_MAX + ALOG_RECORD_MAX);
+	alog_buf_init(&log->tmp, ALOG_RECORD_MAX);
+	log->p = calloc(ALOG_LOG_BATCH_MAX, sizeof(*log->p));
+	log->slots = calloc(SLOTS, sizeof(*log->slots));
+	log->batch = calloc(ALOG_LOG_BATCH_MAX, sizeof(*log->batch));
+	if (!log->p || !log->slots || !log->batch) {
+		rc = alog_err_set(err, ALOG_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = alog_store_open(dir, ALOG_STORE_WRITE, &log->store, &r, err);
+	if (rc < 0)
+		goto out;
+	log->last_received = alog_store_last_received(log->store);
+	if (rec)
+		*rec = r;
+	if (r.cut || r.removed_segments) {
+		char members[256];
+
+		snprintf(members, sizeof(members),
+			 "\"segment\":%" PRIu32 ",\"committed_end\":%" PRIu64
+			 ",\"cut_bytes\":%" PRIu64 ",\"removed_segments\":%" PRIu32,
+			 r.segment_id, r.cut_from, r.cut_bytes,
+			 r.removed_segments);
+		rc = alog_log_append_internal(log, "store.recovered", members,
+					      now_us, NULL, err);
+		if (rc < 0)
+			goto out;
+	}
+	*out = log;
+	log = NULL;
+out:
+	alog_log_close(log);
+	return rc;
+}
+
+void alog_log_close(struct alog_log *log)
+{
+	if (!log)
+		return;
+	alog_store_close(log->store);
+	alog_event_release(&log->ev);
+	alog_buf_release(&log->recs);
+	alog_buf_release(&log->tmp);
+	free(log->p);
+	free(log->slots);
+	free(log->batch);
+	free(log);
+}
+
+struct alog_store *alog_log_store(struct alog_log *log)
+{
+	return log->store;
+}
+
+size_t alog_log_pending(const struct alog_log *log)
+{
+	return log->n;
+}
+
+int alog_log_batch_full(const struct alog_log *log)
+{
+	return log->n >= ALOG_LOG_BATCH_MAX ||
+	       log->recs.len >= ALOG_LOG_BATCH_BYTES_MAX;
+}
+
+static uint32_t *slot_for(struct alog_log *log, const unsigned char *key)
+{
+	uint32_t h = alog_get_be32(key) & (SLOTS - 1);
+
+	for (;; h = (h + 1) & (SLOTS - 1)) {
+		uint32_t v = log->slots[h];
+
+		if (v == 0 || memcmp(log->p[v - 1].key, key,
+				     ALOG_STORE_ID_KEY_LEN) == 0)
+			return &log->slots[h];
+	}
+}
+
+void alog_log_discard(struct alog_log *log)
+{
+	for (size_t i = 0; i < log->n; i++)
+		if (log->p[i].has_key)
+			*slot_for(log, log->p[i].key) = 0;
+	/* Removing keys can break probe chains: clear the table instead
+	 * when anything was keyed. */
+	memset(log->slots, 0, SLOTS * sizeof(*log->slots));
+	log->n = 0;
+	alog_buf_reset(&log->recs);
+	log->last_received = alog_store_last_received(log->store);
+}
+
+static int reject(struct alog_submit *res, const char *code)
+{
+	res->status = ALOG_SUBMIT_REJECTED;
+	res->code = code;
+	return 0;
+}
+
+/* Compare the new canonical event with the stored record at index. */
+static int judge_stored(struct alog_log *log, uint64_t index,
+			struct alog_submit *res, struct alog_err *err)
+{
+	struct alog_record_view v;
+	int rc;
+
+	rc = alog_store_get(log->store, index, &log->tmp, err);
+	if (rc < 0)
+		return rc;
+	rc = alog_record_parse((const char *)log->tmp.data, log->tmp.len, &v,
+			       err);
+	if (rc < 0) {
+		alog_err_prefix(err, "record %" PRIu64, index);
+		return rc;
+	}
+	res->index = index;
+	if (v.event_len == log->ev.canon.len &&
+	    memcmp(v.event, log->ev.canon.data, v.event_len) == 0) {
+		res->status = ALOG_SUBMIT_DUPLICATE;
+		return 0;
+	}
+	alog_err_set(err, ALOG_ECONFLICT,
+		     "source '%s' id '%s' is stored at index %" PRIu64
+		     " with a different event", log->ev.source, log->ev.id,
+		     index);
+	return reject(res, "conflict");
+}
+
+int alog_log_submit(struct alog_log *log, const char *line, size_t len,
+		    const struct alog_provenance *prov, int64_t now_us,
+		    int trusted, struct alog_submit *res, struct alog_err *err)
+{
+	struct alog_event *ev = &log->ev;
+	struct pending *p;
+	uint32_t *slot = NULL;
+	unsigned char key[ALOG_STORE_ID_KEY_LEN];
+	int has_key = 0;
+	size_t off;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (alog_log_batch_full(log))
+		return alog_err_set(err, ALOG_ELIMIT,
+				    "the pending batch is full: commit first");
+	rc = alog_event_parse(ev, line, len, err);
+	if (rc < 0) {
+		if (ev->reject == ALOG_REJECT_NONE)
+			return rc; /* operational, e.g. out of memory */
+		return reject(res, alog_reject_name(ev->reject));
+	}
+	if (!trusted && alog_event_type_reserved(ev->type)) {
+		alog_err_set(err, ALOG_EINVAL,
+			     "event type '%s' is reserved for auditlog itself",
+			     ev->type);
+		return reject(res, alog_reject_name(ALOG_REJECT_RESERVED_TYPE));
+	}
+	if (ev->id[0]) {
+		uint64_t index;
+
+		has_key = 1;
+		alog_store_id_key(ev->source, ev->id, key);
+		slot = slot_for(log, key);
+		if (*slot) {
+			const struct pending *q = &log->p[*slot - 1];
+
+			snprintf(res->id, sizeof(res->id), "%s", ev->id);
+			res->index = alog_store_size(log->store) + *slot - 1;
+			if (q->ev_len == ev->canon.len &&
+			    memcmp(event_of(log, q), ev->canon.data,
+				   q->ev_len) == 0) {
+				res->status = ALOG_SUBMIT_DUPLICATE;
+				return 0;
+			}
+			alog_err_set(err, ALOG_ECONFLICT,
+				     "source '%s' id '%s' came earlier in this batch with a different event",
+				     ev->source, ev->id);
+			return reject(res, "conflict");
+		}
+		rc = alog_store_find_id(log->store, key, &index, err);
+		if (rc == 0) {
+			snprintf(res->id, sizeof(res->id), "%s", ev->id);
+			return judge_stored(log, index, res, err);
+		}
+		if (rc != ALOG_ENOTFOUND)
+			return rc;
+		alog_err_clear(err);
+	} else {
+		rc = alog_uuid7(now_us, ev->id, err);
+		if (rc < 0)
+			return rc;
+	}
+	if (now_us < log->last_received)
+		now_us = log->last_received;
+	off = log->recs.len;
+	rc = alog_record_format(alog_store_size(log->store) + log->n, now_us,
+				ev->id, prov, ev->canon.data, ev->canon.len,
+				&log->recs, err);
+	if (rc < 0) {
+		log->recs.len = off;
+		return rc;
+	}
+	p = &log->p[log->n];
+	p->rec_off = off;
+	p->rec_len = log->recs.len - off;
+	p->ev_len = ev->canon.len;
+	p->received = now_us;
+	p->has_key = has_key;
+	if (has_key) {
+		memcpy(p->key, key, sizeof(key));
+		*slot = (uint32_t)(log->n + 1);
+	}
+	res->status = ALOG_SUBMIT_ACCEPTED;
+	res->index = alog_store_size(log->store) + log->n;
+	snprintf(res->id, sizeof(res->id), "%s", ev->id);
+	log->n++;
+	log->last_received = now_us;
+	return 0;
+}
+
+int alog_log_commit(struct alog_log *log, struct alog_err *err)
+{
+	int rc;
+
+	if (log->n == 0)
+		return 0;
+	for (size_t i = 0; i < log->n; i++) {
+		log->batch[i].data = log->recs.data + log->p[i].rec_off;
+		log->batch[i].len = log->p[i].rec_len;
+		log->batch[i].received_us = log->p[i].received;
+		log->batch[i].id_key = log->p[i].has_key ? log->p[i].key : NULL;
+	}
+	rc = alog_store_append(log->store, log->batch, log->n, err);
+	if (rc < 0)
+		return rc;
+	memset(log->slots, 0, SLOTS * sizeof(*log->slots));
+	log->n = 0;
+	alog_buf_reset(&log->recs);
+	return 0;
+}
+
+int alog_log_append_internal(struct alog_log *log, const char *type,
+			     const char *members, int64_t now_us,
+			     uint64_t *index, struct alog_err *err)
+{
+	struct alog_provenance prov = {
+		.transport = "internal",
+		.uid = (int64_t)getuid(),
+		.gid = -1,
+		.pid = (int64_t)getpid(),
+	};
+	struct alog_submit res;
+	struct alog_buf line;
+	int rc;
+
+	alog_buf_init(&line, ALOG_EVENT_LINE_MAX);
+	rc = alog_log_commit(log, err);
+	if (rc == 0)
+		rc = alog_buf_addf(&line, err,
+				   "{\"type\":\"%s\",\"source\":\"auditlog\"%s%s}",
+				   type, members && *members ? "," : "",
+				   members ? members : "");
+	if (rc == 0)
+		rc = alog_log_submit(log, (const char *)line.data, line.len,
+				     &prov, now_us, 1, &res, err);
+	if (rc == 0 && res.status != ALOG_SUBMIT_ACCEPTED)
+		rc = alog_err_set(err, ALOG_EINVAL,
+				  "internal event '%s' was refused: %s", type,
+				  res.code ? res.code : "duplicate");
+	if (rc == 0)
+		rc = alog_log_commit(log, err);
+	if (rc < 0)
+		alog_log_discard(log);
+	else if (index)
+		*index = res.index;
+	alog_buf_release(&line);
+	return rc;
+}
+
+/* 1 when record index is the checkpoint.signed event of checkpoint seq. */
+static int is_checkpoint_event(struct alog_log *log, uint64_t index,
+			       uint64_t seq, struct alog_err *err)
+{
+	struct alog_record_view v;
+	char want[64];
+
+	if (alog_store_get(log->store, index, &log->tmp, err) < 0 ||
+	    alog_record_parse((const char *)log->tmp.data, log->tmp.len, &v,
+			      err) < 0)
+		return 0;
+	static const char head[] =
+		"{\"type\":\"checkpoint.signed\",\"source\":\"auditlog\",";
+
+	snprintf(want, sizeof(want), "\"checkpoint\":%" PRIu64 ",", seq);
+	return v.event_len > sizeof(head) - 1 &&
+	       memcmp(v.event, head, sizeof(head) - 1) == 0 &&
+	       memmem(v.event, v.event_len, want, strlen(want)) != NULL;
+}
+
+int alog_log_checkpoint(struct alog_log *log, const struct alog_signer *signer,
+			int64_t now_us, struct alog_store_checkpoint *out,
+			struct alog_err *err)
+{
+	struct alog_store *s = log->store;
+	uint64_t n_ck;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = alog_log_commit(log, err);
+	if (rc < 0)
+		return rc;
+	n_ck = alog_store_checkpoint_count(s);
+	if (n_ck > 0) {
+		uint64_t size = alog_store_size(s);
+
+		rc = alog_store_checkpoint_get(s, n_ck - 1, out, err);
+		if (rc < 0)
+			return rc;
+		if (size == out->size ||
+		    (size == out->size + 1 &&
+		     is_checkpoint_event(log, out->size, out->seq, NULL)))
+			return 0;
+		alog_store_checkpoint_release(out);
+	}
+	rc = alog_store_sign_checkpoint(s, signer, now_us, out, err);
+	if (rc == 0) {
+		char members[160], hex[2 * ALOG_HASH_LEN + 1];
+		unsigned char root[ALOG_HASH_LEN];
+
+		rc = alog_store_root_at(s, out->size, root, err);
+		if (rc < 0)
+			return rc;
+		alog_hex_encode(root, ALOG_HASH_LEN, hex);
+		snprintf(members, sizeof(members),
+			 "\"checkpoint\":%" PRIu64 ",\"size\":%" PRIu64
+			 ",\"root\":\"%s\"", out->seq, out->size, hex);
+		rc = alog_log_append_internal(log, "checkpoint.signed", members,
+					      now_us, NULL, err);
+	}
+	return rc;
+}
+
+int alog_log_record_received(const unsigned char *rec, size_t len,
+			     int64_t *received_us)
+{
+	struct alog_record_view v;
+	int rc = alog_record_parse((const char *)rec, len, &v, NULL);
+
+	if (rc == 0)
+		*received_us = v.received_us;
+	return rc;
+}
+
+struct verify_ctx {
+	int64_t last_received;
+	struct alog_err *err;
+};
+
+static int verify_record(void *ctx, uint64_t index, const unsigned char *rec,
+			 size_t len)
+{
+	struct verify_ctx *vc = ctx;
+	struct alog_record_view v;
+	int rc;
+
+	rc = alog_record_parse((const char *)rec, len, &v, vc->err);
+	if (rc < 0) {
+		alog_err_prefix(vc->err, "record %" PRIu64, index);
+		return ALOG_ECORRUPT;
+	}
+	if (v.index != index)
+		return alog_err_set(vc->err, ALOG_ECORRUPT,
+				    "record %" PRIu64 " says it is record %" PRIu64,
+				    index, v.index);
+	if (v.received_us < vc->last_received)
+		return alog_err_set(vc->err, ALOG_ECORRUPT,
+				    "record %" PRIu64
+				    ": received time is earlier than the record before",
+				    index);
+	vc->last_received = v.received_us;
+	return 0;
+}
+
+static int verify_anchor(struct alog_store *s, const struct alog_verifier *vkey,
+			 const char *note, size_t len,
+			 struct alog_verify_result *res, struct alog_err *err)
+{
+	struct alog_checkpoint cp;
+	unsigned char root[ALOG_HASH_LEN], now_root[ALOG_HASH_LEN];
+	unsigned char proof[ALOG_MERKLE_PROOF_MAX][ALOG_HASH_LEN];
+	size_t n_proof;
+	int rc;
+
+	rc = alog_checkpoint_open_note(vkey, note, len, &cp, err);
+	if (rc < 0) {
+		alog_err_prefix(err, "saved checkpoint");
+		return rc;
+	}
+	res->anchored = 1;
+	res->anchor_size = cp.size;
+	if (strcmp(cp.origin, alog_store_origin(s)) != 0)
+		return alog_err_set(err, ALOG_EVERIFY,
+				    "saved checkpoint is for origin '%s', the store is '%s'",
+				    cp.origin, alog_store_origin(s));
+	if (cp.size > alog_store_size(s))
+		return alog_err_set(err, ALOG_EVERIFY,
+				    "the log has %" PRIu64
+				    " records but the saved checkpoint covers %" PRIu64
+				    ": records were removed",
+				    alog_store_size(s), cp.size);
+	rc = alog_store_root_at(s, cp.size, root, err);
+	if (rc < 0)
+		return rc;
+	if (memcmp(root, cp.root, ALOG_HASH_LEN) != 0)
+		return alog_err_set(err, ALOG_EVERIFY,
+				    "the log's first %" PRIu64
+				    " records do not match the saved checkpoint: the log was altered or rebuilt",
+				    cp.size);
+	rc = alog_store_prove_consistency(s, cp.size, alog_store_size(s), proof,
+					  &n_proof, err);
+	if (rc < 0)
+		return rc;
+	alog_store_root(s, now_root);
+	return alog_merkle_verify_consistency(NULL, cp.size, alog_store_size(s),
+					      cp.root, now_root,
+					      (const unsigned char (*)[ALOG_HASH_LEN])proof,
+					      n_proof, err);
+}
+
+int alog_log_verify(const char *dir, const struct alog_verifier *vkey,
+		    const char *anchor_note, size_t anchor_len,
+		    const struct alog_store_check_progress *progress,
+		    struct alog_verify_result *res, struct alog_err *err)
+{
+	struct verify_ctx vc = { INT64_MIN, err };
+	struct alog_store *s = NULL;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	res->bad_index = UINT64_MAX;
+	if (anchor_note && !vkey)
+		return alog_err_set(err, ALOG_EINVAL,
+				    "a saved checkpoint needs the verifier key it was signed with");
+	rc = alog_store_open(dir, ALOG_STORE_RDONLY, &s, NULL, err);
+	if (rc < 0)
+		return rc;
+	res->tree_size = alog_store_size(s);
+	res->n_checkpoints = alog_store_checkpoint_count(s);
+	if (vkey) {
+		const struct alog_verifier *own = alog_store_vkey(s);
+
+		if (own->key_id != vkey->key_id ||
+		    memcmp(own->pub, vkey->pub, sizeof(own->pub)) != 0 ||
+		    strcmp(own->name, vkey->name) != 0) {
+			char have[ALOG_VKEY_MAX + 1];
+
+			alog_verifier_format(own, have);
+			rc = alog_err_set(err, ALOG_EVERIFY,
+					  "the store's key '%s' is not the given verifier key: the log may have been rebuilt",
+					  have);
+			goto out;
+		}
+	}
+	rc = alog_store_check(s, vkey, verify_record, &vc, progress,
+			      &res->bad_index, err);
+	if (rc < 0)
+		goto out;
+	if (anchor_note)
+		rc = verify_anchor(s, vkey, anchor_note, anchor_len, res, err);
+out:
+	alog_store_close(s);
+	return rc;
+}

@@ -1,0 +1,107 @@
+/*
+ * log: the writer's front door (SPEC.md "Ingest", "Deduplication",
+ * "Checkpoints"). Turns producers' lines into canonical records and
+ * appends them to the store in batches: parse and validate
+ * (ingest/event.h), deduplicate by (source, id) against the store and the
+ * pending batch, assign index and received time, commit durably in one
+ * round of syncs, sign checkpoints and log them as checkpoint.signed
+ * events, log open-time recovery as store.recovered.
+ *
+ * Invariants: a line is acknowledged only by alog_log_commit returning 0;
+ * received times never decrease (a clock that steps back is clamped to the
+ * last received time); the pending batch holds at most
+ * ALOG_LOG_BATCH_MAX events and ALOG_LOG_BATCH_BYTES_MAX record bytes.
+ */
+#ifndef ALOG_INGEST_LOG_H
+#define ALOG_INGEST_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ingest/event.h"
+#include "store/store.h"
+
+#define ALOG_LOG_BATCH_MAX 4096
+#define ALOG_LOG_BATCH_BYTES_MAX (8u * 1024 * 1024)
+
+struct alog_log;
+
+/* Open the store at dir for writing. When open had to cut uncommitted
+ * bytes, rec says what and a store.recovered event is committed. */
+int alog_log_open(const char *dir, int64_t now_us, struct alog_log **out,
+		  struct alog_store_recovery *rec, struct alog_err *err);
+/* Close; pending events that were not committed are dropped (they were
+ * never acknowledged). */
+void alog_log_close(struct alog_log *log);
+struct alog_store *alog_log_store(struct alog_log *log);
+
+enum alog_submit_status {
+	ALOG_SUBMIT_ACCEPTED = 0,  /* in the pending batch, index assigned */
+	ALOG_SUBMIT_DUPLICATE,     /* same (source, id) and event stored */
+	ALOG_SUBMIT_REJECTED,      /* invalid, reserved type or conflict */
+};
+
+struct alog_submit {
+	enum alog_submit_status status;
+	uint64_t index;        /* accepted: its index; duplicate: original's */
+	const char *code;      /* rejected: reject name, or "conflict" */
+	char id[ALOG_EVENT_ID_MAX + 1]; /* the event's id (assigned if absent) */
+};
+
+/*
+ * Validate one line and add it to the pending batch. trusted = 1 lets the
+ * daemon write reserved types. Returns 0 when the line was judged (res
+ * says how; err holds the reason for a rejection), a negative code for an
+ * operational failure (the line was not judged). ALOG_ELIMIT when the
+ * batch is full: commit first.
+ */
+int alog_log_submit(struct alog_log *log, const char *line, size_t len,
+		    const struct alog_provenance *prov, int64_t now_us,
+		    int trusted, struct alog_submit *res, struct alog_err *err);
+size_t alog_log_pending(const struct alog_log *log);
+/* 1 when the next submit could exceed a batch limit. */
+int alog_log_batch_full(const struct alog_log *log);
+/* Make the pending batch durable. On failure nothing of it is stored and
+ * it stays pending (a retry appends the same records). */
+int alog_log_commit(struct alog_log *log, struct alog_err *err);
+/* Drop the pending batch (its events are not acknowledged). */
+void alog_log_discard(struct alog_log *log);
+
+/* Submit and commit one event written by auditlog itself: type with the
+ * given JSON members (without braces, may be ""), source "auditlog". */
+int alog_log_append_internal(struct alog_log *log, const char *type,
+			     const char *members, int64_t now_us,
+			     uint64_t *index, struct alog_err *err);
+
+/*
+ * Commit what is pending, then, unless the latest checkpoint already
+ * covers the log (apart from its own checkpoint.signed event), sign a
+ * checkpoint of the current tree and append its checkpoint.signed event.
+ * out receives the latest checkpoint (caller releases it).
+ */
+int alog_log_checkpoint(struct alog_log *log, const struct alog_signer *signer,
+			int64_t now_us, struct alog_store_checkpoint *out,
+			struct alog_err *err);
+
+/* Verification (read-only; SPEC.md "Verification"). */
+struct alog_verify_result {
+	uint64_t tree_size;
+	uint64_t n_checkpoints;
+	uint64_t bad_index;   /* UINT64_MAX when not tied to a record */
+	int anchored;         /* an anchor checkpoint was checked */
+	uint64_t anchor_size;
+};
+/* Check every record (canonical form, index, received order), the tree,
+ * stored nodes and checkpoints against vkey (NULL: the store's own key);
+ * with anchor_note, also that the log extends that checkpoint (it must
+ * verify with vkey, which is then required). */
+int alog_log_verify(const char *dir, const struct alog_verifier *vkey,
+		    const char *anchor_note, size_t anchor_len,
+		    const struct alog_store_check_progress *progress,
+		    struct alog_verify_result *res, struct alog_err *err);
+
+/* alog_store_received_fn over canonical records. */
+int alog_log_record_received(const unsigned char *rec, size_t len,
+			     int64_t *received_us);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * buf: a growable byte buffer with a maximum.
+ *
+ * Invariants: len <= cap <= max (when max != 0); when cap > 0, data[len]
+ * is a NUL byte (so text can be used as a C string), not counted in len.
+ * All-zero is a valid empty buffer with no maximum other than SIZE_MAX/2.
+ * Every user-controllable buffer sets max to a named limit (SPEC.md).
+ */
+#ifndef ALOG_STORE_BUF_H
+#define ALOG_STORE_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/err.h"
+
+struct alog_buf {
+	unsigned char *data;
+	size_t len;
+	size_t cap;
+	size_t max; /* 0: no limit beyond SIZE_MAX/2 */
+};
+
+void alog_buf_init(struct alog_buf *b, size_t max);
+void alog_buf_release(struct alog_buf *b);
+/* Make room for n more bytes; ALOG_ELIMIT past max, ALOG_ENOMEM. */
+int alog_buf_reserve(struct alog_buf *b, size_t n, struct alog_err *err);
+int alog_buf_add(struct alog_buf *b, const void *p, size_t n,
+		 struct alog_err *err);
+int alog_buf_addc(struct alog_buf *b, unsigned char c, struct alog_err *err);
+int alog_buf_adds(struct alog_buf *b, const char *s, struct alog_err *err);
+int alog_buf_addf(struct alog_buf *b, struct alog_err *err,
+		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void alog_buf_reset(struct alog_buf *b); /* len = 0, keeps memory */
+
+#endif

@@ -1,0 +1,1979 @@
+/*
+ * store: see store.h; SPEC.md "Store layout", "LMDB layout", "Durability",
+ * "Verification". This file is the only one that includes LMDB.
+ *
+ * Every LMDB value we depend on ends in a CRC-32C over key || payload
+ * (LMDB itself checksums nothing), checked on every read.
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <lmdb.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include "store/block.h"
+#include "store/bytes.h"
+#include "store/segment.h"
+
+#define GROUP_LEAVES (1u << ALOG_STORE_NODE_LEVEL)
+#define SEG_CACHE 8
+#define STATE_LEN 28   /* tree_size u64, last_received i64, seg_id u32, n_ckpt u64 */
+#define BLOCKVAL_LEN 28 /* seg_id u32, offset u64, disk_len u32, n u32, first_received i64 */
+#define SEGVAL_LEN 16  /* first_index u64, committed end u64 */
+
+struct pending_node {
+	unsigned char key[9];
+	unsigned char hash[ALOG_HASH_LEN];
+};
+
+struct seg_slot {
+	struct alog_segment *seg;
+	uint64_t used; /* LRU tick */
+};
+
+struct alog_store {
+	char *dir;
+	char *seg_dir;
+	int mode;
+	int lock_fd;
+	MDB_env *env;
+	MDB_dbi dbi_meta, dbi_blocks, dbi_times, dbi_ids, dbi_nodes,
+		dbi_ckpt, dbi_segs;
+
+	/* committed state (SPEC.md "LMDB layout", meta "state") */
+	uint64_t size;
+	int64_t last_received;
+	uint32_t seg_id;
+	uint64_t seg_end;
+	uint64_t n_ckpt;
+
+	char origin[ALOG_ORIGIN_MAX + 1];
+	struct alog_verifier vkey;
+	uint64_t segment_max;
+
+	struct alog_segment *cur; /* writer's current segment, or NULL */
+	struct seg_slot slots[SEG_CACHE];
+	uint64_t tick;
+
+	struct alog_codec *codec;
+	struct alog_hasher *hasher;
+	struct alog_merkle_range range;
+
+	/* Cache of one group's subtree: all nodes of levels 0..7 of group
+	 * group_k, as a heap-free layout: level l starts at offset
+	 * (2*GROUP_LEAVES - (GROUP_LEAVES >> (l-1)))... see group_node(). */
+	uint64_t group_k;
+	uint32_t group_n; /* leaves cached (< GROUP_LEAVES only at the tail) */
+	unsigned char (*group)[ALOG_HASH_LEN];
+
+	struct alog_buf payload;
+	struct alog_buf enc;
+	struct pending_node *nodes;
+	size_t n_nodes, cap_nodes;
+};
+
+/* ---- LMDB adapter ------------------------------------------------- */
+
+static int db_fail(struct alog_err *err, int rc, const char *what)
+{
+	return alog_err_sys(err, ALOG_EDB, rc, "lmdb %s: %s", what,
+			    mdb_strerror(rc));
+}
+
+static int put_checked(MDB_txn *txn, MDB_dbi dbi, const void *key,
+		       size_t key_len, const void *val, size_t val_len,
+		       unsigned flags, struct alog_err *err)
+{
+	MDB_val k = { key_len, (void *)key }, v;
+	unsigned char stack[256];
+	unsigned char *buf = stack;
+	uint32_t crc;
+	int rc;
+
+	if (val_len + 4 > sizeof(stack)) {
+		buf = malloc(val_len + 4);
+		if (!buf)
+			return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	}
+	memcpy(buf, val, val_len);
+	crc = alog_crc32c(alog_crc32c(0, key, key_len), val, val_len);
+	alog_put_be32(buf + val_len, crc);
+	v.mv_size = val_len + 4;
+	v.mv_data = buf;
+	rc = mdb_put(txn, dbi, &k, &v, flags);
+	if (buf != stack)
+		free(buf);
+	if (rc == MDB_KEYEXIST)
+		return alog_err_set(err, ALOG_ECONFLICT, "key exists");
+	if (rc)
+		return db_fail(err, rc, "put");
+	return 0;
+}
+
+/* Check the CRC of a value read under key; *len gets the payload length. */
+static int check_val(const MDB_val *k, const MDB_val *v, size_t *len,
+		     const char *table, struct alog_err *err)
+{
+	uint32_t crc;
+
+	if (v->mv_size < 4)
+		return alog_err_set(err, ALOG_ECORRUPT,
+				    "index table '%s': value of %zu bytes is too short",
+				    table, v->mv_size);
+	crc = alog_crc32c(alog_crc32c(0, k->mv_data, k->mv_size), v->mv_data,
+			  v->mv_size - 4);
+	if (crc != alog_get_be32((const unsigned char *)v->mv_data +
+				 v->mv_size - 4))
+		return alog_err_set(err, ALOG_ECORRUPT,
+				    "index table '%s': value checksum mismatch",
+				    table);
+	*len = v->mv_size - 4;
+	return 0;
+}
+
+static int get_checked(MDB_txn *txn, MDB_dbi dbi, const char *table,
+		       const void *key, size_t key_len, const void **val,
+		       size_t *len, struct alog_err *err)
+{
+	MDB_val k = { key_len, (void *)key }, v;
+	int rc = mdb_get(txn, dbi, &k, &v);
+
+	if (rc == MDB_NOTFOUND)
+		return alog_err_set(err, ALOG_ENOTFOUND,
+				    "index table '%s': key not found", table);
+	if (rc)
+		return db_fail(err, rc, "get");
+	rc = check_val(&k, &v, len, table, err);
+	if (rc < 0)
+		return rc;
+	*val = v.mv_data;
+	return 0;
+}
+
+static int txn_begin(struct alog_store *s, int write, MDB_txn **txn,
+		     struct alog_err *err)
+{
+	int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, txn);
+
+	if (rc)
+		return db_fail(err, rc, "begin transaction");
+	return 0;
+}
+
+static int txn_commit(MDB_txn *txn, struct alog_err *err)
+{
+	int rc = mdb_txn_commit(txn); /* consumes txn even on failure */
+
+	if (rc)
+		return db_fail(err, rc, "commit");
+	return 0;
+}
+
+static int open_dbis(struct alog_store *s, MDB_txn *txn, unsigned flags,
+		     struct alog_err *err)
+{
+	struct {
+		const char *name;
+		MDB_dbi *dbi;
+	} t[] = {
+		{ "meta", &s->dbi_meta },     { "blocks", &s->dbi_blocks },
+		{ "times", &s->dbi_times },   { "ids", &s->dbi_ids },
+		{ "nodes", &s->dbi_nodes },   { "checkpoints", &s->dbi_ckpt },
+		{ "segments", &s->dbi_segs },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int rc = mdb_dbi_open(txn, t[i].name, flags, t[i].dbi);
+
+		if (rc == MDB_NOTFOUND)
+			return alog_err_set(err, ALOG_ECORRUPT,
+					    "index table '%s' is missing",
+					    t[i].name);
+		if (rc)
+			return db_fail(err, rc, "open table");
+	}
+	return 0;
+}
+
+static void encode_state(const struct alog_store *s, unsigned char *p)
+{
+	alog_put_be64(p, s->size);
+	alog_put_be64(p + 8, (uint64_t)s->last_received);
+	alog_put_be32(p + 16, s->seg_id);
+	alog_put_be64(p + 20, s->n_ckpt);
+}
+
+static int put_state(struct alog_store *s, MDB_txn *txn, struct alog_err *err)
+{
+	unsigned char st[STATE_LEN], sv[SEGVAL_LEN], sk[4];
+	int rc;
+
+	encode_state(s, st);
+	rc = put_checked(txn, s->dbi_meta, "state", 5, st, sizeof(st), 0, err);
+	if (rc < 0)
+		return rc;
+	alog_put_be32(sk, s->seg_id);
+	alog_put_be64(sv, alog_segment_first_index(s->cur));
+	alog_put_be64(sv + 8, s->seg_end);
+	return put_checked(txn, s->dbi_segs, sk, 4, sv, sizeof(sv), 0, err);
+}
+
+static int get_segment_entry(struct alog_store *s, MDB_txn *txn, uint32_t id,
+			     uint64_t *first, uint64_t *end,
+			     struct alog_err *err)
+{
+	unsigned char sk[4];
+	const void *v;
+	size_t len;
+	int rc;
+
+	alog_put_be32(sk, id);
+	rc = get_checked(txn, s->dbi_segs, "segments", sk, 4, &v, &len, err);
+	if (rc < 0)
+		return rc;
+	if (len != SEGVAL_LEN)
+		return alog_err_set(err, ALOG_ECORRUPT,
+				    "index table 'segments': bad value for segment %u",
+				    id);
+	if (first)
+		*first = alog_get_be64(v);
+	*end = alog_get_be64((const unsigned char *)v + 8);
+	return 0;
+}
+
+static int load_meta(struct alog_store *s, MDB_txn *txn, struct alog_err *err)
+{
+	const void *v;
+	size_t len;
+	int rc;
+
+	rc = get_checked(txn, s->dbi_meta, "meta", "format", 6, &v, &len, err);
+	if (rc < 0)
+		goto out;
+	if (len != 4 || alog_get_be32(v) != ALOG_STORE_FORMAT) {
+		rc = alog_err_set(err, ALOG_ECORRUPT,
+				  "store format is not %d", ALOG_STORE_FORMAT);
+		goto out;
+	}
+	rc = get_checked(txn, s->dbi_meta, "meta", "origin", 6, &v, &len, err);
+	if (rc < 0)
+		goto out;
+	if (len == 0 || len > ALOG_ORIGIN_MAX) {
+		rc = alog_err_set(err, ALOG_ECORRUPT, "bad origin in meta");
+		goto out;
+	}
+	memcpy(s->origin, v, len);
+	s->origin[len] = 0;
+	rc = get_checked(txn, s->dbi_meta, "meta", "vkey", 4, &v, &len, err);
+	if (rc < 0)
+		goto out;
+	rc = alog_verifier_parse(v, len, &s->vkey, err);
+	if (rc < 0) {
+		alog_err_prefix(err, "meta vkey");
+		rc = ALOG_ECORRUPT;
+		goto out;
+	}
+	rc = get_checked(txn, s->dbi_meta, "meta", "segment_max", 11, &v, &len,
+			 err);
+	if (rc < 0)
+		goto out;
+	if (len != 8) {
+		rc = alog_err_set(err, ALOG_ECORRUPT, "bad segment_max in meta");
+		goto out;
+	}
+	s->segment_max = alog_get_be64(v);
+	rc = get_checked(txn, s->dbi_meta, "meta", "state", 5, &v, &len, err);
+	if (rc < 0)
+		goto out;
+	if (len != STATE_LEN) {
+		rc = alog_err_set(err, ALOG_ECORRUPT, "bad state in meta");
+		goto out;
+	}
+	s->size = alog_get_be64(v);
+	s->last_received = (int64_t)alog_get_be64((const unsigned char *)v + 8);
+	s->seg_id = alog_get_be32((const unsigned char *)v + 16);
+	s->n_ckpt = alog_get_be64((const unsigned char *)v + 20);
+	rc = get_segment_entry(s, txn, s->seg_id, NULL, &s->seg_end, err);
+out:
+	return rc;
+}
+
+/* ---- paths, lock -------------------------------------------------- */
+
+static char *path_join(const char *a, const char *b)
+{
+	size_t n = strlen(a) + strlen(b) + 2;
+	char *p = malloc(n);
+
+	if (p)
+		snprintf(p, n, "%s/%s", a, b);
+	return p;
+}
+
+static int fsync_dir(const char *path, struct alog_err *err)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return alog_err_sys(err, ALOG_EIO, errno, "open directory '%s': %s",
+				    path, strerror(errno));
+	if (fsync(fd) < 0)
+		rc = alog_err_sys(err, ALOG_EIO, errno, "fsync directory '%s': %s",
+				  path, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+static int take_lock(struct alog_store *s, struct alog_err *err)
+{
+	char *path = path_join(s->dir, "LOCK");
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char pid[32];
+	int n, rc = 0;
+
+	if (!path)
+		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (s->lock_fd < 0) {
+		rc = alog_err_sys(err, ALOG_EIO, errno, "open '%s': %s", path,
+				  strerror(errno));
+		goto out;
+	}
+	if (fcntl(s->lock_fd, F_SETLK, &fl) < 0) {
+		struct flock q = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+		if (errno != EACCES && errno != EAGAIN) {
+			rc = alog_err_sys(err, ALOG_EIO, errno, "lock '%s': %s",
+					  path, strerror(errno));
+			goto out;
+		}
+		if (fcntl(s->lock_fd, F_GETLK, &q) == 0 && q.l_type != F_UNLCK)
+			rc = alog_err_set(err, ALOG_EBUSY,
+					  "store '%s' is in use by process %ld (lock '%s')",
+					  s->dir, (long)q.l_pid, path);
+		else
+			rc = alog_err_set(err, ALOG_EBUSY,
+					  "store '%s' is in use by another process (lock '%s')",
+					  s->dir, path);
+		goto out;
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(s->lock_fd, 0) < 0 ||
+	    pwrite(s->lock_fd, pid, (size_t)n, 0) != n) {
+		rc = alog_err_sys(err, ALOG_EIO, errno, "write '%s': %s", path,
+				  strerror(errno));
+		goto out;
+	}
+out:
+	if (rc < 0 && s->lock_fd >= 0) {
+		close(s->lock_fd);
+		s->lock_fd = -1;
+	}
+	free(path);
+	return rc;
+}
+
+static int env_open(struct alog_store *s, int rdonly, struct alog_err *err)
+{
+	char *idx = path_join(s->dir, "index");
+	int rc;
+
+	if (!idx)
+		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	rc = mdb_env_create(&s->env);
+	if (rc) {
+		s->env = NULL;
+		rc = db_fail(err, rc, "create environment");
+		goto out;
+	}
+	mdb_env_set_maxdbs(s->env, 16);
+	mdb_env_set_mapsize(s->env, ALOG_STORE_MAP_SIZE);
+	/* Never MDB_WRITEMAP (a full disk must be ENOSPC, not SIGBUS), never
+	 * MDB_NOSYNC: the LMDB commit is our commit point. */
+	rc = mdb_env_open(s->env, idx,
+			  MDB_NOTLS | (rdonly ? MDB_RDONLY : 0), 0640);
+	if (rc) {
+		rc = alog_err_sys(err, rc == ENOENT ? ALOG_ENOTFOUND : ALOG_EDB,
+				  rc, "open index '%s': %s", idx,
+				  mdb_strerror(rc));
+		goto out;
+	}
+out:
+	free(idx);
+	return rc;
+}
+
+/* ---- create ------------------------------------------------------- */
+
+static int put_meta(struct alog_store *s, MDB_txn *txn, const char *origin,
+		    const struct alog_verifier *vkey, struct alog_err *err)
+{
+	char vtext[ALOG_VKEY_MAX + 1];
+	unsigned char u[8];
+	int rc;
+
+	alog_put_be32(u, ALOG_STORE_FORMAT);
+	rc = put_checked(txn, s->dbi_meta, "format", 6, u, 4, 0, err);
+	if (rc < 0)
+		return rc;
+	rc = put_checked(txn, s->dbi_meta, "origin", 6, origin, strlen(origin),
+			 0, err);
+	if (rc < 0)
+		return rc;
+	alog_verifier_format(vkey, vtext);
+	rc = put_checked(txn, s->dbi_meta, "vkey", 4, vtext, strlen(vtext), 0,
+			 err);
+	if (rc < 0)
+		return rc;
+	alog_put_be64(u, s->segment_max);
+	rc = put_checked(txn, s->dbi_meta, "segment_max", 11, u, 8, 0, err);
+	if (rc < 0)
+		return rc;
+	return put_state(s, txn, err);
+}
+
+static int check_origin(const char *origin, struct alog_err *err)
+{
+	size_t n = strlen(origin);
+
+	if (n == 0 || n > ALOG_ORIGIN_MAX)
+		return alog_err_set(err, ALOG_EINVAL,
+				    "origin must be 1 to %d bytes",
+				    ALOG_ORIGIN_MAX);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)origin[i];
+
+		if (c < 0x21 || c == 0x7f || c == '+')
+			return alog_err_set(err, ALOG_EINVAL,
+					    "origin '%s' has a space, control character or '+' at byte %zu",
+					    origin, i);
+	}
+	return 0;
+}
+
+static void store_free(struct alog_store *s);
+
+int alog_store_create(const char *dir, const char *origin,
+		      const struct alog_verifier *vkey,
+		      const struct alog_store_options *opt,
+		      struct alog_err *err)
+{
+	struct alog_store *s = NULL;
+	MDB_txn *txn = NULL;
+	char *idx = NULL;
+	DIR *d;
+	int rc;
+
+	rc = check_origin(origin, err);
+	if (rc < 0)
+		return rc;
+	if (mkdir(dir, 0750) < 0) {
+		if (errno != EEXIST)
+			return alog_err_sys(err, ALOG_EIO, errno,
+					    "create directory '%s': %s", dir,
+					    strerror(errno));
+		d = opendir(dir);
+		if (!d)
+			return alog_err_sys(err, ALOG_EIO, errno, "open '%s': %s",
+					    dir, strerror(errno));
+		for (struct dirent *e; (e = readdir(d));) {
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+				closedir(d);
+				return alog_err_set(err, ALOG_EEXIST,
+						    "'%s' exists and is not empty",
+						    dir);
+			}
+		}
+		closedir(d);
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	s->lock_fd = -1;
+	s->mode = ALOG_STORE_WRITE;
+	s->dir = strdup(dir);
+	s->seg_dir = path_join(dir, "segments");
+	idx = path_join(dir, "index");
+	if (!s->dir || !s->seg_dir || !idx) {
+		rc = alog_err_set(err, ALOG_ENOMEM, "out of memory");
+		goto out;
+	}
+	s->segment_max = opt && opt->segment_max ? opt->segment_max
+						 : ALOG_SEGMENT_SIZE_DEFAULT;
+	if (s->segment_max < ALOG_SEGMENT_SIZE_MIN) {
+		rc = alog_err_set(err, ALOG_EINVAL,
+				  "segment size must be at least %u bytes",
+				  ALOG_SEGMENT_SIZE_MIN);
+		goto out;
+	}
+	rc = take_lock(s, err);
+	if (rc < 0)
+		goto out;
+	if ((mkdir(s->seg_dir, 0750) < 0 && errno != EEXIST) ||
+	    (mkdir(idx, 0750) < 0 && errno != EEXIST)) {
+		rc = alog_err_sys(err, ALOG_EIO, errno,
+				  "create directories in '%s': %s", dir,
+				  strerror(errno));
+		goto out;
+	}
+	rc = alog_segment_create(s->seg_dir, 1, 0, &s->cur, err);
+	if (rc < 0)
+		goto out;
+	s->seg_id = 1;
+	s->seg_end = alog_segment_size(s->cur);
+	rc = env_open(s, 0, err);
+	if (rc < 0)
+		goto out;
+	rc = txn_begin(s, 1, &txn, err);
+	if (rc < 0)
+		goto out;
+	rc = open_dbis(s, txn, MDB_CREATE, err);
+	if (rc < 0)
+		goto out;
+	rc = put_meta(s, txn, origin, vkey, err);
+	if (rc < 0)
+		goto out;
+	rc = txn_commit(txn, err);
+	txn = NULL;
+	if (rc < 0)
+		goto out;
+	rc = fsync_dir(dir, err);
+out:
+	if (txn)
+		mdb_txn_abort(txn);
+	free(idx);
+	store_free(s);
+	return rc;
+}
+
+/* ---- open --------------------------------------------------------- */
+
+static int remove_uncommitted_segments(struct alog_store *s,
+				       struct alog_store_recovery *rec,
+				       struct alog_err *err)
+{
+	DIR *d = opendir(s->seg_dir);
+	int rc = 0;
+
+	if (!d)
+		return alog_err_sys(err, ALOG_EIO, errno, "open '%s': %s",
+				    s->seg_dir, strerror(errno));
+	for (struct dirent *e; (e = readdir(d));) {
+		unsigned long id;
+		char *end;
+
+		if (strlen(e->d_name) != 12 ||
+		    strcmp(e->d_name + 8, ".seg") != 0)
+			continue;
+		errno = 0;
+		id = strtoul(e->d_name, &end, 10);
+		if (errno || end != e->d_name + 8 || id <= s->seg_id)
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) < 0) {
+			rc = alog_err_sys(err, ALOG_EIO, errno,
+					  "remove uncommitted segment '%s/%s': %s",
+					  s->seg_dir, e->d_name,
+					  strerror(errno));
+			break;
+		}
+		if (rec)
+			rec->removed_segments++;
+	}
+	closedir(d);
+	if (rc == 0 && rec && rec->removed_segments)
+		rc = fsync_dir(s->seg_dir, err);
+	return rc;
+}
+
+static int rebuild_range(struct alog_store *s, struct alog_err *err);
+
+int alog_store_open(const char *dir, int mode, struct alog_store **out,
+		    struct alog_store_recovery *rec, struct alog_err *err)
+{
+	struct alog_store *s;
+	MDB_txn *txn = NULL;
+	int rc;
+
+	*out = NULL;
+	if (rec)
+		memset(rec, 0, sizeof(*rec));
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	s->lock_fd = -1;
+	s->mode = mode;
+	s->group_k = UINT64_MAX;
+	s->dir = strdup(dir);
+	s->seg_dir = path_join(dir, "segments");
+	s->group = malloc(2 * GROUP_LEAVES * ALOG_HASH_LEN);
+	if (!s->dir || !s->seg_dir || !s->group) {
+		rc = alog_err_set(err, ALOG_ENOMEM, "out of memory");
+		goto out;
+	}
+	alog_buf_init(&s->payload, ALOG_BLOCK_RAW_MAX);
+	alog_buf_init(&s->enc, 0);
+	if (access(dir, F_OK) < 0) {
+		rc = alog_err_sys(err, ALOG_ENOTFOUND, errno,
+				  "no store at '%s' (create one with 'auditlog init')",
+				  dir);
+		goto out;
+	}
+	if (mode == ALOG_STORE_WRITE) {
+		rc = take_lock(s, err);
+		if (rc < 0)
+			goto out;
+	}
+	rc = env_open(s, mode != ALOG_STORE_WRITE, err);
+	if (rc < 0)
+		goto out;
+	rc = txn_begin(s, 0, &txn, err);
+	if (rc < 0)
+		goto out;
+	rc = open_dbis(s, txn, 0, err);
+	if (rc < 0)
+		goto out;
+	rc = load_meta(s, txn, err);
+	if (rc < 0)
+		goto out;
+	/* Commit, not abort: table handles opened in an aborted transaction
+	 * are closed with it. */
+	rc = txn_commit(txn, err);
+	txn = NULL;
+	if (rc < 0)
+		goto out;
+	rc = alog_codec_new(&s->codec, err);
+	if (rc < 0)
+		goto out;
+	rc = alog_hasher_new(&s->hasher, err);
+	if (rc < 0)
+		goto out;
+
+	if (mode == ALOG_STORE_WRITE) {
+		uint64_t fsize;
+
+		rc = alog_segment_open(s->seg_dir, s->seg_id, 1, &s->cur, err);
+		if (rc < 0)
+			goto out;
+		fsize = alog_segment_size(s->cur);
+		if (fsize < s->seg_end) {
+			rc = alog_err_set(err, ALOG_ECORRUPT,
+					  "segment '%s' is %" PRIu64
+					  " bytes long but %" PRIu64
+					  " bytes are committed: committed records are missing",
+					  alog_segment_path(s->cur), fsize,
+					  s->seg_end);
+			goto out;
+		}
+		if (fsize > s->seg_end) {
+			rc = alog_segment_truncate(s->cur, s->seg_end, err);
+			if (rc < 0)
+				goto out;
+			if (rec) {
+				rec->cut = 1;
+				rec->segment_id = s->seg_id;
+				rec->cut_from = s->seg_end;
+				rec->cut_bytes = fsize - s->seg_end;
+			}
+		}
+		rc = remove_uncommitted_segments(s, rec, err);
+		if (rc < 0)
+			goto out;
+	}
+	rc = rebuild_range(s, err);
+	if (rc < 0)
+		goto out;
+	*out = s;
+	s = NULL;
+out:
+	if (txn)
+		mdb_txn_abort(txn);
+	if (rc < 0 && err)
+		alog_err_prefix(err, "store '%s'", dir);
+	store_free(s);
+	return rc;
+}
+
+static void store_free(struct alog_store *s)
+{
+	if (!s)
+		return;
+	alog_segment_close(s->cur);
+	for (int i = 0; i < SEG_CACHE; i++)
+		alog_segment_close(s->slots[i].seg);
+	if (s->env)
+		mdb_env_close(s->env);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	alog_codec_free(s->codec);
+	alog_hasher_free(s->hasher);
+	alog_buf_release(&s->payload);
+	alog_buf_release(&s->enc);
+	free(s->nodes);
+	free(s->group);
+	free(s->dir);
+	free(s->seg_dir);
+	free(s);
+}
+
+void alog_store_close(struct alog_store *s)
+{
+	store_free(s);
+}
+
+uint64_t alog_store_size(const struct alog_store *s)
+{
+	return s->size;
+}
+
+int64_t alog_store_last_received(const struct alog_store *s)
+{
+	return s->last_received;
+}
+
+const char *alog_store_origin(const struct alog_store *s)
+{
+	return s->origin;
+}
+
+const struct alog_verifier *alog_store_vkey(const struct alog_store *s)
+{
+	return &s->vkey;
+}
+
+void alog_store_root(const struct alog_store *s,
+		     unsigned char out[ALOG_HASH_LEN])
+{
+	alog_merkle_range_root(&s->range, s->hasher, out);
+}
+
+void alog_store_id_key(const char *source, const char *id,
+		       unsigned char out[ALOG_STORE_ID_KEY_LEN])
+{
+	unsigned char h[ALOG_HASH_LEN];
+
+	/* source's terminating NUL is the 0x00 separator (SPEC.md "ids"). */
+	alog_hasher_sha256(NULL, source, strlen(source) + 1, id, strlen(id), h);
+	memcpy(out, h, ALOG_STORE_ID_KEY_LEN);
+}
+
+/* ---- reading ------------------------------------------------------ */
+
+/* A segment handle for reading: the writer's current one, or a cached
+ * read-only one. Borrowed: valid until the next call of this function. */
+static int seg_for_read(struct alog_store *s, uint32_t id,
+			struct alog_segment **out, struct alog_err *err)
+{
+	int victim = 0;
+
+	if (s->cur && alog_segment_id(s->cur) == id) {
+		*out = s->cur;
+		return 0;
+	}
+	for (int i = 0; i < SEG_CACHE; i++) {
+		if (s->slots[i].seg && alog_segment_id(s->slots[i].seg) == id) {
+			s->slots[i].used = ++s->tick;
+			*out = s->slots[i].seg;
+			return 0;
+		}
+		if (!s->slots[i].seg ||
+		    (s->slots[victim].seg &&
+		     s->slots[i].used < s->slots[victim].used))
+			victim = i;
+	}
+	alog_segment_close(s->slots[victim].seg);
+	s->slots[victim].seg = NULL;
+	{
+		int rc = alog_segment_open(s->seg_dir, id, 0,
+					   &s->slots[victim].seg, err);
+		if (rc < 0)
+			return rc;
+	}
+	s->slots[victim].used = ++s->tick;
+	*out = s->slots[victim].seg;
+	return 0;
+}
+
+struct blockloc {
+	uint64_t first_index;
+	uint32_t seg_id;
+	uint64_t offset;
+	uint32_t disk_len;
+	uint32_t n;
+	int64_t first_received;
+};
+
+static int decode_blockloc(const MDB_val *k, const MDB_val *v,
+			   struct blockloc *b, struct alog_err *err)
+{
+	size_t len;
+	const unsigned char *p = v->mv_data;
+	int rc;
+
+	if (k->mv_size != 8)
+		return alog_err_set(err, ALOG_ECORRUPT,
+				    "index table 'blocks': key of %zu bytes",
+				    k->mv_size);
+	rc = check_val(k, v, &len, "blocks", err);
+	if (rc < 0)
+		return rc;
+	if (len != BLOCKVAL_LEN)
+		return alog_err_set(err, ALOG_ECORRUPT,
+				    "index table 'blocks': value of %zu bytes",
+				    len);
+	b->first_index = alog_get_be64(k->mv_data);
+	b->seg_id = alog_get_be32(p);
+	b->offset = alog_get_be64(p + 4);
+	b->disk_len = alog_get_be32(p + 12);
+	b->n = alog_get_be32(p + 16);
+	b->first_received = (int64_t)alog_get_be64(p + 20);
+	if (b->n == 0 || b->first_index + b->n < b->first_index)
+		return alog_err_set(err, ALOG_ECORRUPT,
+				    "index table 'blocks': bad entry at index %" PRIu64,
+				    b->first_index);
+	return 0;
+}
+
+/* The block holding record index. */
+static int find_block(struct alog_store *s, MDB_txn *txn, uint64_t index,
+		      struct blockloc *b, struct alog_err *err)
+{
+	MDB_cursor *c;
+	unsigned char kb[8];
+	MDB_val k = { 8, kb }, v;
+	int rc;
+
+	alog_put_be64(kb, index);
+	rc = mdb_cursor_open(txn, s->dbi_blocks, &c);
+	if (rc)
+		return db_fail(err, rc, "cursor");
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == 0 && alog_get_be64(k.mv_data) != index)
+		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (rc == 0)
+		rc = decode_blockloc(&k, &v, b, err);
+	else if (rc == MDB_NOTFOUND)
+		rc = alog_err_set(err, ALOG_ECORRUPT,
+				  "no block holds record %" PRIu64, index);
+	else
+		rc = db_fail(err, rc, "cursor get");
+	mdb_cursor_close(c);
+	if (rc == 0 && (index < b->first_index ||
+			index - b->first_index >= b->n))
+		rc = alog_err_set(err, ALOG_ECORRUPT,
+				  "no block holds record %" PRIu64
+				  " (index table gap)", index);
+	return rc;
+}
+
+/* Read and decode one block into s->payload, checking it against loc. */
+static int load_block(struct alog_store *s, const struct blockloc *b,
+		      struct alog_block_header *h, struct alog_err *err)
+{
+	struct alog_segment *seg;
+	uint64_t next;
+	int rc;
+
+	rc = seg_for_read(s, b->seg_id, &seg, err);
+	if (rc < 0)
+		goto out;
+	rc = alog_segment_read_block(seg, s->codec, b->offset, h, &s->payload,
+				     &next, err);
+	if (rc < 0)
+		goto out;
+	if (h->first_index != b->first_index || h->n_records != b->n ||
+	    h->first_received != b->first_received ||
+	    next - b->offset != b->disk_len)
+		rc = alog_err_set(err, ALOG_ECORRUPT,
+				  "segment %u offset %" PRIu64
+				  ": block does not match its index entry",
+				  b->seg_id, b->offset);
+out:
+	if (rc < 0)
+		alog_err_prefix(err, "records %" PRIu64 "..%" PRIu64, b->first_index,
+				b->first_index + b->n - 1);
+	return rc;
+}
+
+int alog_store_read(struct alog_store *s, uint64_t from, uint64_t to,
+		    alog_store_record_fn fn, void *ctx, struct alog_err *err)
+{
+	MDB_txn *txn = NULL;
+	uint64_t i = from;
+	int rc = 0;
+
+	if (from > to || to > s->size)
+		return alog_err_set(err, ALOG_EINVAL,
+				    "range %" PRIu64 "..%" PRIu64
+				    " is outside the log of %" PRIu64 " records",
+				    from, to, s->size);
+	while (i < to) {
+		struct blockloc b;
+		struct alog_block_header h;
+		const unsigned char *p, *end;
+		uint64_t idx;
+
+		rc = txn_begin(s, 0, &txn, err);
+		if (rc < 0)
+			break;
+		rc = find_block(s, txn, i, &b, err);
+		mdb_txn_abort(txn);
+		txn = NULL;
+		if (rc < 0)
+			break;
+		rc = load_block(s, &b, &h, err);
+		if (rc < 0)
+			break;
+		p = s->payload.data;
+		end = p + s->payload.len;
+		for (idx = b.first_index; p < end && idx < to; idx++) {
+			const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+
+			if (idx >= i) {
+				rc = fn(ctx, idx, p, (size_t)(nl - p));
+				if (rc != 0)
+					return rc < 0 ? rc : 0;
+			}
+			p = nl + 1;
+		}
+		i = idx;
+	}
+	return rc;
+}
+
+struct get_ctx {
+	struct alog_buf *out;
+	int rc;
+	struct alog_err *err;
+};
+
+static int get_one(void *ctx, uint64_t index, const unsigned char *rec,
+		   size_t len)
+{
+	struct get_ctx *g = ctx;
+
+	(void)index;
+	alog_buf_reset(g->out);
+	g->rc = alog_buf_add(g->out, rec, len, g->err);
+	return g->rc;
+}
+
+int alog_store_get(struct alog_store *s, uint64_t index,
+		   struct alog_buf *out, struct alog_err *err)
+{
+	struct get_ctx g = { out, 0, err };
+
+	if (index >= s->size)
+		return alog_err_set(err, ALOG_ENOTFOUND,
+				    "no record %" PRIu64 " (the log has %" PRIu64
+				    " records)", index, s->size);
+	return alog_store_read(s, index, index + 1, get_one, &g, err);
+}
+
+int alog_store_find_id(struct alog_store *s, const unsigned char *id_key,
+		       uint64_t *index, struct alog_err *err)
+{
+	MDB_txn *txn;
+	const void *v;
+	size_t len;
+	int rc;
+
+	rc = txn_begin(s, 0, &txn, err);
+	if (rc < 0)
+		return rc;
+	rc = get_checked(txn, s->dbi_ids, "ids", id_key, ALOG_STORE_ID_KEY_LEN,
+			 &v, &len, err);
+	if (rc == 0 && len != 8)
+		rc = alog_err_set(err, ALOG_ECORRUPT,
+				  "index table 'ids': value of %zu bytes", len);
+	if (rc == 0)
+		*index = alog_get_be64(v);
+	mdb_txn_abort(txn);
+	if (rc == 0 && *index >= s->size)
+		rc = alog_err_set(err, ALOG_ECORRUPT,
+				  "index table 'ids' points past the log");
+	return rc;
+}
+
+/* ---- Merkle subtrees ---------------------------------------------- */
+
+/* Offset of level l (0..8) in the group cache: leaves first, then each
+ * level above; 2*GROUP_LEAVES - 1 entries in all. */
+static size_t group_off(unsigned l)
+{
+	return 2 * GROUP_LEAVES - ((2 * GROUP_LEAVES) >> l);
+}
+
+struct group_load {
+	struct alog_store *s;
+	uint32_t n;
+	int rc;
+	struct alog_err *err;
+};
+
+static int group_leaf(void *ctx, uint64_t index, const unsigned char *rec,
+		      size_t len)
+{
+	struct group_load *g = ctx;
+
+	(void)index;
+	g->rc = alog_merkle_leaf(g->s->hasher, rec, len, g->s->group[g->n++]);
+	return g->rc;
+}
+
+/* Make the cache hold group gk: its leaves and every complete node. */
+static int load_group(struct alog_store *s, uint64_t gk, struct alog_err *err)
+{
+	uint64_t first = gk << ALOG_STORE_NODE_LEVEL;
+	uint64_t last = first + GROUP_LEAVES;
+	struct group_load g = { s, 0, 0, err };
+	int rc;
+
+	if (s->group_k == gk)
+		return 0;
+	s->group_k = UINT64_MAX;
+	if (last > s->size)
+		last = s->size;
+	rc = alog_store_read(s, first, last, group_leaf, &g, err);
+	if (rc < 0)
+		return rc;
+	for (unsigned l = 1; l < ALOG_STORE_NODE_LEVEL; l++) {
+		uint32_t count = g.n >> l;
+
+		for (uint32_t j = 0; j < count; j++) {
+			rc = alog_merkle_node(s->hasher,
+					      s->group[group_off(l - 1) + 2 * j],
+					      s->group[group_off(l - 1) + 2 * j + 1],
+					      s->group[group_off(l) + j]);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	s->group_k = gk;
+	s->group_n = g.n;
+	return 0;
+}
+
+static void node_key(unsigned level, uint64_t k, unsigned char key[9])
+{
+	key[0] = (unsigned char)level;
+	alog_put_be64(key + 1, k);
+}
+
+static int read_node(struct alog_store *s, MDB_txn *txn, unsigned level,
+		     uint64_t k, unsigned char out[ALOG_HASH_LEN],
+		     struct alog_err *err)
+{
+	unsigned char key[9];
+	const void *v;
+	size_t len;
+	int rc;
+
+	node_key(level, k, key);
+	rc = get_checked(txn, s->dbi_nodes, "nodes", key, 9, &v, &len, err);
+	if (rc == ALOG_ENOTFOUND)
+		rc = alog_err_set(err, ALOG_ECORRUPT,
+				  "index table 'nodes': node level %u index %" PRIu64
+				  " is missing", level, k);
+	if (rc == 0 && len != ALOG_HASH_LEN)
+		rc = alog_err_set(err, ALOG_ECORRUPT,
+				  "index table 'nodes': value of %zu bytes", len);
+	if (rc == 0)
+		memcpy(out, v, ALOG_HASH_LEN);
+	return rc;
+}
+
+/* alog_merkle_subtree_fn over the store. */
+static int store_subtree(void *ctx, unsigned level, uint64_t k,
+			 unsigned char out[ALOG_HASH_LEN], struct alog_err *err)
+{
+	struct alog_store *s = ctx;
+	uint64_t gk;
+	int rc;
+
+	if (level >= ALOG_STORE_NODE_LEVEL) {
+		MDB_txn *txn;
+
+		rc = txn_begin(s, 0, &txn, err);
+		if (rc < 0)
+			return rc;
+		rc = read_node(s, txn, level, k, out, err);
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	gk = (k << level) >> ALOG_STORE_NODE_LEVEL;
+	rc = load_group(s, gk, err);
+	if (rc < 0)
+		return rc;
+	k -= gk << (ALOG_STORE_NODE_LEVEL - level);
+	if (((k + 1) << level) > s->group_n)
+		return alog_err_set(err, ALOG_ECORRUPT,
+				    "subtree level %u of group %" PRIu64
+				    " is past the records read", level, gk);
+	memcpy(out, s->group[group_off(level) + k], ALOG_HASH_LEN);
+	return 0;
+}
+
+static int rebuild_range(struct alog_store *s, struct alog_err *err)
+{
+	uint64_t pos = 0;
+	int rc;
+
+	memset(&s->range, 0, sizeof(s->range));
+	for (int l = 63; l >= 0; l--) {
+		if (!(s->size >> l & 1))
+			continue;
+		rc = store_subtree(s, (unsigned)l, pos >> l,
+				   s->range.hash[s->range.n], err);
+		if (rc < 0) {
+			alog_err_prefix(err, "rebuilding the tree of size %" PRIu64,
+					s->size);
+			return rc;
+		}
+		s->range.level[s->range.n++] = (unsigned char)l;
+		pos += (uint64_t)1 << l;
+	}
+	s->range.size = s->size;
+	return 0;
+}
+
+int alog_store_root_at(struct alog_store *s, uint64_t size,
+		       unsigned char out[ALOG_HASH_LEN], struct alog_err *err)
+{
+	if (size > s->size)
+		return alog_err_set(err, ALOG_EINVAL,
+				    "tree size %" PRIu64 " is larger than the log (%" PRIu64 ")",
+				    size, s->size);
+	if (size == s->size) {
+		alog_store_root(s, out);
+		return 0;
+	}
+	return alog_merkle_root(store_subtree, s, s->hasher, size, out, err);
+}
+
+int alog_store_leaf_hash(struct alog_store *s, uint64_t index,
+			 unsigned char out[ALOG_HASH_LEN], struct alog_err *err)
+{
+	if (index >= s->size)
+		return alog_err_set(err, ALOG_EINVAL,
+				    "index %" PRIu64 " is not in the log of %" PRIu64
+				    " records", index, s->size);
+	return store_subtree(s, 0, index, out, err);
+}
+
+int alog_store_prove_inclusion(struct alog_store *s, uint64_t index,
+			       uint64_t size,
+			       unsigned char proof[][ALOG_HASH_LEN],
+			       size_t *n_proof, struct alog_err *err)
+{
+	if (size > s->size || index >= size)
+		return alog_err_set(err, ALOG_EINVAL,
+				    "index %" PRIu64 " is not in a tree of size %" PRIu64
+				    " (the log has %" PRIu64 " records)",
+				    index, size, s->size);
+	return alog_merkle_prove_inclusion(store_subtree, s, s->hasher, index,
+					   size, proof, n_proof, err);
+}
+
+int alog_store_prove_consistency(struct alog_store *s, uint64_t old_size,
+				 uint64_t new_size,
+				 unsigned char proof[][ALOG_HASH_LEN],
+				 size_t *n_proof, struct alog_err *err)
+{
+	if (old_size > new_size || new_size > s->size)
+		return alog_err_set(err, ALOG_EINVAL,
+				    "need old size <= new size <= %" PRIu64
+				    " (got %" PRIu64 " and %" PRIu64 ")",
+				    s->size, old_size, new_size);
+	return alog_merkle_prove_consistency(store_subtree, s, s->hasher,
+					     old_size, new_size, proof,
+					     n_proof, err);
+}
+
+/* ---- append ------------------------------------------------------- */
+
+struct closed_seg {
+	uint32_t id;
+	uint64_t first_index;
+	uint64_t end;
+};
+
+static int collect_node(void *ctx, unsigned level, uint64_t k,
+			const unsigned char hash[ALOG_HASH_LEN])
+{
+	struct alog_store *s = ctx;
+
+	if (level < ALOG_STORE_NODE_LEVEL)
+		return 0;
+	if (s->n_nodes == s->cap_nodes) {
+		size_t cap = s->cap_nodes ? 2 * s->cap_nodes : 64;
+		struct pending_node *p = realloc(s->nodes, cap * sizeof(*p));
+
+		if (!p)
+			return ALOG_ENOMEM;
+		s->nodes = p;
+		s->cap_nodes = cap;
+	}
+	node_key(level, k, s->nodes[s->n_nodes].key);
+	memcpy(s->nodes[s->n_nodes].hash, hash, ALOG_HASH_LEN);
+	s->n_nodes++;
+	return 0;
+}
+
+/* Start segment id at first_index as the writer's current one. A file of
+ * that id can only be left from a batch that never committed. */
+static int start_segment(struct alog_store *s, uint32_t id,
+			 uint64_t first_index, struct alog_err *err)
+{
+	char name[16];
+	int dfd;
+
+	snprintf(name, sizeof(name), "%08" PRIu32 ".seg", id);
+	dfd = open(s->seg_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)unlinkat(dfd, name, 0);
+		close(dfd);
+	}
+	return alog_segment_create(s->seg_dir, id, first_index, &s->cur, err);
+}
+
+/* After a failed append: make the writer's segment end at its committed
+ * end again, or give it up (a failed sync is never retried). */
+static void writer_reset(struct alog_store *s, int sync_failed)
+{
+	if (s->cur && alog_segment_id(s->cur) != s->seg_id) {
+		/* A segment this batch started: nothing in it is committed. */
+		alog_segment_close(s->cur);
+		s->cur = NULL;
+		if (alog_segment_open(s->seg_dir, s->seg_id, 1, &s->cur,
+				      NULL) < 0)
+			s->cur = NULL;
+	}
+	if (!s->cur)
+		return;
+	if (sync_failed ||
+	    alog_segment_truncate(s->cur, s->seg_end, NULL) < 0) {
+		alog_segment_close(s->cur);
+		s->cur = NULL; /* the next append starts a new segment */
+	}
+}
+
+static int put_blocks(struct alog_store *s, MDB_txn *txn,
+		      const struct blockloc *b, struct alog_err *err)
+{
+	unsigned char k[16], v[BLOCKVAL_LEN];
+	int rc;
+
+	alog_put_be64(k, b->first_index);
+	alog_put_be32(v, b->seg_id);
+	alog_put_be64(v + 4, b->offset);
+	alog_put_be32(v + 12, b->disk_len);
+	alog_put_be32(v + 16, b->n);
+	alog_put_be64(v + 20, (uint64_t)b->first_received);
+	rc = put_checked(txn, s->dbi_blocks, k, 8, v, sizeof(v), MDB_APPEND,
+			 err);
+	if (rc < 0)
+		return rc;
+	/* times: received with the sign bit flipped, so keys sort in time
+	 * order, then the first index. */
+	alog_put_be64(k, (uint64_t)b->first_received ^ (UINT64_C(1) << 63));
+	alog_put_be64(k + 8, b->first_index);
+	return put_checked(txn, s->dbi_times, k, 16, "", 0, 0, err);
+}
+
+int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
+		      size_t n, struct alog_err *err)
+{
+	struct alog_merkle_range saved;
+	struct blockloc *blocks = NULL;
+	struct closed_seg closed[8];
+	size_t n_blocks = 0, n_closed = 0, start = 0;
+	int64_t last = s->last_received;
+	int sync_failed = 0, wrote = 0;
+	MDB_txn *txn = NULL;
+	int rc = 0;
+
+	if (s->mode != ALOG_STORE_WRITE)
+		return alog_err_set(err, ALOG_ESTATE, "store is open read-only");
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (recs[i].len == 0 || recs[i].len > ALOG_STORE_RECORD_MAX ||
+		    memchr(recs[i].data, '\n', recs[i].len))
+			return alog_err_set(err, ALOG_EINVAL,
+					    "record %zu of the batch: empty, longer than %u bytes, or holds a newline",
+					    i, ALOG_STORE_RECORD_MAX);
+		if (recs[i].received_us < last)
+			return alog_err_set(err, ALOG_EINVAL,
+					    "record %zu of the batch: received time goes backwards",
+					    i);
+		last = recs[i].received_us;
+	}
+	blocks = calloc(n, sizeof(*blocks));
+	if (!blocks)
+		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	memcpy(&saved, &s->range, sizeof(saved));
+	s->n_nodes = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char leaf[ALOG_HASH_LEN];
+
+		rc = alog_merkle_leaf(s->hasher, recs[i].data, recs[i].len, leaf);
+		if (rc == 0)
+			rc = alog_merkle_range_push(&s->range, s->hasher, leaf,
+						    collect_node, s, err);
+		if (rc < 0)
+			goto out;
+	}
+
+	if (!s->cur) {
+		rc = start_segment(s, s->seg_id + 1, s->size, err);
+		if (rc < 0)
+			goto out;
+	}
+	/* Frame records into blocks of about ALOG_BLOCK_TARGET bytes and
+	 * write them; rotate when a block would pass segment_max. */
+	for (size_t i = 0; i < n; i++) {
+		struct blockloc *b;
+
+		alog_buf_reset(&s->payload);
+		start = i;
+		for (; i < n; i++) {
+			if (alog_buf_add(&s->payload, recs[i].data, recs[i].len,
+					 NULL) < 0 ||
+			    alog_buf_addc(&s->payload, '\n', NULL) < 0) {
+				rc = alog_err_set(err, ALOG_ELIMIT,
+						  "block payload limit");
+				goto out;
+			}
+			if (s->payload.len >= ALOG_BLOCK_TARGET ||
+			    i + 1 - start >= ALOG_BLOCK_RECORDS_MAX)
+				break;
+		}
+		if (i == n)
+			i--;
+		alog_buf_reset(&s->enc);
+		rc = alog_block_encode(s->codec, s->size + start,
+				       (uint32_t)(i + 1 - start),
+				       recs[start].received_us, s->payload.data,
+				       s->payload.len, &s->enc, err);
+		if (rc < 0)
+			goto out;
+		if (alog_segment_size(s->cur) + s->enc.len > s->segment_max &&
+		    alog_segment_size(s->cur) > ALOG_SEGMENT_HEADER_LEN) {
+			if (n_closed == sizeof(closed) / sizeof(closed[0])) {
+				rc = alog_err_set(err, ALOG_ELIMIT,
+						  "batch spans too many segments");
+				goto out;
+			}
+			rc = alog_segment_sync(s->cur, err);
+			if (rc < 0) {
+				sync_failed = 1;
+				goto out;
+			}
+			closed[n_closed].id = alog_segment_id(s->cur);
+			closed[n_closed].first_index =
+				alog_segment_first_index(s->cur);
+			closed[n_closed].end = alog_segment_size(s->cur);
+			n_closed++;
+			/* writer_reset reopens the committed one if the
+			 * batch fails. */
+			alog_segment_close(s->cur);
+			s->cur = NULL;
+			rc = start_segment(s, closed[n_closed - 1].id + 1,
+					   s->size + start, err);
+			if (rc < 0)
+				goto out;
+		}
+		b = &blocks[n_blocks++];
+		b->first_index = s->size + start;
+		b->seg_id = alog_segment_id(s->cur);
+		b->disk_len = (uint32_t)s->enc.len;
+		b->n = (uint32_t)(i + 1 - start);
+		b->first_received = recs[start].received_us;
+		wrote = 1;
+		rc = alog_segment_write(s->cur, s->enc.data, s->enc.len,
+					&b->offset, err);
+		if (rc < 0)
+			goto out;
+	}
+	rc = alog_segment_sync(s->cur, err);
+	if (rc < 0) {
+		sync_failed = 1;
+		goto out;
+	}
+
+	rc = txn_begin(s, 1, &txn, err);
+	if (rc < 0)
+		goto out;
+	for (size_t i = 0; i < n_blocks && rc == 0; i++)
+		rc = put_blocks(s, txn, &blocks[i], err);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		unsigned char v[8];
+
+		if (!recs[i].id_key)
+			continue;
+		alog_put_be64(v, s->size + i);
+		rc = put_checked(txn, s->dbi_ids, recs[i].id_key,
+				 ALOG_STORE_ID_KEY_LEN, v, 8, MDB_NOOVERWRITE,
+				 err);
+		if (rc == ALOG_ECONFLICT)
+			alog_err_set(err, ALOG_ECONFLICT,
+				     "record %zu of the batch: its (source, id) is stored already",
+				     i);
+	}
+	for (size_t i = 0; i < s->n_nodes && rc == 0; i++)
+		rc = put_checked(txn, s->dbi_nodes, s->nodes[i].key, 9,
+				 s->nodes[i].hash, ALOG_HASH_LEN, 0, err);
+	for (size_t i = 0; i < n_closed && rc == 0; i++) {
+		unsigned char sk[4], sv[SEGVAL_LEN];
+
+		alog_put_be32(sk, closed[i].id);
+		alog_put_be64(sv, closed[i].first_index);
+		alog_put_be64(sv + 8, closed[i].end);
+		rc = put_checked(txn, s->dbi_segs, sk, 4, sv, sizeof(sv), 0, err);
+	}
+	if (rc < 0)
+		goto out;
+	{
+		uint64_t old_size = s->size, old_end = s->seg_end;
+		uint32_t old_id = s->seg_id;
+		int64_t old_last = s->last_received;
+
+		s->size += n;
+		s->last_received = last;
+		s->seg_id = alog_segment_id(s->cur);
+		s->seg_end = alog_segment_size(s->cur);
+		rc = put_state(s, txn, err);
+		if (rc == 0) {
+			rc = txn_commit(txn, err);
+			txn = NULL;
+		}
+		if (rc < 0) {
+			s->size = old_size;
+			s->seg_end = old_end;
+			s->seg_id = old_id;
+			s->last_received = old_last;
+			goto out;
+		}
+		if (s->group_k != UINT64_MAX &&
+		    s->group_k >= old_size >> ALOG_STORE_NODE_LEVEL)
+			s->group_k = UINT64_MAX;
+	}
+out:
+	if (txn)
+		mdb_txn_abort(txn);
+	if (rc < 0) {
+		memcpy(&s->range, &saved, sizeof(saved));
+		if (wrote || n_closed)
+			writer_reset(s, sync_failed);
+	}
+	free(blocks);
+	return rc;
+}
+
+/* ---- time --------------------------------------------------------- */
+
+struct time_scan {
+	alog_store_received_fn received_of;
+	int64_t t;
+	uint64_t found;
+	int rc;
+};
+
+static int time_scan_one(void *ctx, uint64_t index, const unsigned char *rec,
+			 size_t len)
+{
+	struct time_scan *ts = ctx;
+	int64_t r;
+
+	ts->rc = ts->received_of(rec, len, &r);
+	if (ts->rc < 0)
+		return ts->rc;
+	if (r >= ts->t) {
+		ts->found = index;
+		return 1; /* stop: not an error */
+	}
+	return 0;
+}
+
+int alog_store_find_time(struct alog_store *s, int64_t t_us,
+			 alog_store_received_fn received_of, uint64_t *index,
+			 struct alog_err *err)
+{
+	MDB_txn *txn;
+	MDB_cursor *c = NULL;
+	unsigned char kb[16];
+	MDB_val k = { 16, kb }, v;
+	uint64_t lo = 0, hi = s->size;
+	struct time_scan ts = { received_of, t_us, UINT64_MAX, 0 };
+	int rc;
+
+	rc = txn_begin(s, 0, &txn, err);
+	if (rc < 0)
+		return rc;
+	rc = mdb_cursor_open(txn, s->dbi_times, &c);
+	if (rc) {
+		rc = db_fail(err, rc, "cursor");
+		goto out;
+	}
+	/* The answer lies in [first index of the block before the first
+	 * block starting at or after t, first index of that block]. */
+	alog_put_be64(kb, (uint64_t)t_us ^ (UINT64_C(1) << 63));
+	alog_put_be64(kb + 8, 0);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == 0) {
+		hi = alog_get_be64((unsigned char *)k.mv_data + 8);
+		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	} else if (rc == MDB_NOTFOUND) {
+		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	}
+	if (rc == 0) {
+		if (k.mv_size != 16) {
+			rc = alog_err_set(err, ALOG_ECORRUPT,
+					  "index table 'times': key of %zu bytes",
+					  k.mv_size);
+			goto out;
+		}
+		lo = alog_get_be64((unsigned char *)k.mv_data + 8);
+	} else if (rc != MDB_NOTFOUND) {
+		rc = db_fail(err, rc, "cursor get");
+		goto out;
+	}
+	rc = 0;
+	mdb_cursor_close(c);
+	c = NULL;
+	mdb_txn_abort(txn);
+	txn = NULL;
+	if (lo < hi) {
+		rc = alog_store_read(s, lo, hi, time_scan_one, &ts, err);
+		if (rc < 0) {
+			if (ts.rc < 0)
+				alog_err_set(err, ts.rc,
+					     "cannot read the received time of a record");
+			goto out;
+		}
+	}
+	*index = ts.found != UINT64_MAX ? ts.found : hi;
+	rc = 0;
+out:
+	if (c)
+		mdb_cursor_close(c);
+	if (txn)
+		mdb_txn_abort(txn);
+	return rc;
+}
+
+/* ---- checkpoints -------------------------------------------------- */
+
+void alog_store_checkpoint_release(struct alog_store_checkpoint *c)
+{
+	if (c)
+		alog_buf_release(&c->note);
+}
+
+uint64_t alog_store_checkpoint_count(struct alog_store *s)
+{
+	return s->n_ckpt;
+}
+
+static int decode_checkpoint(const void *v, size_t len, uint64_t seq,
+			     struct alog_store_checkpoint *out,
+			     struct alog_err *err)
+{
+	if (len < 16 || len - 16 > ALOG_NOTE_MAX)
+		return alog_err_set(err, ALOG_ECORRUPT,
+				    "index table 'checkpoints': checkpoint %" PRIu64
+				    " has a bad length", seq);
+	out->seq = seq;
+	out->size = alog_get_be64(v);
+	out->signed_us = (int64_t)alog_get_be64((const unsigned char *)v + 8);
+	alog_buf_init(&out->note, ALOG_NOTE_MAX);
+	return alog_buf_add(&out->note, (const unsigned char *)v + 16, len - 16,
+			    err);
+}
+
+int alog_store_checkpoint_get(struct alog_store *s, uint64_t seq,
+			      struct alog_store_checkpoint *out,
+			      struct alog_err *err)
+{
+	MDB_txn *txn;
+	unsigned char k[8];
+	const void *v;
+	size_t len;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (seq >= s->n_ckpt)
+		return alog_err_set(err, ALOG_ENOTFOUND,
+				    "no checkpoint %" PRIu64, seq);
+	rc = txn_begin(s, 0, &txn, err);
+	if (rc < 0)
+		return rc;
+	alog_put_be64(k, seq);
+	rc = get_checked(txn, s->dbi_ckpt, "checkpoints", k, 8, &v, &len, err);
+	if (rc == 0)
+		rc = decode_checkpoint(v, len, seq, out, err);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int alog_store_sign_checkpoint(struct alog_store *s,
+			       const struct alog_signer *signer,
+			       int64_t now_us,
+			       struct alog_store_checkpoint *out,
+			       struct alog_err *err)
+{
+	struct alog_verifier v;
+	struct alog_checkpoint cp;
+	struct alog_buf body, val;
+	unsigned char k[8];
+	MDB_txn *txn = NULL;
+	int rc;
+
+	alog_buf_init(&body, ALOG_NOTE_MAX);
+	alog_buf_init(&val, ALOG_NOTE_MAX + 16);
+	if (s->mode != ALOG_STORE_WRITE) {
+		rc = alog_err_set(err, ALOG_ESTATE, "store is open read-only");
+		goto out;
+	}
+	alog_signer_verifier(signer, &v);
+	if (strcmp(v.name, s->vkey.name) != 0 || v.key_id != s->vkey.key_id ||
+	    memcmp(v.pub, s->vkey.pub, sizeof(v.pub)) != 0) {
+		rc = alog_err_set(err, ALOG_EINVAL,
+				  "the signing key '%s' is not the store's key '%s'",
+				  v.name, s->vkey.name);
+		goto out;
+	}
+	memset(&cp, 0, sizeof(cp));
+	snprintf(cp.origin, sizeof(cp.origin), "%s", s->origin);
+	cp.size = s->size;
+	alog_store_root(s, cp.root);
+	rc = alog_checkpoint_format(&cp, &body, err);
+	if (rc < 0)
+		goto out;
+	alog_put_be64(k, cp.size);
+	rc = alog_buf_add(&val, k, 8, err);
+	alog_put_be64(k, (uint64_t)now_us);
+	if (rc == 0)
+		rc = alog_buf_add(&val, k, 8, err);
+	if (rc == 0)
+		rc = alog_note_sign(signer, (const char *)body.data, body.len,
+				    &val, err);
+	if (rc < 0)
+		goto out;
+	rc = txn_begin(s, 1, &txn, err);
+	if (rc < 0)
+		goto out;
+	alog_put_be64(k, s->n_ckpt);
+	rc = put_checked(txn, s->dbi_ckpt, k, 8, val.data, val.len,
+			 MDB_NOOVERWRITE, err);
+	if (rc < 0)
+		goto out;
+	s->n_ckpt++;
+	rc = put_state(s, txn, err);
+	if (rc == 0) {
+		rc = txn_commit(txn, err);
+		txn = NULL;
+	}
+	if (rc < 0) {
+		s->n_ckpt--;
+		goto out;
+	}
+	if (out)
+		rc = decode_checkpoint(val.data, val.len, s->n_ckpt - 1, out,
+				       err);
+out:
+	if (txn)
+		mdb_txn_abort(txn);
+	alog_buf_release(&body);
+	alog_buf_release(&val);
+	return rc;
+}
+
+/* ---- full check --------------------------------------------------- */
+
+struct check_state {
+	struct alog_store *s;
+	MDB_txn *txn;
+	struct alog_err *err;
+	uint64_t bad_node_index;
+};
+
+static int check_node(void *ctx, unsigned level, uint64_t k,
+		      const unsigned char hash[ALOG_HASH_LEN])
+{
+	struct check_state *cs = ctx;
+	unsigned char stored[ALOG_HASH_LEN];
+	int rc;
+
+	if (level < ALOG_STORE_NODE_LEVEL)
+		return 0;
+	rc = read_node(cs->s, cs->txn, level, k, stored, cs->err);
+	if (rc < 0) {
+		cs->bad_node_index = k << level;
+		return rc;
+	}
+	if (memcmp(stored, hash, ALOG_HASH_LEN) != 0) {
+		cs->bad_node_index = k << level;
+		return alog_err_set(cs->err, ALOG_ECORRUPT,
+				    "stored tree node level %u index %" PRIu64
+				    " (records %" PRIu64 "..%" PRIu64
+				    ") does not match the records",
+				    level, k, k << level,
+				    ((k + 1) << level) - 1);
+	}
+	return 0;
+}
+
+/* Verify checkpoint note seq and compare its size/root with the tree. */
+static int check_checkpoint(struct alog_store *s,
+			    const struct alog_verifier *vkey,
+			    const struct alog_store_checkpoint *c,
+			    const unsigned char root[ALOG_HASH_LEN],
+			    struct alog_err *err)
+{
+	struct alog_checkpoint cp;
+	int rc;
+
+	rc = alog_checkpoint_open_note(vkey, (const char *)c->note.data,
+				       c->note.len, &cp, err);
+	if (rc < 0) {
+		alog_err_prefix(err, "checkpoint %" PRIu64, c->seq);
+		return rc;
+	}
+	if (cp.size != c->size || strcmp(cp.origin, s->origin) != 0)
+		return alog_err_set(err, ALOG_ECORRUPT,
+				    "checkpoint %" PRIu64
+				    ": signed size or origin differs from its index entry",
+				    c->seq);
+	if (memcmp(cp.root, root, ALOG_HASH_LEN) != 0)
+		return alog_err_set(err, ALOG_EVERIFY,
+				    "checkpoint %" PRIu64 " (tree size %" PRIu64
+				    "): signed root does not match the records",
+				    c->seq, c->size);
+	return 0;
+}
+
+int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
+		     alog_store_record_fn fn, void *ctx,
+		     const struct alog_store_check_progress *progress,
+		     uint64_t *bad_index, struct alog_err *err)
+{
+	struct check_state cs = { s, NULL, err, UINT64_MAX };
+	struct alog_merkle_range range;
+	struct alog_store_checkpoint ck;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	uint64_t expect = 0, next_ckpt = 0, seg_off = 0;
+	uint32_t seg_id = 0;
+	int64_t last_received = INT64_MIN;
+	unsigned char root[ALOG_HASH_LEN];
+	int have_ck = 0, op = MDB_FIRST;
+	int rc;
+
+	*bad_index = UINT64_MAX;
+	memset(&range, 0, sizeof(range));
+	memset(&ck, 0, sizeof(ck));
+	if (!vkey)
+		vkey = &s->vkey;
+	rc = txn_begin(s, 0, &cs.txn, err);
+	if (rc < 0)
+		return rc;
+	rc = mdb_cursor_open(cs.txn, s->dbi_blocks, &c);
+	if (rc) {
+		rc = db_fail(err, rc, "cursor");
+		goto out;
+	}
+	for (;;) {
+		struct blockloc b;
+		struct alog_block_header h;
+		const unsigned char *p, *end;
+
+		/* Checkpoints at the current size, before the next block. */
+		while (next_ckpt < s->n_ckpt) {
+			if (!have_ck) {
+				rc = alog_store_checkpoint_get(s, next_ckpt, &ck,
+							       err);
+				if (rc < 0)
+					goto out;
+				have_ck = 1;
+			}
+			if (ck.size > range.size)
+				break;
+			if (ck.size < range.size) {
+				rc = alog_err_set(err, ALOG_ECORRUPT,
+						  "checkpoint %" PRIu64
+						  " has tree size %" PRIu64
+						  ", smaller than an earlier one",
+						  ck.seq, ck.size);
+				goto out;
+			}
+			alog_merkle_range_root(&range, s->hasher, root);
+			rc = check_checkpoint(s, vkey, &ck, root, err);
+			if (rc < 0)
+				goto out;
+			alog_store_checkpoint_release(&ck);
+			have_ck = 0;
+			next_ckpt++;
+		}
+		rc = mdb_cursor_get(c, &k, &v, (MDB_cursor_op)op);
+		op = MDB_NEXT;
+		if (rc == MDB_NOTFOUND) {
+			rc = 0;
+			break;
+		}
+		if (rc) {
+			rc = db_fail(err, rc, "cursor get");
+			goto out;
+		}
+		rc = decode_blockloc(&k, &v, &b, err);
+		if (rc < 0)
+			goto out;
+		*bad_index = b.first_index;
+		if (b.first_index != expect) {
+			rc = alog_err_set(err, ALOG_ECORRUPT,
+					  "records %" PRIu64 "..%" PRIu64
+					  " are missing from the index",
+					  expect, b.first_index - 1);
+			*bad_index = expect;
+			goto out;
+		}
+		if (b.seg_id != seg_id) {
+			uint64_t first, end_off;
+
+			if (seg_id) {
+				rc = get_segment_entry(s, cs.txn, seg_id, NULL,
+						       &end_off, err);
+				if (rc < 0)
+					goto out;
+				if (seg_off != end_off) {
+					rc = alog_err_set(err, ALOG_ECORRUPT,
+							  "segment %u: blocks end at offset %" PRIu64
+							  " but %" PRIu64 " bytes are committed",
+							  seg_id, seg_off, end_off);
+					goto out;
+				}
+			}
+			rc = get_segment_entry(s, cs.txn, b.seg_id, &first,
+					       &end_off, err);
+			if (rc < 0)
+				goto out;
+			if (b.seg_id <= seg_id || first != b.first_index) {
+				rc = alog_err_set(err, ALOG_ECORRUPT,
+						  "segment %u does not start at record %" PRIu64,
+						  b.seg_id, b.first_index);
+				goto out;
+			}
+			seg_id = b.seg_id;
+			seg_off = ALOG_SEGMENT_HEADER_LEN;
+		}
+		if (b.offset != seg_off) {
+			rc = alog_err_set(err, ALOG_ECORRUPT,
+					  "segment %u: bytes %" PRIu64 "..%" PRIu64
+					  " belong to no block",
+					  seg_id, seg_off, b.offset);
+			goto out;
+		}
+		rc = load_block(s, &b, &h, err);
+		if (rc < 0)
+			goto out;
+		if (b.first_received < last_received) {
+			rc = alog_err_set(err, ALOG_ECORRUPT,
+					  "record %" PRIu64
+					  ": received time goes backwards",
+					  b.first_index);
+			goto out;
+		}
+		last_received = b.first_received;
+		p = s->payload.data;
+		end = p + s->payload.len;
+		for (uint64_t idx = b.first_index; p < end; idx++) {
+			const unsigned char *nl = memchr(p, '\n',
+							 (size_t)(end - p));
+			unsigned char leaf[ALOG_HASH_LEN];
+
+			*bad_index = idx;
+			if (fn) {
+				rc = fn(ctx, idx, p, (size_t)(nl - p));
+				if (rc < 0)
+					goto out;
+			}
+			rc = alog_merkle_leaf(s->hasher, p, (size_t)(nl - p), leaf);
+			if (rc == 0)
+				rc = alog_merkle_range_push(&range, s->hasher,
+							    leaf, check_node,
+							    &cs, err);
+			if (rc < 0) {
+				if (cs.bad_node_index != UINT64_MAX)
+					*bad_index = cs.bad_node_index;
+				goto out;
+			}
+			p = nl + 1;
+		}
+		expect = b.first_index + b.n;
+		seg_off += b.disk_len;
+		if (progress && progress->fn)
+			progress->fn(progress->ctx, expect, s->size);
+	}
+	*bad_index = UINT64_MAX;
+	if (expect != s->size) {
+		*bad_index = expect;
+		rc = alog_err_set(err, ALOG_ECORRUPT,
+				  "the index holds %" PRIu64
+				  " records but the log has %" PRIu64,
+				  expect, s->size);
+		goto out;
+	}
+	if (seg_id) {
+		uint64_t end_off;
+
+		rc = get_segment_entry(s, cs.txn, seg_id, NULL, &end_off, err);
+		if (rc < 0)
+			goto out;
+		if (seg_off != end_off) {
+			rc = alog_err_set(err, ALOG_ECORRUPT,
+					  "segment %u: blocks end at offset %" PRIu64
+					  " but %" PRIu64 " bytes are committed",
+					  seg_id, seg_off, end_off);
+			goto out;
+		}
+	}
+	if (next_ckpt < s->n_ckpt) {
+		rc = alog_err_set(err, ALOG_ECORRUPT,
+				  "checkpoint %" PRIu64 " has tree size %" PRIu64
+				  ", larger than the log", next_ckpt, ck.size);
+		goto out;
+	}
+	{
+		unsigned char mem_root[ALOG_HASH_LEN];
+
+		/* The root the writer serves was rebuilt from stored nodes at
+		 * open: it must equal the one recomputed from the records. */
+		alog_merkle_range_root(&range, s->hasher, root);
+		alog_store_root(s, mem_root);
+		if (memcmp(root, mem_root, ALOG_HASH_LEN) != 0) {
+			rc = alog_err_set(err, ALOG_ECORRUPT,
+					  "the stored tree's root differs from the root of the records");
+			goto out;
+		}
+	}
+out:
+	if (have_ck)
+		alog_store_checkpoint_release(&ck);
+	if (c)
+		mdb_cursor_close(c);
+	if (cs.txn)
+		mdb_txn_abort(cs.txn);
+	return rc;
+}

@@ -1,0 +1,182 @@
+/*
+ * store: the verifiable record store (SPEC.md "Store layout", "LMDB
+ * layout", "Durability"). Owns the segment files, the LMDB index, the
+ * Merkle tree's stored nodes and the checkpoints. Knows nothing of event
+ * JSON: a record is an opaque line of bytes without 0x0A.
+ *
+ * Directory:  DIR/index/      LMDB environment (data.mdb, lock.mdb)
+ *             DIR/segments/   segment files (store/segment.h)
+ *             DIR/LOCK        store-wide writer lock (fcntl), holds a pid
+ *
+ * Invariants:
+ * - Record i is the RFC 9162 leaf i; the tree size is the record count.
+ * - received_us never decreases with the index.
+ * - An append is durable when its blocks are fdatasynced and then the
+ *   LMDB transaction that makes them visible has committed; LMDB is the
+ *   commit point. Nothing past the committed end of a segment is read.
+ * - Merkle nodes are stored for complete subtrees of level >=
+ *   ALOG_STORE_NODE_LEVEL (2^8 = 256 leaves); lower levels are recomputed
+ *   from the records of one group when a proof needs them.
+ * - One writer process (DIR/LOCK); any number of read-only openers.
+ */
+#ifndef ALOG_STORE_STORE_H
+#define ALOG_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/buf.h"
+#include "store/err.h"
+#include "store/merkle.h"
+#include "store/note.h"
+#include "store/sign.h"
+
+#define ALOG_STORE_FORMAT 1
+#define ALOG_STORE_NODE_LEVEL 8
+#define ALOG_STORE_MAP_SIZE (64ull << 30)  /* LMDB map: 64 GiB of address space */
+#define ALOG_STORE_ID_KEY_LEN 16
+/* Largest record the store accepts (bytes, without the newline). */
+#define ALOG_STORE_RECORD_MAX (1u << 20)
+
+enum {
+	ALOG_STORE_RDONLY = 0,
+	ALOG_STORE_WRITE = 1,
+};
+
+struct alog_store;
+
+/* What open did to bring the store back to its committed state. */
+struct alog_store_recovery {
+	int cut;                  /* 1 when bytes were cut */
+	uint32_t segment_id;      /* segment that was cut */
+	uint64_t cut_from;        /* committed end (bytes kept) */
+	uint64_t cut_bytes;       /* bytes removed past it */
+	uint32_t removed_segments;/* uncommitted segment files removed */
+};
+
+struct alog_store_options {
+	uint64_t segment_max;  /* rotation size; 0: ALOG_SEGMENT_SIZE_DEFAULT */
+};
+
+/* Create a new, empty store in dir (which must not exist or be empty)
+ * with the log's origin and verifier key. */
+int alog_store_create(const char *dir, const char *origin,
+		      const struct alog_verifier *vkey,
+		      const struct alog_store_options *opt,
+		      struct alog_err *err);
+
+/* Open. ALOG_STORE_WRITE takes the writer lock (ALOG_EBUSY naming the pid
+ * that holds it) and cuts uncommitted bytes (reported in rec, may be
+ * NULL). Read-only opens change nothing. */
+int alog_store_open(const char *dir, int mode, struct alog_store **out,
+		    struct alog_store_recovery *rec, struct alog_err *err);
+void alog_store_close(struct alog_store *s);
+
+uint64_t alog_store_size(const struct alog_store *s);
+int64_t alog_store_last_received(const struct alog_store *s);
+const char *alog_store_origin(const struct alog_store *s);
+const struct alog_verifier *alog_store_vkey(const struct alog_store *s);
+/* Root of the current tree (from memory, no I/O). */
+void alog_store_root(const struct alog_store *s,
+		     unsigned char out[ALOG_HASH_LEN]);
+
+/* One record to append. id_key: ALOG_STORE_ID_KEY_LEN bytes identifying
+ * (source, id) for deduplication, or NULL. */
+struct alog_store_rec {
+	const unsigned char *data;
+	size_t len;
+	int64_t received_us;
+	const unsigned char *id_key;
+};
+
+/* Append n records as indices size..size+n-1, durably (one round of
+ * syncs). On failure nothing is visible and the store stays usable (a
+ * segment whose sync failed is abandoned: the next append starts a new
+ * one). ALOG_ECONFLICT if an id_key is already stored. */
+int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
+		      size_t n, struct alog_err *err);
+
+/* Index stored under id_key, or ALOG_ENOTFOUND. */
+int alog_store_find_id(struct alog_store *s, const unsigned char *id_key,
+		       uint64_t *index, struct alog_err *err);
+/* First index whose received time is >= t_us (size when none). The
+ * store keeps each block's first received time; received_of reads a
+ * record's own (the layer above knows the record format). */
+typedef int (*alog_store_received_fn)(const unsigned char *rec, size_t len,
+				      int64_t *received_us);
+int alog_store_find_time(struct alog_store *s, int64_t t_us,
+			 alog_store_received_fn received_of, uint64_t *index,
+			 struct alog_err *err);
+
+/* Called for each record in index order. rec is valid during the call.
+ * A negative return stops the read and is returned; a positive one stops
+ * it without error. */
+typedef int (*alog_store_record_fn)(void *ctx, uint64_t index,
+				    const unsigned char *rec, size_t len);
+/* Records [from, to) in order (to <= size). */
+int alog_store_read(struct alog_store *s, uint64_t from, uint64_t to,
+		    alog_store_record_fn fn, void *ctx, struct alog_err *err);
+/* Copy of record index into out (reset first). */
+int alog_store_get(struct alog_store *s, uint64_t index,
+		   struct alog_buf *out, struct alog_err *err);
+
+/* Tree hashes and proofs for any size <= current size. */
+int alog_store_root_at(struct alog_store *s, uint64_t size,
+		       unsigned char out[ALOG_HASH_LEN], struct alog_err *err);
+int alog_store_leaf_hash(struct alog_store *s, uint64_t index,
+			 unsigned char out[ALOG_HASH_LEN],
+			 struct alog_err *err);
+int alog_store_prove_inclusion(struct alog_store *s, uint64_t index,
+			       uint64_t size,
+			       unsigned char proof[][ALOG_HASH_LEN],
+			       size_t *n_proof, struct alog_err *err);
+int alog_store_prove_consistency(struct alog_store *s, uint64_t old_size,
+				 uint64_t new_size,
+				 unsigned char proof[][ALOG_HASH_LEN],
+				 size_t *n_proof, struct alog_err *err);
+
+/* Checkpoints: seq numbers from 0, kept forever. */
+struct alog_store_checkpoint {
+	uint64_t seq;
+	uint64_t size;
+	int64_t signed_us;
+	struct alog_buf note; /* the signed note text (owned) */
+};
+void alog_store_checkpoint_release(struct alog_store_checkpoint *c);
+/* Sign a checkpoint of the current tree with signer (whose verifier must
+ * be the store's) and store it. out may be NULL. */
+int alog_store_sign_checkpoint(struct alog_store *s,
+			       const struct alog_signer *signer,
+			       int64_t now_us,
+			       struct alog_store_checkpoint *out,
+			       struct alog_err *err);
+/* Number of checkpoints, and checkpoint seq. ALOG_ENOTFOUND if none. */
+uint64_t alog_store_checkpoint_count(struct alog_store *s);
+int alog_store_checkpoint_get(struct alog_store *s, uint64_t seq,
+			      struct alog_store_checkpoint *out,
+			      struct alog_err *err);
+
+/*
+ * Full check (SPEC.md "Verification"): read every block of every segment
+ * through the index, check framing, CRCs, index continuity, received
+ * order, recompute every leaf and the tree, compare every stored node and
+ * every checkpoint (whose notes must verify with vkey; NULL: the store's
+ * own). fn (may be NULL) sees each record, for checks of the layer above.
+ * On the first failure returns ALOG_ECORRUPT or ALOG_EVERIFY with
+ * *bad_index set to the first index found bad (UINT64_MAX when the damage
+ * is not tied to one record) and err naming the place.
+ */
+struct alog_store_check_progress {
+	void (*fn)(void *ctx, uint64_t done, uint64_t total);
+	void *ctx;
+};
+int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
+		     alog_store_record_fn fn, void *ctx,
+		     const struct alog_store_check_progress *progress,
+		     uint64_t *bad_index, struct alog_err *err);
+
+/* Key for (source, id): SHA-256(source || 0x00 || id)[0:16]. */
+void alog_store_id_key(const char *source, const char *id,
+		       unsigned char out[ALOG_STORE_ID_KEY_LEN]);
+
+#endif

@@ -1,0 +1,980 @@
+/*
+ * auditlog: the command (SPEC.md "Command line"). Parses arguments, calls
+ * a front door of store/ or ingest/, prints, chooses an exit status.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <poll.h>
+
+#include "ingest/clock.h"
+#include "ingest/event.h"
+#include "ingest/lines.h"
+#include "ingest/log.h"
+#include "store/bytes.h"
+#include "store/note.h"
+#include "store/sign.h"
+#include "store/store.h"
+#include "tools/cli.h"
+
+#define KEY_FILE_MAX 65536
+
+void cli_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("auditlog: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_fail(const struct alog_err *err)
+{
+	cli_msg("%s", err->msg[0] ? err->msg : alog_err_name(err->code));
+	switch (err->code) {
+	case ALOG_EVERIFY:
+	case ALOG_ECORRUPT:
+		return EXIT_VERIFY;
+	default:
+		return EXIT_OPER;
+	}
+}
+
+const char *cli_store_dir(const char *opt)
+{
+	const char *env = getenv("AUDITLOG_STORE");
+
+	if (opt)
+		return opt;
+	if (env && *env)
+		return env;
+	return "./auditlog-data";
+}
+
+char *cli_default_key(const char *dir)
+{
+	size_t n = strlen(dir);
+	char *p;
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	p = malloc(n + 5);
+	if (p) {
+		memcpy(p, dir, n);
+		memcpy(p + n, ".key", 5);
+	}
+	return p;
+}
+
+int cli_parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Read a whole small file (text) into a NUL-terminated malloc'd buffer. */
+static char *read_small_file(const char *path, size_t max, size_t *len,
+			     struct alog_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *p = NULL;
+	size_t n = 0;
+
+	if (fd < 0) {
+		alog_err_sys(err, ALOG_EIO, errno, "open '%s': %s", path,
+			     strerror(errno));
+		return NULL;
+	}
+	p = malloc(max + 1);
+	if (!p) {
+		alog_err_set(err, ALOG_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		ssize_t r = read(fd, p + n, max + 1 - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			alog_err_sys(err, ALOG_EIO, errno, "read '%s': %s", path,
+				     strerror(errno));
+			free(p);
+			p = NULL;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max) {
+			alog_err_set(err, ALOG_ELIMIT,
+				     "'%s' is larger than %zu bytes", path, max);
+			free(p);
+			p = NULL;
+			goto out;
+		}
+	}
+	p[n] = 0;
+	*len = n;
+out:
+	close(fd);
+	return p;
+}
+
+/* ---- usage -------------------------------------------------------- */
+
+static const char usage_main[] =
+"usage: auditlog <command> [--store DIR] [options]\n"
+"\n"
+"A tamper-evident audit event store: events are kept in an append-only,\n"
+"compressed log, hashed into an RFC 9162 Merkle tree, and covered by\n"
+"Ed25519-signed checkpoints that anyone can check.\n"
+"\n"
+"commands:\n"
+"  init         create a store and its signing key\n"
+"  ingest       store NDJSON events from files or stdin\n"
+"  info         print the store's origin, key, tree size and root (JSON)\n"
+"  checkpoint   sign a checkpoint of the tree if it grew; print the latest\n"
+"  export       print canonical records (the exact Merkle leaf inputs)\n"
+"  get          print one record\n"
+"  prove        inclusion or consistency proof (JSON)\n"
+"  verify       recompute every leaf and the tree; check every checkpoint\n"
+"  demo         print a realistic stream of audit events (NDJSON)\n"
+"\n"
+"The store is --store DIR, else $AUDITLOG_STORE, else ./auditlog-data.\n"
+"'auditlog <command> --help' explains a command.\n"
+"exit status: 0 ok, 1 integrity or verification failure, 2 usage,\n"
+"3 operational error, 4 done in part (some input rejected)\n";
+
+static int usage(const char *text, int code)
+{
+	fputs(text, code == EXIT_OK ? stdout : stderr);
+	return code;
+}
+
+/* Options every command takes: --store DIR, --help. Returns -1 to go on,
+ * else an exit code. Commands list their own options after these. */
+enum { OPT_STORE = 1000, OPT_HELP, OPT_KEY, OPT_ORIGIN, OPT_FROM, OPT_TO,
+       OPT_SIZE, OPT_VKEY, OPT_CHECKPOINT, OPT_QUIET, OPT_SEGMENT_SIZE };
+
+#define COMMON_OPTS \
+	{ "store", required_argument, NULL, OPT_STORE }, \
+	{ "help", no_argument, NULL, OPT_HELP }
+
+/* ---- init --------------------------------------------------------- */
+
+static const char usage_init[] =
+"usage: auditlog init [--store DIR] [--origin NAME] [--key FILE]\n"
+"\n"
+"Create an empty store in DIR and a new Ed25519 signing key.\n"
+"\n"
+"  --origin NAME   the log's name in its checkpoints (default: the host\n"
+"                  name followed by /auditlog); no spaces or '+'\n"
+"  --key FILE      where to write the signing key (default: DIR.key beside\n"
+"                  the store). It is created mode 0600, is never printed,\n"
+"                  and must stay outside the store so that a copy of the\n"
+"                  store handed to an auditor does not carry it.\n"
+"  --segment-size BYTES  rotate segment files at this size (default 256 MiB)\n"
+"\n"
+"Prints the verifier key (vkey), which auditors use to check checkpoints.\n";
+
+static int cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_OPTS,
+		{ "origin", required_argument, NULL, OPT_ORIGIN },
+		{ "key", required_argument, NULL, OPT_KEY },
+		{ "segment-size", required_argument, NULL, OPT_SEGMENT_SIZE },
+		{ 0 },
+	};
+	struct alog_err err = { 0 };
+	struct alog_store_options so = { 0 };
+	struct alog_signer *signer = NULL;
+	struct alog_verifier v;
+	const char *store = NULL, *key = NULL, *origin = NULL;
+	char *key_alloc = NULL, host[256], origin_buf[ALOG_ORIGIN_MAX + 1];
+	char vtext[ALOG_VKEY_MAX + 1];
+	int c, code = EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_STORE: store = optarg; break;
+		case OPT_KEY: key = optarg; break;
+		case OPT_ORIGIN: origin = optarg; break;
+		case OPT_SEGMENT_SIZE:
+			if (cli_parse_u64(optarg, &so.segment_max) < 0) {
+				cli_msg("--segment-size needs a number of bytes");
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_HELP: return usage(usage_init, EXIT_OK);
+		default: return usage(usage_init, EXIT_USAGE);
+		}
+	}
+	if (optind != argc)
+		return usage(usage_init, EXIT_USAGE);
+	store = cli_store_dir(store);
+	if (!key)
+		key = key_alloc = cli_default_key(store);
+	if (!origin) {
+		if (gethostname(host, sizeof(host)) < 0 || !host[0])
+			snprintf(host, sizeof(host), "localhost");
+		host[sizeof(host) - 1] = 0;
+		snprintf(origin_buf, sizeof(origin_buf), "%.200s/auditlog", host);
+		origin = origin_buf;
+	}
+	if (access(key, F_OK) == 0) {
+		cli_msg("key file '%s' exists already; remove it or give --key",
+			key);
+		code = EXIT_OPER;
+		goto out;
+	}
+	if (alog_signer_generate(origin, &signer, &err) < 0 ||
+	    alog_signer_save(signer, key, &err) < 0) {
+		code = cli_fail(&err);
+		goto out;
+	}
+	alog_signer_verifier(signer, &v);
+	if (alog_store_create(store, origin, &v, &so, &err) < 0) {
+		code = cli_fail(&err);
+		unlink(key);
+		goto out;
+	}
+	alog_verifier_format(&v, vtext);
+	printf("%s\n", vtext);
+	cli_msg("created store '%s' (origin '%s'); signing key in '%s'", store,
+		origin, key);
+out:
+	alog_signer_free(signer);
+	free(key_alloc);
+	return code;
+}
+
+/* ---- ingest ------------------------------------------------------- */
+
+static const char usage_ingest[] =
+"usage: auditlog ingest [--store DIR] [--quiet] [FILE...]\n"
+"\n"
+"Store audit events, one JSON object per line (NDJSON), from each FILE in\n"
+"turn or from standard input ('-' is standard input too). Every valid line\n"
+"is stored, even when others are rejected; a rejected line is reported on\n"
+"stderr as 'FILE:LINE: reason'. Events are made durable in batches (one\n"
+"round of fsyncs per batch); a summary goes to stderr at the end.\n"
+"\n"
+"An event needs a \"type\"; \"id\" and \"source\" (together the key that\n"
+"makes a resend a duplicate instead of a second copy) and \"time\"\n"
+"(RFC 3339) are optional. See SPEC.md \"Events\".\n"
+"\n"
+"  --quiet   no summary, only rejected lines\n"
+"\n"
+"exit status: 0 all stored (or duplicates), 4 some lines rejected,\n"
+"3 operational error (what was acknowledged in the summary is stored)\n";
+
+struct ingest_stats {
+	uint64_t lines, stored, duplicates, rejected;
+	uint64_t first, last;
+};
+
+static int ingest_commit(struct alog_log *log, struct alog_err *err)
+{
+	return alog_log_commit(log, err);
+}
+
+/* 1 when reading fd now could block (so the batch should commit first). */
+static int would_block(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 0;
+}
+
+static int ingest_fd(struct alog_log *log, int fd, const char *name,
+		     const struct alog_provenance *prov,
+		     struct ingest_stats *st, struct alog_err *err)
+{
+	struct alog_lines lr;
+	int rc;
+
+	rc = alog_lines_init(&lr, fd, ALOG_EVENT_LINE_MAX, err);
+	if (rc < 0)
+		return rc;
+	for (;;) {
+		struct alog_submit res;
+		struct alog_err lerr = { 0 };
+		const char *line;
+		size_t len;
+		int r;
+
+		if (alog_log_pending(log) &&
+		    (alog_log_batch_full(log) ||
+		     (!alog_lines_buffered(&lr) && would_block(fd)))) {
+			rc = ingest_commit(log, err);
+			if (rc < 0)
+				break;
+		}
+		r = alog_lines_next(&lr, &line, &len, err);
+		if (r < 0) {
+			rc = r;
+			alog_err_prefix(err, "%s", name);
+			break;
+		}
+		if (r == ALOG_LINE_EOF)
+			break;
+		st->lines++;
+		if (r == ALOG_LINE_TOO_LONG) {
+			st->rejected++;
+			cli_msg("%s:%" PRIu64 ": too_long: line is longer than %d bytes",
+				name, lr.line_no, ALOG_EVENT_LINE_MAX);
+			continue;
+		}
+		rc = alog_log_submit(log, line, len, prov, alog_clock_now_us(),
+				     0, &res, &lerr);
+		if (rc < 0) {
+			*err = lerr;
+			alog_err_prefix(err, "%s:%" PRIu64, name, lr.line_no);
+			break;
+		}
+		switch (res.status) {
+		case ALOG_SUBMIT_ACCEPTED:
+			if (st->stored == 0)
+				st->first = res.index;
+			st->last = res.index;
+			st->stored++;
+			break;
+		case ALOG_SUBMIT_DUPLICATE:
+			st->duplicates++;
+			break;
+		case ALOG_SUBMIT_REJECTED:
+			st->rejected++;
+			cli_msg("%s:%" PRIu64 ": %s: %s", name, lr.line_no,
+				res.code, lerr.msg);
+			break;
+		}
+	}
+	if (rc == 0)
+		rc = ingest_commit(log, err);
+	alog_lines_release(&lr);
+	return rc;
+}
+
+static void print_recovery(const char *store,
+			   const struct alog_store_recovery *rec)
+{
+	if (rec->cut)
+		cli_msg("store '%s': cut %" PRIu64
+			" uncommitted bytes from segment %" PRIu32
+			" at offset %" PRIu64 " (left by an interrupted write; logged as store.recovered)",
+			store, rec->cut_bytes, rec->segment_id, rec->cut_from);
+	if (rec->removed_segments)
+		cli_msg("store '%s': removed %" PRIu32
+			" uncommitted segment file(s) (logged as store.recovered)",
+			store, rec->removed_segments);
+}
+
+static int cmd_ingest(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_OPTS,
+		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ 0 },
+	};
+	struct alog_err err = { 0 };
+	struct alog_store_recovery rec;
+	struct alog_log *log = NULL;
+	struct ingest_stats st = { 0 };
+	struct alog_provenance prov = {
+		.transport = "stdin",
+		.uid = (int64_t)getuid(),
+		.gid = -1,
+		.pid = -1,
+	};
+	const char *store = NULL;
+	int c, quiet = 0, code = EXIT_OK, rc = 0;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_STORE: store = optarg; break;
+		case OPT_QUIET: quiet = 1; break;
+		case OPT_HELP: return usage(usage_ingest, EXIT_OK);
+		default: return usage(usage_ingest, EXIT_USAGE);
+		}
+	}
+	store = cli_store_dir(store);
+	if (alog_log_open(store, alog_clock_now_us(), &log, &rec, &err) < 0)
+		return cli_fail(&err);
+	print_recovery(store, &rec);
+	if (optind == argc) {
+		rc = ingest_fd(log, 0, "stdin", &prov, &st, &err);
+	}
+	for (int i = optind; i < argc && rc == 0; i++) {
+		int fd = 0;
+
+		if (strcmp(argv[i], "-") != 0) {
+			fd = open(argv[i], O_RDONLY | O_CLOEXEC);
+			if (fd < 0) {
+				rc = alog_err_sys(&err, ALOG_EIO, errno,
+						  "open '%s': %s", argv[i],
+						  strerror(errno));
+				break;
+			}
+		}
+		rc = ingest_fd(log, fd, fd ? argv[i] : "stdin", &prov, &st,
+			       &err);
+		if (fd)
+			close(fd);
+	}
+	if (rc < 0) {
+		code = cli_fail(&err);
+		if (code == EXIT_VERIFY)
+			code = EXIT_OPER;
+		alog_log_discard(log);
+	} else if (st.rejected) {
+		code = EXIT_PARTIAL;
+	}
+	if (!quiet || rc < 0) {
+		if (st.stored)
+			cli_msg("stored %" PRIu64 " events (index %" PRIu64 "..%" PRIu64
+				"), %" PRIu64 " duplicates, %" PRIu64
+				" rejected, of %" PRIu64 " lines; tree size %" PRIu64,
+				st.stored, st.first, st.last, st.duplicates,
+				st.rejected, st.lines,
+				alog_store_size(alog_log_store(log)));
+		else
+			cli_msg("stored 0 events, %" PRIu64 " duplicates, %" PRIu64
+				" rejected, of %" PRIu64 " lines; tree size %" PRIu64,
+				st.duplicates, st.rejected, st.lines,
+				alog_store_size(alog_log_store(log)));
+		if (rc < 0)
+			cli_msg("events after the last stored one were not stored");
+	}
+	alog_log_close(log);
+	return code;
+}
+
+/* ---- read-only commands ------------------------------------------- */
+
+static int open_ro(const char *store, struct alog_store **s,
+		   struct alog_err *err)
+{
+	return alog_store_open(cli_store_dir(store), ALOG_STORE_RDONLY, s, NULL,
+			       err);
+}
+
+static void print_hex(const unsigned char *h)
+{
+	char hex[2 * ALOG_HASH_LEN + 1];
+
+	alog_hex_encode(h, ALOG_HASH_LEN, hex);
+	fputs(hex, stdout);
+}
+
+static const char usage_info[] =
+"usage: auditlog info [--store DIR]\n"
+"\n"
+"Print one JSON object about the store: origin, vkey (the verifier key),\n"
+"tree_size, root_hash (hex), checkpoints and the latest checkpoint's size\n"
+"and signing time.\n";
+
+static int cmd_info(int argc, char **argv)
+{
+	static const struct option opts[] = { COMMON_OPTS, { 0 } };
+	struct alog_err err = { 0 };
+	struct alog_store *s = NULL;
+	struct alog_store_checkpoint ck = { 0 };
+	unsigned char root[ALOG_HASH_LEN];
+	char vtext[ALOG_VKEY_MAX + 1], t[ALOG_TIME_TEXT_MAX];
+	const char *store = NULL;
+	uint64_t n_ck;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_STORE: store = optarg; break;
+		case OPT_HELP: return usage(usage_info, EXIT_OK);
+		default: return usage(usage_info, EXIT_USAGE);
+		}
+	}
+	if (optind != argc)
+		return usage(usage_info, EXIT_USAGE);
+	if (open_ro(store, &s, &err) < 0)
+		return cli_fail(&err);
+	alog_verifier_format(alog_store_vkey(s), vtext);
+	alog_store_root(s, root);
+	n_ck = alog_store_checkpoint_count(s);
+	printf("{\"store\":\"%s\",\"origin\":\"%s\",\"vkey\":\"%s\",\"tree_size\":%" PRIu64
+	       ",\"root_hash\":\"", cli_store_dir(store), alog_store_origin(s),
+	       vtext, alog_store_size(s));
+	print_hex(root);
+	printf("\",\"checkpoints\":%" PRIu64, n_ck);
+	if (n_ck && alog_store_checkpoint_get(s, n_ck - 1, &ck, &err) == 0) {
+		if (alog_time_format(ck.signed_us, t) < 0)
+			snprintf(t, sizeof(t), "unknown");
+		printf(",\"latest_checkpoint\":{\"size\":%" PRIu64
+		       ",\"signed\":\"%s\"}", ck.size, t);
+		alog_store_checkpoint_release(&ck);
+	}
+	printf(",\"format\":%d}\n", ALOG_STORE_FORMAT);
+	alog_store_close(s);
+	return EXIT_OK;
+}
+
+static int load_signer(const char *store, const char *key,
+		       struct alog_signer **out, struct alog_err *err)
+{
+	char *def = NULL;
+	int rc;
+
+	if (!key)
+		key = def = cli_default_key(store);
+	rc = alog_signer_load(key, out, err);
+	free(def);
+	return rc;
+}
+
+static const char usage_checkpoint[] =
+"usage: auditlog checkpoint [--store DIR] [--key FILE]\n"
+"\n"
+"If the tree grew since the latest checkpoint, sign a new one (C2SP\n"
+"tlog-checkpoint in a signed note) and log it as a checkpoint.signed\n"
+"event; then print the latest checkpoint. Save it: 'auditlog verify\n"
+"--vkey KEY --checkpoint FILE' later proves the log only grew since.\n"
+"\n"
+"  --key FILE   the signing key (default: DIR.key beside the store)\n";
+
+static int cmd_checkpoint(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_OPTS,
+		{ "key", required_argument, NULL, OPT_KEY },
+		{ 0 },
+	};
+	struct alog_err err = { 0 };
+	struct alog_store_recovery rec;
+	struct alog_log *log = NULL;
+	struct alog_signer *signer = NULL;
+	struct alog_store_checkpoint ck = { 0 };
+	const char *store = NULL, *key = NULL;
+	int c, code = EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_STORE: store = optarg; break;
+		case OPT_KEY: key = optarg; break;
+		case OPT_HELP: return usage(usage_checkpoint, EXIT_OK);
+		default: return usage(usage_checkpoint, EXIT_USAGE);
+		}
+	}
+	if (optind != argc)
+		return usage(usage_checkpoint, EXIT_USAGE);
+	store = cli_store_dir(store);
+	if (load_signer(store, key, &signer, &err) < 0)
+		return cli_fail(&err);
+	if (alog_log_open(store, alog_clock_now_us(), &log, &rec, &err) < 0) {
+		code = cli_fail(&err);
+		goto out;
+	}
+	print_recovery(store, &rec);
+	if (alog_log_checkpoint(log, signer, alog_clock_now_us(), &ck, &err) < 0) {
+		code = cli_fail(&err);
+		goto out;
+	}
+	fwrite(ck.note.data, 1, ck.note.len, stdout);
+out:
+	alog_store_checkpoint_release(&ck);
+	alog_log_close(log);
+	alog_signer_free(signer);
+	return code;
+}
+
+static const char usage_export[] =
+"usage: auditlog export [--store DIR] [--from I] [--to I]\n"
+"\n"
+"Print canonical records, one per line, in index order: records I with\n"
+"from <= I < to (default: all). Each line without its newline is the\n"
+"exact Merkle leaf input, so anyone can recompute the tree:\n"
+"leaf = SHA-256(0x00 || line), node = SHA-256(0x01 || left || right).\n";
+
+static int print_record(void *ctx, uint64_t index, const unsigned char *rec,
+			size_t len)
+{
+	(void)ctx;
+	(void)index;
+	if (fwrite(rec, 1, len, stdout) != len || putchar('\n') == EOF)
+		return ALOG_EIO;
+	return 0;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_OPTS,
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "to", required_argument, NULL, OPT_TO },
+		{ 0 },
+	};
+	struct alog_err err = { 0 };
+	struct alog_store *s = NULL;
+	const char *store = NULL;
+	uint64_t from = 0, to = UINT64_MAX;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_STORE: store = optarg; break;
+		case OPT_FROM:
+		case OPT_TO:
+			if (cli_parse_u64(optarg, c == OPT_FROM ? &from : &to) < 0) {
+				cli_msg("--%s needs a record index",
+					c == OPT_FROM ? "from" : "to");
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_HELP: return usage(usage_export, EXIT_OK);
+		default: return usage(usage_export, EXIT_USAGE);
+		}
+	}
+	if (optind != argc)
+		return usage(usage_export, EXIT_USAGE);
+	if (open_ro(store, &s, &err) < 0)
+		return cli_fail(&err);
+	if (to > alog_store_size(s))
+		to = alog_store_size(s);
+	if (from > to) {
+		cli_msg("--from %" PRIu64 " is past --to %" PRIu64
+			" (the log has %" PRIu64 " records)", from, to,
+			alog_store_size(s));
+		alog_store_close(s);
+		return EXIT_USAGE;
+	}
+	rc = alog_store_read(s, from, to, print_record, NULL, &err);
+	alog_store_close(s);
+	if (rc == ALOG_EIO && !err.msg[0])
+		alog_err_set(&err, ALOG_EIO, "write to standard output failed");
+	if (rc < 0)
+		return cli_fail(&err);
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_OPER;
+}
+
+static const char usage_get[] =
+"usage: auditlog get [--store DIR] INDEX\n"
+"\n"
+"Print the canonical record at INDEX (from 0).\n";
+
+static int cmd_get(int argc, char **argv)
+{
+	static const struct option opts[] = { COMMON_OPTS, { 0 } };
+	struct alog_err err = { 0 };
+	struct alog_store *s = NULL;
+	struct alog_buf b;
+	const char *store = NULL;
+	uint64_t index;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_STORE: store = optarg; break;
+		case OPT_HELP: return usage(usage_get, EXIT_OK);
+		default: return usage(usage_get, EXIT_USAGE);
+		}
+	}
+	if (optind + 1 != argc || cli_parse_u64(argv[optind], &index) < 0)
+		return usage(usage_get, EXIT_USAGE);
+	if (open_ro(store, &s, &err) < 0)
+		return cli_fail(&err);
+	alog_buf_init(&b, 0);
+	rc = alog_store_get(s, index, &b, &err);
+	if (rc == 0)
+		printf("%s\n", (const char *)b.data);
+	alog_buf_release(&b);
+	alog_store_close(s);
+	if (rc == ALOG_ENOTFOUND) {
+		cli_msg("%s", err.msg);
+		return EXIT_USAGE;
+	}
+	return rc < 0 ? cli_fail(&err) : EXIT_OK;
+}
+
+static const char usage_prove[] =
+"usage: auditlog prove inclusion [--store DIR] INDEX [--size N]\n"
+"       auditlog prove consistency [--store DIR] OLD [NEW]\n"
+"\n"
+"Print an RFC 9162 proof as JSON, hashes in lowercase hex:\n"
+"  inclusion    {\"index\",\"tree_size\",\"leaf_hash\",\"root_hash\",\"proof\":[...]}\n"
+"               that record INDEX is in the tree of size N (default: the\n"
+"               whole log; use a checkpoint's size to check against it)\n"
+"  consistency  {\"old_size\",\"new_size\",\"old_root\",\"new_root\",\"proof\":[...]}\n"
+"               that the tree of size OLD is a prefix of the tree of size\n"
+"               NEW (default: the whole log); OLD=0 or OLD=NEW gives []\n";
+
+static void print_proof(unsigned char (*proof)[ALOG_HASH_LEN], size_t n)
+{
+	fputs("\"proof\":[", stdout);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ",\"" : "\"", stdout);
+		print_hex(proof[i]);
+		fputc('"', stdout);
+	}
+	fputs("]}\n", stdout);
+}
+
+static int cmd_prove(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_OPTS,
+		{ "size", required_argument, NULL, OPT_SIZE },
+		{ 0 },
+	};
+	struct alog_err err = { 0 };
+	struct alog_store *s = NULL;
+	unsigned char proof[ALOG_MERKLE_PROOF_MAX][ALOG_HASH_LEN];
+	unsigned char a[ALOG_HASH_LEN], b[ALOG_HASH_LEN];
+	const char *store = NULL, *kind;
+	uint64_t x, y = UINT64_MAX, size = UINT64_MAX;
+	size_t n;
+	int c, rc, inclusion;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return usage(usage_prove, argc < 2 ? EXIT_USAGE : EXIT_OK);
+	kind = argv[1];
+	if (strcmp(kind, "inclusion") && strcmp(kind, "consistency"))
+		return usage(usage_prove, EXIT_USAGE);
+	inclusion = kind[0] == 'i';
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_STORE: store = optarg; break;
+		case OPT_SIZE:
+			if (!inclusion || cli_parse_u64(optarg, &size) < 0)
+				return usage(usage_prove, EXIT_USAGE);
+			break;
+		case OPT_HELP: return usage(usage_prove, EXIT_OK);
+		default: return usage(usage_prove, EXIT_USAGE);
+		}
+	}
+	if (optind >= argc || cli_parse_u64(argv[optind], &x) < 0)
+		return usage(usage_prove, EXIT_USAGE);
+	if (!inclusion && optind + 1 < argc &&
+	    cli_parse_u64(argv[optind + 1], &y) < 0)
+		return usage(usage_prove, EXIT_USAGE);
+	if (argc - optind > (inclusion ? 1 : 2))
+		return usage(usage_prove, EXIT_USAGE);
+	if (open_ro(store, &s, &err) < 0)
+		return cli_fail(&err);
+	if (inclusion) {
+		if (size == UINT64_MAX)
+			size = alog_store_size(s);
+		rc = alog_store_prove_inclusion(s, x, size, proof, &n, &err);
+		if (rc == 0)
+			rc = alog_store_leaf_hash(s, x, a, &err);
+		if (rc == 0)
+			rc = alog_store_root_at(s, size, b, &err);
+		if (rc == 0) {
+			printf("{\"index\":%" PRIu64 ",\"tree_size\":%" PRIu64
+			       ",\"leaf_hash\":\"", x, size);
+			print_hex(a);
+			fputs("\",\"root_hash\":\"", stdout);
+			print_hex(b);
+			fputs("\",", stdout);
+			print_proof(proof, n);
+		}
+	} else {
+		if (y == UINT64_MAX)
+			y = alog_store_size(s);
+		rc = alog_store_prove_consistency(s, x, y, proof, &n, &err);
+		if (rc == 0)
+			rc = alog_store_root_at(s, x, a, &err);
+		if (rc == 0)
+			rc = alog_store_root_at(s, y, b, &err);
+		if (rc == 0) {
+			printf("{\"old_size\":%" PRIu64 ",\"new_size\":%" PRIu64
+			       ",\"old_root\":\"", x, y);
+			print_hex(a);
+			fputs("\",\"new_root\":\"", stdout);
+			print_hex(b);
+			fputs("\",", stdout);
+			print_proof(proof, n);
+		}
+	}
+	alog_store_close(s);
+	if (rc == ALOG_EINVAL) {
+		cli_msg("%s", err.msg);
+		return EXIT_USAGE;
+	}
+	return rc < 0 ? cli_fail(&err) : EXIT_OK;
+}
+
+static const char usage_verify[] =
+"usage: auditlog verify [--store DIR] [--vkey KEY] [--checkpoint FILE]\n"
+"\n"
+"Read every record, check its block's checksum and its canonical form,\n"
+"recompute every leaf and the whole Merkle tree, compare every stored tree\n"
+"node, and check every stored checkpoint's signature and root. Names the\n"
+"first bad record index.\n"
+"\n"
+"  --vkey KEY         the verifier key (text, or a file holding it) that\n"
+"                     the checkpoints must be signed with; default: the\n"
+"                     key recorded in the store (which a forger controls)\n"
+"  --checkpoint FILE  a checkpoint saved earlier ('auditlog checkpoint'):\n"
+"                     also prove the log still extends it. Together with\n"
+"                     --vkey this catches a log rebuilt from scratch.\n"
+"\n"
+"exit status: 0 verified, 1 verification failed, 3 could not run\n";
+
+struct progress_ctx {
+	int tty;
+	int last_pct;
+};
+
+static void show_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct progress_ctx *p = ctx;
+	int pct = total ? (int)(done * 100 / total) : 100;
+
+	if (!p->tty || pct == p->last_pct)
+		return;
+	p->last_pct = pct;
+	fprintf(stderr, "\rauditlog: verifying %" PRIu64 " of %" PRIu64 " records (%d%%)",
+		done, total, pct);
+	if (done == total)
+		fputc('\n', stderr);
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_OPTS,
+		{ "vkey", required_argument, NULL, OPT_VKEY },
+		{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
+		{ 0 },
+	};
+	struct alog_err err = { 0 };
+	struct alog_verifier v;
+	struct alog_verify_result res;
+	struct progress_ctx pc = { isatty(2), -1 };
+	struct alog_store_check_progress prog = { show_progress, &pc };
+	const char *store = NULL, *vkey = NULL, *ckpt = NULL;
+	char *vtext = NULL, *note = NULL;
+	size_t note_len = 0;
+	int c, rc, code = EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_STORE: store = optarg; break;
+		case OPT_VKEY: vkey = optarg; break;
+		case OPT_CHECKPOINT: ckpt = optarg; break;
+		case OPT_HELP: return usage(usage_verify, EXIT_OK);
+		default: return usage(usage_verify, EXIT_USAGE);
+		}
+	}
+	if (optind != argc)
+		return usage(usage_verify, EXIT_USAGE);
+	if (ckpt && !vkey) {
+		cli_msg("--checkpoint needs --vkey: a saved checkpoint is only as good as the key that checks it");
+		return EXIT_USAGE;
+	}
+	if (vkey) {
+		size_t len = strlen(vkey);
+		const char *text = vkey;
+
+		if (!strchr(vkey, '+')) {
+			vtext = read_small_file(vkey, ALOG_VKEY_MAX + 2, &len, &err);
+			if (!vtext)
+				return cli_fail(&err);
+			while (len && (vtext[len - 1] == '\n' || vtext[len - 1] == '\r'))
+				len--;
+			text = vtext;
+		}
+		if (alog_verifier_parse(text, len, &v, &err) < 0) {
+			cli_msg("bad --vkey: %s", err.msg);
+			code = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (ckpt) {
+		note = read_small_file(ckpt, ALOG_NOTE_MAX, &note_len, &err);
+		if (!note) {
+			code = cli_fail(&err);
+			goto out;
+		}
+	}
+	rc = alog_log_verify(cli_store_dir(store), vkey ? &v : NULL, note,
+			     note_len, &prog, &res, &err);
+	if (pc.tty && pc.last_pct >= 0 && pc.last_pct < 100)
+		fputc('\n', stderr);
+	if (rc < 0) {
+		if (rc == ALOG_ECORRUPT || rc == ALOG_EVERIFY) {
+			if (res.bad_index != UINT64_MAX)
+				cli_msg("verification failed at index %" PRIu64 ": %s",
+					res.bad_index, err.msg);
+			else
+				cli_msg("verification failed: %s", err.msg);
+			code = EXIT_VERIFY;
+		} else {
+			code = cli_fail(&err);
+		}
+		goto out;
+	}
+	printf("{\"verified\":true,\"tree_size\":%" PRIu64 ",\"checkpoints\":%" PRIu64,
+	       res.tree_size, res.n_checkpoints);
+	if (res.anchored)
+		printf(",\"extends_checkpoint_of_size\":%" PRIu64, res.anchor_size);
+	printf("}\n");
+out:
+	free(vtext);
+	free(note);
+	return code;
+}
+
+/* ---- main --------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+} commands[] = {
+	{ "init", cmd_init },         { "ingest", cmd_ingest },
+	{ "info", cmd_info },         { "checkpoint", cmd_checkpoint },
+	{ "export", cmd_export },     { "get", cmd_get },
+	{ "prove", cmd_prove },       { "verify", cmd_verify },
+	{ "demo", cmd_demo },
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage(usage_main, EXIT_USAGE);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help"))
+		return usage(usage_main, EXIT_OK);
+	if (!strcmp(argv[1], "--version")) {
+		printf("auditlog %s\n", ALOG_VERSION);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (!strcmp(argv[1], commands[i].name)) {
+			if (strcmp(argv[1], "prove") == 0)
+				return commands[i].fn(argc - 1, argv + 1);
+			return commands[i].fn(argc - 1, argv + 1);
+		}
+	}
+	cli_msg("'%s' is not a command; see 'auditlog --help'", argv[1]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,33 @@
+/*
+ * cli: what the auditlog subcommands share: exit codes (SPEC.md "Exit
+ * status"), messages to stderr as "auditlog: <message>", the store and
+ * key paths, and progress on a terminal.
+ */
+#ifndef ALOG_TOOLS_CLI_H
+#define ALOG_TOOLS_CLI_H
+
+#include <stdint.h>
+
+#include "store/err.h"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_VERIFY = 1,   /* integrity or verification failure */
+	EXIT_USAGE = 2,
+	EXIT_OPER = 3,     /* operational error */
+	EXIT_PARTIAL = 4,  /* done in part: some input rejected */
+};
+
+void cli_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print err and return the exit code its class maps to. */
+int cli_fail(const struct alog_err *err);
+/* --store, else $AUDITLOG_STORE, else ./auditlog-data. */
+const char *cli_store_dir(const char *opt);
+/* Default key path: DIR.key beside the store (malloc'd). */
+char *cli_default_key(const char *dir);
+/* Parse a non-negative decimal (no sign, no leading junk); -1 if bad. */
+int cli_parse_u64(const char *s, uint64_t *out);
+
+int cmd_demo(int argc, char **argv);
+
+#endif
