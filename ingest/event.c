@@ -195,13 +195,13 @@ static int check_envelope(struct alog_event *ev, const struct envelope *env,
 		0,
 	};
 	char *dst[F_COUNT] = { ev->type, ev->id, ev->source, NULL };
-	struct alog_err terr;
 	int i;
 
 	if (!env->f[F_TYPE].present) {
 		ev->reject = ALOG_REJECT_BAD_FIELD;
 		return alog_err_set(err, ALOG_EINVAL,
-				    "field \"type\" is missing");
+				    "field \"type\" is missing from the "
+				    "top-level object");
 	}
 	for (i = 0; i < F_COUNT; i++) {
 		const char *t = env->f[i].text;
@@ -215,10 +215,12 @@ static int check_envelope(struct alog_event *ev, const struct envelope *env,
 			return bad_field(ev, err, i, off,
 					 "must not contain escapes");
 		if (i == F_TIME) {
-			memset(&terr, 0, sizeof(terr));
-			if (alog_time_parse(t, n, 0, &ev->time_us, &terr) < 0)
-				return bad_field(ev, err, i, off,
-						 "is not an rfc 3339 time");
+			if (alog_time_parse(t, n, 0, &ev->time_us, err) < 0) {
+				ev->reject = ALOG_REJECT_BAD_FIELD;
+				alog_err_prefix(err, "field \"time\" at byte "
+						"%zu", off);
+				return ALOG_EINVAL;
+			}
 			ev->has_time = 1;
 			continue;
 		}
