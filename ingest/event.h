@@ -103,6 +103,14 @@ struct alog_provenance {
  * Append the canonical record (no newline) to out:
  * {"index":I,"received":"<RFC 3339 UTC, 6 fraction digits, Z>","id":"<id>",
  *  "provenance":{...},"event":<canonical event>}
+ * Provenance members in the order transport, uid, gid, pid, addr, subject;
+ * strings escaped minimally (alog_json_string_format: \" \\ and \u00xx
+ * for bytes < 0x20, all else as is; invalid UTF-8 is refused). Refuses
+ * (ALOG_EINVAL) what alog_record_parse would call corrupt: index or a
+ * provenance number > 2^53-1, received outside years 0000..9999, id outside
+ * the id alphabet, an event that is not a canonical object (whitespace,
+ * duplicate key, ...); ALOG_ELIMIT when the wrapper would exceed
+ * ALOG_RECORD_WRAPPER_MAX. out is unchanged on failure.
  */
 int alog_record_format(uint64_t index, int64_t received_us, const char *id,
 		       const struct alog_provenance *prov,
@@ -117,7 +125,10 @@ struct alog_record_view {
 	const char *event;   size_t event_len;   /* canonical event bytes */
 	const char *prov;    size_t prov_len;    /* provenance object bytes */
 };
-/* Parse a stored record and check it is canonical (ALOG_ECORRUPT if not). */
+/* Parse a stored record and check it is canonical (ALOG_ECORRUPT if not,
+ * message with the byte offset): exactly the bytes alog_record_format can
+ * write, with the event checked against the JSON rules above (not the
+ * envelope rules, which are for producers). */
 int alog_record_parse(const char *rec, size_t len,
 		      struct alog_record_view *out, struct alog_err *err);
 

@@ -513,6 +513,7 @@ static void test_event_parse_finds_a_duplicate_among_members_max_keys(
 	alog_event_release(&ev);
 }
 
+/* V-EVENT-CANON-1 */
 static void test_event_parse_removes_only_whitespace_outside_strings(
 	void **state)
 {
