@@ -284,7 +284,10 @@ int alog_merkle_range_push(struct alog_merkle_range *r,
 		if (on_node) {
 			rc = on_node(ctx, level, index >> level, cur);
 			if (rc < 0) {
-				alog_err_set(err, rc,
+				/* Keep the callback's own message when it set
+				 * one: it knows why. */
+				if (err && err->code == 0)
+					alog_err_set(err, rc,
 					     "merkle node level %u index %" PRIu64
 					     " was refused", level,
 					     index >> level);

@@ -1032,6 +1032,10 @@ static int group_leaf(void *ctx, uint64_t index, const unsigned char *rec,
 	return g->rc;
 }
 
+static int read_node(struct alog_store *s, MDB_txn *txn, unsigned level,
+		     uint64_t k, unsigned char out[ALOG_HASH_LEN],
+		     struct alog_err *err);
+
 /* Make the cache hold group gk: its leaves and every complete node. */
 static int load_group(struct alog_store *s, uint64_t gk, struct alog_err *err)
 {
@@ -1059,6 +1063,31 @@ static int load_group(struct alog_store *s, uint64_t gk, struct alog_err *err)
 			if (rc < 0)
 				return rc;
 		}
+	}
+	if (g.n == GROUP_LEAVES) {
+		/* A complete group must hash to its stored node, or proofs
+		 * would mix recomputed lower levels with stored upper ones. */
+		unsigned char top[ALOG_HASH_LEN], stored[ALOG_HASH_LEN];
+		MDB_txn *txn;
+		unsigned l = ALOG_STORE_NODE_LEVEL - 1;
+
+		rc = alog_merkle_node(s->hasher, s->group[group_off(l)],
+				      s->group[group_off(l) + 1], top);
+		if (rc < 0)
+			return rc;
+		rc = txn_begin(s, 0, &txn, err);
+		if (rc < 0)
+			return rc;
+		rc = read_node(s, txn, ALOG_STORE_NODE_LEVEL, gk, stored, err);
+		mdb_txn_abort(txn);
+		if (rc < 0)
+			return rc;
+		if (memcmp(top, stored, ALOG_HASH_LEN) != 0)
+			return alog_err_set(err, ALOG_ECORRUPT,
+					    "records %" PRIu64 "..%" PRIu64
+					    " do not match their stored tree node (level %u index %" PRIu64 ")",
+					    first, first + GROUP_LEAVES - 1,
+					    ALOG_STORE_NODE_LEVEL, gk);
 	}
 	s->group_k = gk;
 	s->group_n = g.n;
@@ -1297,7 +1326,7 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 {
 	struct alog_merkle_range saved;
 	struct blockloc *blocks = NULL;
-	struct closed_seg closed[8];
+	struct closed_seg *closed = NULL;
 	size_t n_blocks = 0, n_closed = 0, start = 0;
 	int64_t last = s->last_received;
 	int sync_failed = 0, wrote = 0;
@@ -1371,10 +1400,16 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 			goto out;
 		if (alog_segment_size(s->cur) + s->enc.len > s->segment_max &&
 		    alog_segment_size(s->cur) > ALOG_SEGMENT_HEADER_LEN) {
-			if (n_closed == sizeof(closed) / sizeof(closed[0])) {
-				rc = alog_err_set(err, ALOG_ELIMIT,
-						  "batch spans too many segments");
-				goto out;
+			{
+				struct closed_seg *c = realloc(closed,
+					(n_closed + 1) * sizeof(*closed));
+
+				if (!c) {
+					rc = alog_err_set(err, ALOG_ENOMEM,
+							  "out of memory");
+					goto out;
+				}
+				closed = c;
 			}
 			rc = alog_segment_sync(s->cur, err);
 			if (rc < 0) {
@@ -1478,6 +1513,7 @@ out:
 		if (wrote || n_closed)
 			writer_reset(s, sync_failed);
 	}
+	free(closed);
 	free(blocks);
 	return rc;
 }
@@ -1614,14 +1650,13 @@ int alog_store_checkpoint_get(struct alog_store *s, uint64_t seq,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (seq >= s->n_ckpt)
-		return alog_err_set(err, ALOG_ENOTFOUND,
-				    "no checkpoint %" PRIu64, seq);
 	rc = txn_begin(s, 0, &txn, err);
 	if (rc < 0)
 		return rc;
 	alog_put_be64(k, seq);
 	rc = get_checked(txn, s->dbi_ckpt, "checkpoints", k, 8, &v, &len, err);
+	if (rc == ALOG_ENOTFOUND)
+		alog_err_set(err, rc, "no checkpoint %" PRIu64, seq);
 	if (rc == 0)
 		rc = decode_checkpoint(v, len, seq, out, err);
 	mdb_txn_abort(txn);
@@ -1779,6 +1814,7 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 	uint32_t seg_id = 0;
 	int64_t last_received = INT64_MIN;
 	unsigned char root[ALOG_HASH_LEN];
+	uint64_t size = 0, n_ckpt = 0;
 	int have_ck = 0, op = MDB_FIRST;
 	int rc;
 
@@ -1790,6 +1826,24 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 	rc = txn_begin(s, 0, &cs.txn, err);
 	if (rc < 0)
 		return rc;
+	/* One read transaction for the whole check: a writer appending
+	 * meanwhile is not seen, so its new blocks are not mistaken for
+	 * damage. The sizes checked are the ones of this snapshot. */
+	{
+		const void *sv;
+		size_t len;
+
+		rc = get_checked(cs.txn, s->dbi_meta, "meta", "state", 5, &sv,
+				 &len, err);
+		if (rc < 0)
+			goto out;
+		if (len != STATE_LEN) {
+			rc = alog_err_set(err, ALOG_ECORRUPT, "bad state in meta");
+			goto out;
+		}
+		size = alog_get_be64(sv);
+		n_ckpt = alog_get_be64((const unsigned char *)sv + 20);
+	}
 	rc = mdb_cursor_open(cs.txn, s->dbi_blocks, &c);
 	if (rc) {
 		rc = db_fail(err, rc, "cursor");
@@ -1801,7 +1855,7 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 		const unsigned char *p, *end;
 
 		/* Checkpoints at the current size, before the next block. */
-		while (next_ckpt < s->n_ckpt) {
+		while (next_ckpt < n_ckpt) {
 			if (!have_ck) {
 				rc = alog_store_checkpoint_get(s, next_ckpt, &ck,
 							       err);
@@ -1924,15 +1978,15 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 		expect = b.first_index + b.n;
 		seg_off += b.disk_len;
 		if (progress && progress->fn)
-			progress->fn(progress->ctx, expect, s->size);
+			progress->fn(progress->ctx, expect, size);
 	}
 	*bad_index = UINT64_MAX;
-	if (expect != s->size) {
+	if (expect != size) {
 		*bad_index = expect;
 		rc = alog_err_set(err, ALOG_ECORRUPT,
 				  "the index holds %" PRIu64
 				  " records but the log has %" PRIu64,
-				  expect, s->size);
+				  expect, size);
 		goto out;
 	}
 	if (seg_id) {
@@ -1949,7 +2003,7 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 			goto out;
 		}
 	}
-	if (next_ckpt < s->n_ckpt) {
+	if (next_ckpt < n_ckpt) {
 		rc = alog_err_set(err, ALOG_ECORRUPT,
 				  "checkpoint %" PRIu64 " has tree size %" PRIu64
 				  ", larger than the log", next_ckpt, ck.size);
@@ -1962,7 +2016,8 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 		 * open: it must equal the one recomputed from the records. */
 		alog_merkle_range_root(&range, s->hasher, root);
 		alog_store_root(s, mem_root);
-		if (memcmp(root, mem_root, ALOG_HASH_LEN) != 0) {
+		if (size == s->size &&
+		    memcmp(root, mem_root, ALOG_HASH_LEN) != 0) {
 			rc = alog_err_set(err, ALOG_ECORRUPT,
 					  "the stored tree's root differs from the root of the records");
 			goto out;

@@ -291,11 +291,23 @@ static const char usage_ingest[] =
 struct ingest_stats {
 	uint64_t lines, stored, duplicates, rejected;
 	uint64_t first, last;
+	uint64_t pending, pending_last; /* accepted, not yet committed */
 };
 
-static int ingest_commit(struct alog_log *log, struct alog_err *err)
+/* Commit the batch; only then do its events count as stored. */
+static int ingest_commit(struct alog_log *log, struct ingest_stats *st,
+			 struct alog_err *err)
 {
-	return alog_log_commit(log, err);
+	int rc = alog_log_commit(log, err);
+
+	if (rc == 0 && st->pending) {
+		if (st->stored == 0)
+			st->first = st->pending_last + 1 - st->pending;
+		st->stored += st->pending;
+		st->last = st->pending_last;
+		st->pending = 0;
+	}
+	return rc;
 }
 
 /* 1 when reading fd now could block (so the batch should commit first). */
@@ -326,7 +338,7 @@ static int ingest_fd(struct alog_log *log, int fd, const char *name,
 		if (alog_log_pending(log) &&
 		    (alog_log_batch_full(log) ||
 		     (!alog_lines_buffered(&lr) && would_block(fd)))) {
-			rc = ingest_commit(log, err);
+			rc = ingest_commit(log, st, err);
 			if (rc < 0)
 				break;
 		}
@@ -354,10 +366,8 @@ static int ingest_fd(struct alog_log *log, int fd, const char *name,
 		}
 		switch (res.status) {
 		case ALOG_SUBMIT_ACCEPTED:
-			if (st->stored == 0)
-				st->first = res.index;
-			st->last = res.index;
-			st->stored++;
+			st->pending_last = res.index;
+			st->pending++;
 			break;
 		case ALOG_SUBMIT_DUPLICATE:
 			st->duplicates++;
@@ -370,7 +380,7 @@ static int ingest_fd(struct alog_log *log, int fd, const char *name,
 		}
 	}
 	if (rc == 0)
-		rc = ingest_commit(log, err);
+		rc = ingest_commit(log, st, err);
 	alog_lines_release(&lr);
 	return rc;
 }

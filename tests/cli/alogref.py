@@ -161,7 +161,8 @@ class Vkey:
 def parse_vkey(text: str) -> Vkey:
     """<name>+<8 hex key id>+<base64(alg || key)>"""
     text = text.strip("\n")
-    parts = text.split("+")
+    # The name holds no '+'; the base64 key may.
+    parts = text.split("+", 2)
     if len(parts) != 3:
         raise RefError("vkey needs three '+'-separated fields")
     name, hexid, b64 = parts
