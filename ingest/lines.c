@@ -75,8 +75,8 @@ int alog_lines_next(struct alog_lines *lr, const char **line, size_t *len,
 				continue;  /* end of a too-long line */
 			}
 			lr->line_no++;
-			if (n > 0 && p[n - 1] == '\r')
-				n--;
+			if (nl && n > 0 && p[n - 1] == '\r')
+				n--; /* CRLF; a CR at the end of input stays */
 			if (n > lr->max)
 				return ALOG_LINE_TOO_LONG;
 			*line = (const char *)p;

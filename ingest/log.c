@@ -308,9 +308,12 @@ int alog_log_append_internal(struct alog_log *log, const char *type,
 	int rc;
 
 	alog_buf_init(&line, ALOG_EVENT_LINE_MAX);
+	/* What the caller had pending goes first; if that fails it stays
+	 * pending (alog_log_commit's contract). */
 	rc = alog_log_commit(log, err);
-	if (rc == 0)
-		rc = alog_buf_addf(&line, err,
+	if (rc < 0)
+		goto out;
+	rc = alog_buf_addf(&line, err,
 				   "{\"type\":\"%s\",\"source\":\"auditlog\"%s%s}",
 				   type, members && *members ? "," : "",
 				   members ? members : "");
@@ -324,9 +327,10 @@ int alog_log_append_internal(struct alog_log *log, const char *type,
 	if (rc == 0)
 		rc = alog_log_commit(log, err);
 	if (rc < 0)
-		alog_log_discard(log);
+		alog_log_discard(log); /* only our own event is pending */
 	else if (index)
 		*index = res.index;
+out:
 	alog_buf_release(&line);
 	return rc;
 }
@@ -351,6 +355,26 @@ static int is_checkpoint_event(struct alog_log *log, uint64_t index,
 	       memmem(v.event, v.event_len, want, strlen(want)) != NULL;
 }
 
+/* Append the checkpoint.signed event of checkpoint c (record c->size). */
+static int log_checkpoint_event(struct alog_log *log,
+				const struct alog_store_checkpoint *c,
+				int64_t now_us, struct alog_err *err)
+{
+	char members[160], hex[2 * ALOG_HASH_LEN + 1];
+	unsigned char root[ALOG_HASH_LEN];
+	int rc;
+
+	rc = alog_store_root_at(log->store, c->size, root, err);
+	if (rc < 0)
+		return rc;
+	alog_hex_encode(root, ALOG_HASH_LEN, hex);
+	snprintf(members, sizeof(members),
+		 "\"checkpoint\":%" PRIu64 ",\"size\":%" PRIu64 ",\"root\":\"%s\"",
+		 c->seq, c->size, hex);
+	return alog_log_append_internal(log, "checkpoint.signed", members,
+					now_us, NULL, err);
+}
+
 int alog_log_checkpoint(struct alog_log *log, const struct alog_signer *signer,
 			int64_t now_us, struct alog_store_checkpoint *out,
 			struct alog_err *err)
@@ -370,27 +394,18 @@ int alog_log_checkpoint(struct alog_log *log, const struct alog_signer *signer,
 		rc = alog_store_checkpoint_get(s, n_ck - 1, out, err);
 		if (rc < 0)
 			return rc;
-		if (size == out->size ||
-		    (size == out->size + 1 &&
-		     is_checkpoint_event(log, out->size, out->seq, NULL)))
+		/* Signed, but its event never made it (the append after
+		 * signing failed): write it now. */
+		if (size == out->size)
+			return log_checkpoint_event(log, out, now_us, err);
+		if (size == out->size + 1 &&
+		    is_checkpoint_event(log, out->size, out->seq, NULL))
 			return 0;
 		alog_store_checkpoint_release(out);
 	}
 	rc = alog_store_sign_checkpoint(s, signer, now_us, out, err);
-	if (rc == 0) {
-		char members[160], hex[2 * ALOG_HASH_LEN + 1];
-		unsigned char root[ALOG_HASH_LEN];
-
-		rc = alog_store_root_at(s, out->size, root, err);
-		if (rc < 0)
-			return rc;
-		alog_hex_encode(root, ALOG_HASH_LEN, hex);
-		snprintf(members, sizeof(members),
-			 "\"checkpoint\":%" PRIu64 ",\"size\":%" PRIu64
-			 ",\"root\":\"%s\"", out->seq, out->size, hex);
-		rc = alog_log_append_internal(log, "checkpoint.signed", members,
-					      now_us, NULL, err);
-	}
+	if (rc == 0)
+		rc = log_checkpoint_event(log, out, now_us, err);
 	return rc;
 }
 
@@ -474,7 +489,9 @@ static int verify_anchor(struct alog_store *s, const struct alog_verifier *vkey,
 					  &n_proof, err);
 	if (rc < 0)
 		return rc;
-	alog_store_root(s, now_root);
+	rc = alog_store_root_at(s, alog_store_size(s), now_root, err);
+	if (rc < 0)
+		return rc;
 	return alog_merkle_verify_consistency(NULL, cp.size, alog_store_size(s),
 					      cp.root, now_root,
 					      (const unsigned char (*)[ALOG_HASH_LEN])proof,
@@ -515,7 +532,8 @@ int alog_log_verify(const char *dir, const struct alog_verifier *vkey,
 			goto out;
 		}
 	}
-	rc = alog_store_check(s, vkey, verify_record, &vc, progress,
+	rc = alog_store_check(s, vkey, alog_log_record_received, verify_record,
+			      &vc, progress,
 			      &res->bad_index, err);
 	if (rc < 0)
 		goto out;

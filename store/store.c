@@ -53,8 +53,13 @@ struct alog_store {
 	uint64_t size;
 	int64_t last_received;
 	uint32_t seg_id;
+	uint64_t seg_first; /* index of the current segment's first record */
 	uint64_t seg_end;
 	uint64_t n_ckpt;
+	int abandoned;  /* never write segment seg_id again (SPEC.md 8) */
+	int range_bad;  /* read-only open could not rebuild the tree */
+	struct alog_err range_err; /* why, when range_bad */
+	int failed;     /* a commit's outcome is unknown: reopen to go on */
 
 	char origin[ALOG_ORIGIN_MAX + 1];
 	struct alog_verifier vkey;
@@ -159,11 +164,47 @@ static int get_checked(MDB_txn *txn, MDB_dbi dbi, const char *table,
 	return 0;
 }
 
+/* Grow the map (address space, not disk) before a write transaction so
+ * that half of it stays free: a batch never meets MDB_MAP_FULL. */
+static int grow_map(struct alog_store *s, struct alog_err *err)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	size_t used, size;
+	int rc;
+
+	if (mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &st))
+		return 0;
+	used = (info.me_last_pgno + 1) * (size_t)st.ms_psize;
+	size = info.me_mapsize;
+	if (used + ALOG_STORE_MAP_HEADROOM <= size / 2)
+		return 0;
+	while (used + ALOG_STORE_MAP_HEADROOM > size / 2)
+		size *= 2;
+	rc = mdb_env_set_mapsize(s->env, size);
+	if (rc)
+		return db_fail(err, rc, "grow map");
+	return 0;
+}
+
 static int txn_begin(struct alog_store *s, int write, MDB_txn **txn,
 		     struct alog_err *err)
 {
-	int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, txn);
+	int rc;
 
+	if (write) {
+		rc = grow_map(s, err);
+		if (rc < 0)
+			return rc;
+	}
+	rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, txn);
+	if (rc == MDB_MAP_RESIZED) {
+		/* Another process grew the map: adopt its size. */
+		rc = mdb_env_set_mapsize(s->env, 0);
+		if (rc == 0)
+			rc = mdb_txn_begin(s->env, NULL,
+					   write ? 0 : MDB_RDONLY, txn);
+	}
 	if (rc)
 		return db_fail(err, rc, "begin transaction");
 	return 0;
@@ -222,7 +263,7 @@ static int put_state(struct alog_store *s, MDB_txn *txn, struct alog_err *err)
 	if (rc < 0)
 		return rc;
 	alog_put_be32(sk, s->seg_id);
-	alog_put_be64(sv, alog_segment_first_index(s->cur));
+	alog_put_be64(sv, s->seg_first);
 	alog_put_be64(sv + 8, s->seg_end);
 	return put_checked(txn, s->dbi_segs, sk, 4, sv, sizeof(sv), 0, err);
 }
@@ -302,7 +343,8 @@ static int load_meta(struct alog_store *s, MDB_txn *txn, struct alog_err *err)
 	s->last_received = (int64_t)alog_get_be64((const unsigned char *)v + 8);
 	s->seg_id = alog_get_be32((const unsigned char *)v + 16);
 	s->n_ckpt = alog_get_be64((const unsigned char *)v + 20);
-	rc = get_segment_entry(s, txn, s->seg_id, NULL, &s->seg_end, err);
+	rc = get_segment_entry(s, txn, s->seg_id, &s->seg_first, &s->seg_end,
+			       err);
 out:
 	return rc;
 }
@@ -334,6 +376,11 @@ static int fsync_dir(const char *path, struct alog_err *err)
 	return rc;
 }
 
+/* The writer lock: an open-file-description lock (F_OFD_SETLK), so that
+ * it belongs to this store handle, not to the process: a second writer
+ * open in the same process is refused too, and closing another
+ * descriptor of the file does not drop it. The holder writes its pid
+ * into the file for the message others get. */
 static int take_lock(struct alog_store *s, struct alog_err *err)
 {
 	char *path = path_join(s->dir, "LOCK");
@@ -349,18 +396,21 @@ static int take_lock(struct alog_store *s, struct alog_err *err)
 				  strerror(errno));
 		goto out;
 	}
-	if (fcntl(s->lock_fd, F_SETLK, &fl) < 0) {
-		struct flock q = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	if (fcntl(s->lock_fd, F_OFD_SETLK, &fl) < 0) {
+		ssize_t got;
 
 		if (errno != EACCES && errno != EAGAIN) {
 			rc = alog_err_sys(err, ALOG_EIO, errno, "lock '%s': %s",
 					  path, strerror(errno));
 			goto out;
 		}
-		if (fcntl(s->lock_fd, F_GETLK, &q) == 0 && q.l_type != F_UNLCK)
+		got = pread(s->lock_fd, pid, sizeof(pid) - 1, 0);
+		pid[got > 0 ? got : 0] = 0;
+		pid[strcspn(pid, "\n")] = 0;
+		if (pid[0] && strspn(pid, "0123456789") == strlen(pid))
 			rc = alog_err_set(err, ALOG_EBUSY,
-					  "store '%s' is in use by process %ld (lock '%s')",
-					  s->dir, (long)q.l_pid, path);
+					  "store '%s' is in use by process %s (lock '%s')",
+					  s->dir, pid, path);
 		else
 			rc = alog_err_set(err, ALOG_EBUSY,
 					  "store '%s' is in use by another process (lock '%s')",
@@ -397,7 +447,19 @@ static int env_open(struct alog_store *s, int rdonly, struct alog_err *err)
 		goto out;
 	}
 	mdb_env_set_maxdbs(s->env, 16);
-	mdb_env_set_mapsize(s->env, ALOG_STORE_MAP_SIZE);
+	{
+		/* Start at the initial size, or twice the file when larger;
+		 * grow_map() doubles it as the index grows. */
+		char *data = path_join(idx, "data.mdb");
+		struct stat sb;
+		size_t size = ALOG_STORE_MAP_INITIAL;
+
+		if (data && stat(data, &sb) == 0 &&
+		    (size_t)sb.st_size > size / 2)
+			size = (size_t)sb.st_size * 2;
+		free(data);
+		mdb_env_set_mapsize(s->env, size);
+	}
 	/* Never MDB_WRITEMAP (a full disk must be ENOSPC, not SIGBUS), never
 	 * MDB_NOSYNC: the LMDB commit is our commit point. */
 	rc = mdb_env_open(s->env, idx,
@@ -573,6 +635,7 @@ static int remove_uncommitted_segments(struct alog_store *s,
 		char *end;
 
 		if (strlen(e->d_name) != 12 ||
+		    strspn(e->d_name, "0123456789") != 8 ||
 		    strcmp(e->d_name + 8, ".seg") != 0)
 			continue;
 		errno = 0;
@@ -662,6 +725,10 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 		uint64_t fsize;
 
 		rc = alog_segment_open(s->seg_dir, s->seg_id, 1, &s->cur, err);
+		if (rc == ALOG_ENOTFOUND)
+			rc = alog_err_set(err, ALOG_ECORRUPT,
+					  "current segment file %08" PRIu32
+					  ".seg is missing", s->seg_id);
 		if (rc < 0)
 			goto out;
 		fsize = alog_segment_size(s->cur);
@@ -680,16 +747,32 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 				goto out;
 			if (rec) {
 				rec->cut = 1;
-				rec->segment_id = s->seg_id;
-				rec->cut_from = s->seg_end;
 				rec->cut_bytes = fsize - s->seg_end;
 			}
+			/* The write that left these bytes may have failed its
+			 * sync: never write this segment again. */
+			alog_segment_close(s->cur);
+			s->cur = NULL;
+			s->abandoned = 1;
+		}
+		if (rec) {
+			rec->segment_id = s->seg_id;
+			rec->cut_from = s->seg_end;
 		}
 		rc = remove_uncommitted_segments(s, rec, err);
 		if (rc < 0)
 			goto out;
 	}
 	rc = rebuild_range(s, err);
+	if (rc == ALOG_ECORRUPT && mode != ALOG_STORE_WRITE) {
+		/* Damage in the last group: a reader can still read and
+		 * check everything else, and report it (verify does). */
+		s->range_bad = 1;
+		if (err)
+			s->range_err = *err;
+		alog_err_clear(err);
+		rc = 0;
+	}
 	if (rc < 0)
 		goto out;
 	*out = s;
@@ -795,6 +878,11 @@ static int seg_for_read(struct alog_store *s, uint32_t id,
 	{
 		int rc = alog_segment_open(s->seg_dir, id, 0,
 					   &s->slots[victim].seg, err);
+		if (rc == ALOG_ENOTFOUND)
+			rc = alog_err_set(err, ALOG_ECORRUPT,
+					  "segment file %08" PRIu32
+					  ".seg holds committed records but is missing",
+					  id);
 		if (rc < 0)
 			return rc;
 	}
@@ -857,7 +945,7 @@ static int find_block(struct alog_store *s, MDB_txn *txn, uint64_t index,
 	if (rc)
 		return db_fail(err, rc, "cursor");
 	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	if (rc == 0 && alog_get_be64(k.mv_data) != index)
+	if (rc == 0 && k.mv_size == 8 && alog_get_be64(k.mv_data) != index)
 		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
 	else if (rc == MDB_NOTFOUND)
 		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
@@ -1184,6 +1272,11 @@ int alog_store_root_at(struct alog_store *s, uint64_t size,
 		return alog_err_set(err, ALOG_EINVAL,
 				    "tree size %" PRIu64 " is larger than the log (%" PRIu64 ")",
 				    size, s->size);
+	if (size == s->size && s->range_bad) {
+		if (err)
+			*err = s->range_err;
+		return s->range_err.code ? s->range_err.code : ALOG_ECORRUPT;
+	}
 	if (size == s->size) {
 		alog_store_root(s, out);
 		return 0;
@@ -1278,23 +1371,33 @@ static int start_segment(struct alog_store *s, uint32_t id,
 }
 
 /* After a failed append: make the writer's segment end at its committed
- * end again, or give it up (a failed sync is never retried). */
-static void writer_reset(struct alog_store *s, int sync_failed)
+ * end again, or give it up when abandon is set (a failed sync is never
+ * retried; SPEC.md 8). A segment the batch started holds nothing
+ * committed: it is dropped, and its file is removed by the next start or
+ * open. */
+static void writer_reset(struct alog_store *s, int abandon)
 {
 	if (s->cur && alog_segment_id(s->cur) != s->seg_id) {
-		/* A segment this batch started: nothing in it is committed. */
 		alog_segment_close(s->cur);
 		s->cur = NULL;
-		if (alog_segment_open(s->seg_dir, s->seg_id, 1, &s->cur,
-				      NULL) < 0)
-			s->cur = NULL;
 	}
-	if (!s->cur)
-		return;
-	if (sync_failed ||
+	if (abandon)
+		s->abandoned = 1;
+	if (!s->cur) {
+		/* Closed by a rotation in this batch, after a good sync. */
+		if (s->abandoned ||
+		    alog_segment_open(s->seg_dir, s->seg_id, 1, &s->cur,
+				      NULL) < 0) {
+			s->cur = NULL;
+			s->abandoned = 1;
+			return;
+		}
+	}
+	if (s->abandoned ||
 	    alog_segment_truncate(s->cur, s->seg_end, NULL) < 0) {
 		alog_segment_close(s->cur);
-		s->cur = NULL; /* the next append starts a new segment */
+		s->cur = NULL;
+		s->abandoned = 1; /* the next append starts a new segment */
 	}
 }
 
@@ -1329,12 +1432,15 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 	struct closed_seg *closed = NULL;
 	size_t n_blocks = 0, n_closed = 0, start = 0;
 	int64_t last = s->last_received;
-	int sync_failed = 0, wrote = 0;
+	int sync_failed = 0, wrote = 0, commit_failed = 0;
 	MDB_txn *txn = NULL;
 	int rc = 0;
 
 	if (s->mode != ALOG_STORE_WRITE)
 		return alog_err_set(err, ALOG_ESTATE, "store is open read-only");
+	if (s->failed)
+		return alog_err_set(err, ALOG_ESTATE,
+				    "an earlier commit failed: reopen the store");
 	if (n == 0)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
@@ -1489,12 +1595,21 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		s->last_received = last;
 		s->seg_id = alog_segment_id(s->cur);
 		s->seg_end = alog_segment_size(s->cur);
+		uint64_t old_first = s->seg_first;
+
+		s->seg_first = alog_segment_first_index(s->cur);
 		rc = put_state(s, txn, err);
 		if (rc == 0) {
 			rc = txn_commit(txn, err);
 			txn = NULL;
+			/* A failed commit may still have reached the disk:
+			 * cut nothing, write this segment no more, and make
+			 * the caller reopen (open settles what is
+			 * committed). */
+			commit_failed = rc < 0;
 		}
 		if (rc < 0) {
+			s->seg_first = old_first;
 			s->size = old_size;
 			s->seg_end = old_end;
 			s->seg_id = old_id;
@@ -1504,18 +1619,27 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		if (s->group_k != UINT64_MAX &&
 		    s->group_k >= old_size >> ALOG_STORE_NODE_LEVEL)
 			s->group_k = UINT64_MAX;
+		s->abandoned = 0;
 	}
 out:
 	if (txn)
 		mdb_txn_abort(txn);
 	if (rc < 0) {
 		memcpy(&s->range, &saved, sizeof(saved));
-		if (wrote || n_closed)
-			writer_reset(s, sync_failed);
+		if (commit_failed)
+			s->failed = 1;
+		if (wrote || n_closed || commit_failed)
+			writer_reset(s, sync_failed || commit_failed);
 	}
 	free(closed);
 	free(blocks);
 	return rc;
+}
+
+void alog_store_test_fail_next_sync(struct alog_store *s)
+{
+	if (s->cur)
+		alog_segment_test_fail_next_sync(s->cur);
 }
 
 /* ---- time --------------------------------------------------------- */
@@ -1569,7 +1693,15 @@ int alog_store_find_time(struct alog_store *s, int64_t t_us,
 	alog_put_be64(kb + 8, 0);
 	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	if (rc == 0) {
+		if (k.mv_size != 16) {
+			rc = alog_err_set(err, ALOG_ECORRUPT,
+					  "index table 'times': key of %zu bytes",
+					  k.mv_size);
+			goto out;
+		}
 		hi = alog_get_be64((unsigned char *)k.mv_data + 8);
+		if (hi > s->size) /* a block appended after open */
+			hi = s->size;
 		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
 	} else if (rc == MDB_NOTFOUND) {
 		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
@@ -1582,6 +1714,8 @@ int alog_store_find_time(struct alog_store *s, int64_t t_us,
 			goto out;
 		}
 		lo = alog_get_be64((unsigned char *)k.mv_data + 8);
+		if (lo > hi)
+			lo = hi;
 	} else if (rc != MDB_NOTFOUND) {
 		rc = db_fail(err, rc, "cursor get");
 		goto out;
@@ -1678,8 +1812,10 @@ int alog_store_sign_checkpoint(struct alog_store *s,
 
 	alog_buf_init(&body, ALOG_NOTE_MAX);
 	alog_buf_init(&val, ALOG_NOTE_MAX + 16);
-	if (s->mode != ALOG_STORE_WRITE) {
-		rc = alog_err_set(err, ALOG_ESTATE, "store is open read-only");
+	if (s->mode != ALOG_STORE_WRITE || s->failed) {
+		rc = alog_err_set(err, ALOG_ESTATE, s->failed ?
+				  "an earlier commit failed: reopen the store" :
+				  "store is open read-only");
 		goto out;
 	}
 	alog_signer_verifier(signer, &v);
@@ -1720,6 +1856,8 @@ int alog_store_sign_checkpoint(struct alog_store *s,
 	if (rc == 0) {
 		rc = txn_commit(txn, err);
 		txn = NULL;
+		if (rc < 0)
+			s->failed = 1;
 	}
 	if (rc < 0) {
 		s->n_ckpt--;
@@ -1800,7 +1938,73 @@ static int check_checkpoint(struct alog_store *s,
 	return 0;
 }
 
+/* Every `times` entry below size names a block with that first received
+ * time, and there is one per block (SPEC.md 7). */
+static int check_times(struct alog_store *s, MDB_txn *txn, uint64_t size,
+		       uint64_t n_blocks, struct alog_err *err)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t seen = 0;
+	int rc, op = MDB_FIRST;
+
+	rc = mdb_cursor_open(txn, s->dbi_times, &c);
+	if (rc)
+		return db_fail(err, rc, "cursor");
+	while ((rc = mdb_cursor_get(c, &k, &v, (MDB_cursor_op)op)) == 0) {
+		struct blockloc b;
+		unsigned char bk[8];
+		MDB_val kk = { 8, bk }, vv;
+		uint64_t idx;
+		int64_t t;
+		size_t len;
+
+		op = MDB_NEXT;
+		if (k.mv_size != 16) {
+			rc = alog_err_set(err, ALOG_ECORRUPT,
+					  "index table 'times': key of %zu bytes",
+					  k.mv_size);
+			goto out;
+		}
+		rc = check_val(&k, &v, &len, "times", err);
+		if (rc < 0)
+			goto out;
+		t = (int64_t)(alog_get_be64(k.mv_data) ^ (UINT64_C(1) << 63));
+		idx = alog_get_be64((unsigned char *)k.mv_data + 8);
+		if (idx >= size)
+			continue; /* appended after open */
+		alog_put_be64(bk, idx);
+		rc = mdb_get(txn, s->dbi_blocks, &kk, &vv);
+		if (rc == 0)
+			rc = decode_blockloc(&kk, &vv, &b, err);
+		else
+			rc = alog_err_set(err, ALOG_ECORRUPT,
+					  "index table 'times': entry for index %" PRIu64
+					  " names no block", idx);
+		if (rc == 0 && b.first_received != t)
+			rc = alog_err_set(err, ALOG_ECORRUPT,
+					  "index table 'times': entry for index %" PRIu64
+					  " has the wrong time", idx);
+		if (rc < 0)
+			goto out;
+		seen++;
+	}
+	if (rc != MDB_NOTFOUND) {
+		rc = db_fail(err, rc, "cursor get");
+		goto out;
+	}
+	rc = 0;
+	if (seen != n_blocks)
+		rc = alog_err_set(err, ALOG_ECORRUPT,
+				  "index table 'times' has %" PRIu64
+				  " entries for %" PRIu64 " blocks", seen, n_blocks);
+out:
+	mdb_cursor_close(c);
+	return rc;
+}
+
 int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
+		     alog_store_received_fn received_of,
 		     alog_store_record_fn fn, void *ctx,
 		     const struct alog_store_check_progress *progress,
 		     uint64_t *bad_index, struct alog_err *err)
@@ -1814,7 +2018,7 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 	uint32_t seg_id = 0;
 	int64_t last_received = INT64_MIN;
 	unsigned char root[ALOG_HASH_LEN];
-	uint64_t size = 0, n_ckpt = 0;
+	uint64_t size = 0, n_ckpt = 0, n_blocks = 0;
 	int have_ck = 0, op = MDB_FIRST;
 	int rc;
 
@@ -1826,24 +2030,11 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 	rc = txn_begin(s, 0, &cs.txn, err);
 	if (rc < 0)
 		return rc;
-	/* One read transaction for the whole check: a writer appending
-	 * meanwhile is not seen, so its new blocks are not mistaken for
-	 * damage. The sizes checked are the ones of this snapshot. */
-	{
-		const void *sv;
-		size_t len;
-
-		rc = get_checked(cs.txn, s->dbi_meta, "meta", "state", 5, &sv,
-				 &len, err);
-		if (rc < 0)
-			goto out;
-		if (len != STATE_LEN) {
-			rc = alog_err_set(err, ALOG_ECORRUPT, "bad state in meta");
-			goto out;
-		}
-		size = alog_get_be64(sv);
-		n_ckpt = alog_get_be64((const unsigned char *)sv + 20);
-	}
+	/* The check covers the log as it was at open (a read-only opener's
+	 * snapshot): blocks a writer appended since are not looked at, so
+	 * they are not mistaken for damage. */
+	size = s->size;
+	n_ckpt = s->n_ckpt;
 	rc = mdb_cursor_open(cs.txn, s->dbi_blocks, &c);
 	if (rc) {
 		rc = db_fail(err, rc, "cursor");
@@ -1875,8 +2066,10 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 			}
 			alog_merkle_range_root(&range, s->hasher, root);
 			rc = check_checkpoint(s, vkey, &ck, root, err);
-			if (rc < 0)
+			if (rc < 0) {
+				*bad_index = UINT64_MAX;
 				goto out;
+			}
 			alog_store_checkpoint_release(&ck);
 			have_ck = 0;
 			next_ckpt++;
@@ -1894,6 +2087,8 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 		rc = decode_blockloc(&k, &v, &b, err);
 		if (rc < 0)
 			goto out;
+		if (b.first_index >= size && b.first_index == expect)
+			break; /* appended after open */
 		*bad_index = b.first_index;
 		if (b.first_index != expect) {
 			rc = alog_err_set(err, ALOG_ECORRUPT,
@@ -1912,6 +2107,7 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 				if (rc < 0)
 					goto out;
 				if (seg_off != end_off) {
+					*bad_index = UINT64_MAX;
 					rc = alog_err_set(err, ALOG_ECORRUPT,
 							  "segment %u: blocks end at offset %" PRIu64
 							  " but %" PRIu64 " bytes are committed",
@@ -1958,6 +2154,18 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 			unsigned char leaf[ALOG_HASH_LEN];
 
 			*bad_index = idx;
+			if (received_of && idx == b.first_index) {
+				int64_t r;
+
+				rc = received_of(p, (size_t)(nl - p), &r);
+				if (rc == 0 && r != b.first_received)
+					rc = alog_err_set(err, ALOG_ECORRUPT,
+							  "record %" PRIu64
+							  ": received time differs from its block's index entry",
+							  idx);
+				if (rc < 0)
+					goto out;
+			}
 			if (fn) {
 				rc = fn(ctx, idx, p, (size_t)(nl - p));
 				if (rc < 0)
@@ -1977,6 +2185,7 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 		}
 		expect = b.first_index + b.n;
 		seg_off += b.disk_len;
+		n_blocks++;
 		if (progress && progress->fn)
 			progress->fn(progress->ctx, expect, size);
 	}
@@ -1990,11 +2199,14 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 		goto out;
 	}
 	if (seg_id) {
-		uint64_t end_off;
+		uint64_t end_off = s->seg_end;
 
-		rc = get_segment_entry(s, cs.txn, seg_id, NULL, &end_off, err);
-		if (rc < 0)
-			goto out;
+		if (seg_id != s->seg_id) {
+			rc = get_segment_entry(s, cs.txn, seg_id, NULL, &end_off,
+					       err);
+			if (rc < 0)
+				goto out;
+		}
 		if (seg_off != end_off) {
 			rc = alog_err_set(err, ALOG_ECORRUPT,
 					  "segment %u: blocks end at offset %" PRIu64
@@ -2003,6 +2215,9 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 			goto out;
 		}
 	}
+	rc = check_times(s, cs.txn, size, n_blocks, err);
+	if (rc < 0)
+		goto out;
 	if (next_ckpt < n_ckpt) {
 		rc = alog_err_set(err, ALOG_ECORRUPT,
 				  "checkpoint %" PRIu64 " has tree size %" PRIu64
@@ -2016,7 +2231,7 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 		 * open: it must equal the one recomputed from the records. */
 		alog_merkle_range_root(&range, s->hasher, root);
 		alog_store_root(s, mem_root);
-		if (size == s->size &&
+		if (size == s->size && !s->range_bad &&
 		    memcmp(root, mem_root, ALOG_HASH_LEN) != 0) {
 			rc = alog_err_set(err, ALOG_ECORRUPT,
 					  "the stored tree's root differs from the root of the records");

@@ -33,7 +33,11 @@
 
 #define ALOG_STORE_FORMAT 1
 #define ALOG_STORE_NODE_LEVEL 8
-#define ALOG_STORE_MAP_SIZE (64ull << 30)  /* LMDB map: 64 GiB of address space */
+/* LMDB map (address space, not disk): starts at 1 GiB (or twice the
+ * index file) and doubles whenever less than half of it would be free
+ * with ALOG_STORE_MAP_HEADROOM more. */
+#define ALOG_STORE_MAP_INITIAL ((size_t)1 << 30)
+#define ALOG_STORE_MAP_HEADROOM ((size_t)64 << 20)
 #define ALOG_STORE_ID_KEY_LEN 16
 /* Largest record the store accepts (bytes, without the newline). */
 #define ALOG_STORE_RECORD_MAX (1u << 20)
@@ -76,7 +80,9 @@ uint64_t alog_store_size(const struct alog_store *s);
 int64_t alog_store_last_received(const struct alog_store *s);
 const char *alog_store_origin(const struct alog_store *s);
 const struct alog_verifier *alog_store_vkey(const struct alog_store *s);
-/* Root of the current tree (from memory, no I/O). */
+/* Root of the current tree (from memory, no I/O). A read-only open that
+ * found the last group of records damaged has no such root (all zero
+ * here): alog_store_root_at(s, size) reports the damage instead. */
 void alog_store_root(const struct alog_store *s,
 		     unsigned char out[ALOG_HASH_LEN]);
 
@@ -161,7 +167,9 @@ int alog_store_checkpoint_get(struct alog_store *s, uint64_t seq,
  * through the index, check framing, CRCs, index continuity, received
  * order, recompute every leaf and the tree, compare every stored node and
  * every checkpoint (whose notes must verify with vkey; NULL: the store's
- * own). fn (may be NULL) sees each record, for checks of the layer above.
+ * own). received_of (may be NULL) reads a record's received time, to
+ * check each block's first one against the index; fn (may be NULL) sees
+ * each record, for checks of the layer above.
  * On the first failure returns ALOG_ECORRUPT or ALOG_EVERIFY with
  * *bad_index set to the first index found bad (UINT64_MAX when the damage
  * is not tied to one record) and err naming the place.
@@ -171,9 +179,14 @@ struct alog_store_check_progress {
 	void *ctx;
 };
 int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
+		     alog_store_received_fn received_of,
 		     alog_store_record_fn fn, void *ctx,
 		     const struct alog_store_check_progress *progress,
 		     uint64_t *bad_index, struct alog_err *err);
+
+/* For tests only: make the next fdatasync of the writer's current
+ * segment fail (alog_segment_test_fail_next_sync). No-op without one. */
+void alog_store_test_fail_next_sync(struct alog_store *s);
 
 /* Key for (source, id): SHA-256(source || 0x00 || id)[0:16]. */
 void alog_store_id_key(const char *source, const char *id,

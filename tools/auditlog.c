@@ -249,12 +249,19 @@ static int cmd_init(int argc, char **argv)
 	}
 	if (alog_signer_generate(origin, &signer, &err) < 0 ||
 	    alog_signer_save(signer, key, &err) < 0) {
-		code = cli_fail(&err);
+		code = err.code == ALOG_EINVAL ? EXIT_USAGE : cli_fail(&err);
+		if (code == EXIT_USAGE)
+			cli_msg("%s", err.msg);
 		goto out;
 	}
 	alog_signer_verifier(signer, &v);
 	if (alog_store_create(store, origin, &v, &so, &err) < 0) {
-		code = cli_fail(&err);
+		if (err.code == ALOG_EINVAL) {
+			cli_msg("%s", err.msg);
+			code = EXIT_USAGE;
+		} else {
+			code = cli_fail(&err);
+		}
 		unlink(key);
 		goto out;
 	}
@@ -428,9 +435,11 @@ static int cmd_ingest(int argc, char **argv)
 		}
 	}
 	store = cli_store_dir(store);
-	if (alog_log_open(store, alog_clock_now_us(), &log, &rec, &err) < 0)
+	memset(&rec, 0, sizeof(rec));
+	rc = alog_log_open(store, alog_clock_now_us(), &log, &rec, &err);
+	print_recovery(store, &rec); /* also when logging it failed */
+	if (rc < 0)
 		return cli_fail(&err);
-	print_recovery(store, &rec);
 	if (optind == argc) {
 		rc = ingest_fd(log, 0, "stdin", &prov, &st, &err);
 	}
@@ -527,7 +536,10 @@ static int cmd_info(int argc, char **argv)
 	if (open_ro(store, &s, &err) < 0)
 		return cli_fail(&err);
 	alog_verifier_format(alog_store_vkey(s), vtext);
-	alog_store_root(s, root);
+	if (alog_store_root_at(s, alog_store_size(s), root, &err) < 0) {
+		alog_store_close(s);
+		return cli_fail(&err);
+	}
 	n_ck = alog_store_checkpoint_count(s);
 	printf("{\"store\":\"%s\",\"origin\":\"%s\",\"vkey\":\"%s\",\"tree_size\":%" PRIu64
 	       ",\"root_hash\":\"", cli_store_dir(store), alog_store_origin(s),
@@ -597,11 +609,13 @@ static int cmd_checkpoint(int argc, char **argv)
 	store = cli_store_dir(store);
 	if (load_signer(store, key, &signer, &err) < 0)
 		return cli_fail(&err);
-	if (alog_log_open(store, alog_clock_now_us(), &log, &rec, &err) < 0) {
+	memset(&rec, 0, sizeof(rec));
+	c = alog_log_open(store, alog_clock_now_us(), &log, &rec, &err);
+	print_recovery(store, &rec); /* also when logging it failed */
+	if (c < 0) {
 		code = cli_fail(&err);
 		goto out;
 	}
-	print_recovery(store, &rec);
 	if (alog_log_checkpoint(log, signer, alog_clock_now_us(), &ck, &err) < 0) {
 		code = cli_fail(&err);
 		goto out;
@@ -709,16 +723,18 @@ static int cmd_get(int argc, char **argv)
 		return usage(usage_get, EXIT_USAGE);
 	if (open_ro(store, &s, &err) < 0)
 		return cli_fail(&err);
+	if (index >= alog_store_size(s)) {
+		cli_msg("no record %" PRIu64 ": the log has %" PRIu64 " records",
+			index, alog_store_size(s));
+		alog_store_close(s);
+		return EXIT_USAGE;
+	}
 	alog_buf_init(&b, 0);
 	rc = alog_store_get(s, index, &b, &err);
 	if (rc == 0)
 		printf("%s\n", (const char *)b.data);
 	alog_buf_release(&b);
 	alog_store_close(s);
-	if (rc == ALOG_ENOTFOUND) {
-		cli_msg("%s", err.msg);
-		return EXIT_USAGE;
-	}
 	return rc < 0 ? cli_fail(&err) : EXIT_OK;
 }
 

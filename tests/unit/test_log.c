@@ -1,0 +1,1099 @@
+/*
+ * test_log: the writer's front door (ingest/log.h), SPEC.md "Ingest",
+ * "Deduplication", "Checkpoints", "Verification".
+ *
+ * Each test makes a store with alog_store_create and drives it through
+ * alog_log_*; what was stored is read back through the store and
+ * alog_record_parse. alog_log_verify opens the store read-only in this
+ * process, so the log is always closed before it runs (LMDB forbids two
+ * environments on one store in one process).
+ *
+ * Segment tampering goes through the published layout (store/segment.h,
+ * store/block.h): the block holding a record is re-encoded with one
+ * record changed, to exactly its old length, and written over the old one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ingest/clock.h"
+#include "ingest/event.h"
+#include "ingest/log.h"
+#include "store/block.h"
+#include "store/bytes.h"
+#include "store/note.h"
+#include "store/segment.h"
+#include "store/sign.h"
+#include "store/store.h"
+#include "testutil.h"
+
+#define ORIGIN "example.com/audit"
+#define T0 INT64_C(1700000000000000)
+
+struct fx {
+	char *tmp;
+	char dir[4096];
+	struct alog_signer *signer;
+	struct alog_verifier vkey;
+	struct alog_log *log;
+};
+
+static const struct alog_provenance prov = {
+	.transport = "stdin", .uid = 1000, .gid = 1000, .pid = 42,
+};
+
+static void fail_with(const char *what, int rc, const struct alog_err *err)
+{
+	fail_msg("%s: rc %d (%s): %s", what, rc, alog_err_name(rc), err->msg);
+}
+
+static int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct alog_err err;
+
+	if (!f)
+		return -1;
+	f->tmp = testutil_tmpdir();
+	snprintf(f->dir, sizeof(f->dir), "%s/store", f->tmp);
+	if (alog_signer_generate("example.com/audit-key", &f->signer, NULL) < 0)
+		return -1;
+	alog_signer_verifier(f->signer, &f->vkey);
+	alog_err_clear(&err);
+	if (alog_store_create(f->dir, ORIGIN, &f->vkey, NULL, &err) < 0 ||
+	    alog_log_open(f->dir, T0, &f->log, NULL, &err) < 0) {
+		fprintf(stderr, "setup: %s\n", err.msg);
+		testutil_rmtree(f->tmp);
+		free(f->tmp);
+		alog_signer_free(f->signer);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+
+	alog_log_close(f->log);
+	testutil_rmtree(f->tmp);
+	free(f->tmp);
+	alog_signer_free(f->signer);
+	free(f);
+	return 0;
+}
+
+static void reopen_log(struct fx *f, int64_t now,
+		       struct alog_store_recovery *rec)
+{
+	struct alog_err err;
+	int rc;
+
+	alog_log_close(f->log);
+	f->log = NULL;
+	alog_err_clear(&err);
+	rc = alog_log_open(f->dir, now, &f->log, rec, &err);
+	if (rc < 0)
+		fail_with("log open", rc, &err);
+}
+
+static void close_log(struct fx *f)
+{
+	alog_log_close(f->log);
+	f->log = NULL;
+}
+
+static struct alog_submit submit_at(struct fx *f, const char *line,
+				    int64_t now, int trusted)
+{
+	struct alog_submit res;
+	struct alog_err err;
+	int rc;
+
+	alog_err_clear(&err);
+	rc = alog_log_submit(f->log, line, strlen(line), &prov, now, trusted,
+			     &res, &err);
+	if (rc < 0)
+		fail_with("submit", rc, &err);
+	return res;
+}
+
+static uint64_t accept(struct fx *f, const char *line, int64_t now)
+{
+	struct alog_submit res = submit_at(f, line, now, 0);
+
+	if (res.status != ALOG_SUBMIT_ACCEPTED)
+		fail_msg("'%s' not accepted: status %d code %s", line,
+			 (int)res.status, res.code ? res.code : "-");
+	return res.index;
+}
+
+static void commit(struct fx *f)
+{
+	struct alog_err err;
+	int rc;
+
+	alog_err_clear(&err);
+	rc = alog_log_commit(f->log, &err);
+	if (rc < 0)
+		fail_with("commit", rc, &err);
+	assert_int_equal(alog_log_pending(f->log), 0);
+}
+
+static uint64_t size_of(struct fx *f)
+{
+	return alog_store_size(alog_log_store(f->log));
+}
+
+/* Record index, parsed; buf holds its bytes (NUL-terminated). */
+static void get_record(struct fx *f, uint64_t index, struct alog_buf *buf,
+		       struct alog_record_view *v)
+{
+	struct alog_err err;
+	int rc;
+
+	alog_err_clear(&err);
+	rc = alog_store_get(alog_log_store(f->log), index, buf, &err);
+	if (rc < 0)
+		fail_with("get", rc, &err);
+	rc = alog_record_parse((const char *)buf->data, buf->len, v, &err);
+	if (rc < 0)
+		fail_with("record parse", rc, &err);
+	assert_int_equal(v->index, index);
+}
+
+/* The event of record index, as a C string. */
+static char *event_text(struct fx *f, uint64_t index)
+{
+	struct alog_buf b;
+	struct alog_record_view v;
+	char *s;
+
+	alog_buf_init(&b, 0);
+	get_record(f, index, &b, &v);
+	s = strndup(v.event, v.event_len);
+	assert_non_null(s);
+	alog_buf_release(&b);
+	return s;
+}
+
+static char *id_of(struct fx *f, uint64_t index)
+{
+	struct alog_buf b;
+	struct alog_record_view v;
+	char *s;
+
+	alog_buf_init(&b, 0);
+	get_record(f, index, &b, &v);
+	s = strndup(v.id, v.id_len);
+	assert_non_null(s);
+	alog_buf_release(&b);
+	return s;
+}
+
+static int64_t received_of(struct fx *f, uint64_t index)
+{
+	struct alog_buf b;
+	struct alog_record_view v;
+	int64_t r = 0;
+
+	alog_buf_init(&b, 0);
+	get_record(f, index, &b, &v);
+	assert_int_equal(alog_log_record_received(b.data, b.len, &r), 0);
+	assert_int_equal(r, v.received_us);
+	alog_buf_release(&b);
+	return r;
+}
+
+static void expect_verify_ok(struct fx *f, const struct alog_verifier *vkey,
+			     struct alog_verify_result *res)
+{
+	struct alog_err err;
+	int rc;
+
+	alog_err_clear(&err);
+	rc = alog_log_verify(f->dir, vkey, NULL, 0, NULL, res, &err);
+	if (rc < 0)
+		fail_with("verify", rc, &err);
+	assert_true(res->bad_index == UINT64_MAX);
+}
+
+/* ---- submit and commit ---- */
+
+static void test_log_submit_assigns_indices_and_commit_makes_them_durable(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_store_recovery rec;
+	struct alog_submit res;
+	char *ev;
+
+	assert_int_equal(accept(f, "{\"type\":\"user.login\",\"id\":\"a1\","
+				   "\"source\":\"web\",\"user\":\"ann\"}",
+				T0 + 1),
+			 0);
+	assert_int_equal(accept(f, "{ \"type\" : \"user.logout\" , "
+				   "\"id\":\"a2\",\"source\":\"web\" }",
+				T0 + 2),
+			 1);
+	assert_int_equal(alog_log_pending(f->log), 2);
+	assert_int_equal(size_of(f), 0);
+	/* Nothing is stored before the commit. */
+	reopen_log(f, T0 + 3, &rec);
+	assert_int_equal(size_of(f), 0);
+	assert_int_equal(alog_log_pending(f->log), 0);
+	assert_int_equal(rec.cut, 0);
+
+	assert_int_equal(accept(f, "{\"type\":\"user.login\",\"id\":\"a1\","
+				   "\"source\":\"web\",\"user\":\"ann\"}",
+				T0 + 4),
+			 0);
+	assert_int_equal(accept(f, "{ \"type\" : \"user.logout\" , "
+				   "\"id\":\"a2\",\"source\":\"web\" }",
+				T0 + 5),
+			 1);
+	commit(f);
+	assert_int_equal(size_of(f), 2);
+	/* The stored event is the canonical form: whitespace outside
+	 * strings removed, members kept in order. */
+	ev = event_text(f, 1);
+	assert_string_equal(ev, "{\"type\":\"user.logout\",\"id\":\"a2\","
+				"\"source\":\"web\"}");
+	free(ev);
+	assert_int_equal(received_of(f, 0), T0 + 4);
+	/* An invalid line is judged, rejected, and takes no index. */
+	res = submit_at(f, "{\"type\":", T0 + 6, 0);
+	assert_int_equal(res.status, ALOG_SUBMIT_REJECTED);
+	assert_string_equal(res.code, "not_json");
+	res = submit_at(f, "{\"id\":\"x\"}", T0 + 6, 0);
+	assert_int_equal(res.status, ALOG_SUBMIT_REJECTED);
+	assert_string_equal(res.code, "bad_field");
+	assert_int_equal(alog_log_pending(f->log), 0);
+	assert_int_equal(accept(f, "{\"type\":\"x\"}", T0 + 7), 2);
+	/* Discarded events are not stored and free their index and id. */
+	alog_log_discard(f->log);
+	assert_int_equal(accept(f, "{\"type\":\"x\",\"id\":\"d\"}", T0 + 8), 2);
+	alog_log_discard(f->log);
+	assert_int_equal(accept(f, "{\"type\":\"y\",\"id\":\"d\"}", T0 + 9), 2);
+	commit(f);
+	reopen_log(f, T0 + 10, NULL);
+	assert_int_equal(size_of(f), 3);
+	ev = event_text(f, 2);
+	assert_string_equal(ev, "{\"type\":\"y\",\"id\":\"d\"}");
+	free(ev);
+	/* An empty commit is a no-op. */
+	commit(f);
+	assert_int_equal(size_of(f), 3);
+}
+
+static void test_log_duplicates_answer_with_the_original_index(void **state)
+{
+	struct fx *f = *state;
+	const char *a = "{\"type\":\"user.login\",\"id\":\"e-1\","
+			"\"source\":\"web\",\"n\":1}";
+	const char *a_spaced = "{\"type\":\"user.login\", \"id\":\"e-1\", "
+			       "\"source\":\"web\", \"n\":1}";
+	struct alog_submit res;
+
+	assert_int_equal(accept(f, "{\"type\":\"other\"}", T0), 0);
+	assert_int_equal(accept(f, a, T0 + 1), 1);
+	/* In the same batch; whitespace does not make an event new. */
+	res = submit_at(f, a, T0 + 2, 0);
+	assert_int_equal(res.status, ALOG_SUBMIT_DUPLICATE);
+	assert_int_equal(res.index, 1);
+	assert_string_equal(res.id, "e-1");
+	res = submit_at(f, a_spaced, T0 + 2, 0);
+	assert_int_equal(res.status, ALOG_SUBMIT_DUPLICATE);
+	assert_int_equal(res.index, 1);
+	assert_int_equal(alog_log_pending(f->log), 2);
+	/* Same id from another source is another event. */
+	assert_int_equal(accept(f, "{\"type\":\"user.login\",\"id\":\"e-1\","
+				   "\"source\":\"api\",\"n\":1}",
+				T0 + 3),
+			 2);
+	/* Same id without a source too. */
+	assert_int_equal(accept(f, "{\"type\":\"user.login\",\"id\":\"e-1\"}",
+				T0 + 3),
+			 3);
+	commit(f);
+	/* Across commits, and across a reopen. */
+	res = submit_at(f, a, T0 + 4, 0);
+	assert_int_equal(res.status, ALOG_SUBMIT_DUPLICATE);
+	assert_int_equal(res.index, 1);
+	reopen_log(f, T0 + 5, NULL);
+	res = submit_at(f, a_spaced, T0 + 6, 0);
+	assert_int_equal(res.status, ALOG_SUBMIT_DUPLICATE);
+	assert_int_equal(res.index, 1);
+	assert_int_equal(alog_log_pending(f->log), 0);
+	commit(f);
+	assert_int_equal(size_of(f), 4);
+}
+
+static void test_log_same_id_with_another_body_is_a_conflict(void **state)
+{
+	struct fx *f = *state;
+	struct alog_submit res;
+	struct alog_err err;
+	int rc;
+
+	assert_int_equal(accept(f, "{\"type\":\"a\",\"id\":\"k\",\"source\":"
+				   "\"s\",\"v\":1}",
+				T0),
+			 0);
+	/* In the same batch. */
+	alog_err_clear(&err);
+	rc = alog_log_submit(f->log, "{\"type\":\"a\",\"id\":\"k\",\"source\":"
+				     "\"s\",\"v\":2}",
+			     strlen("{\"type\":\"a\",\"id\":\"k\",\"source\":"
+				    "\"s\",\"v\":2}"),
+			     &prov, T0 + 1, 0, &res, &err);
+	assert_int_equal(rc, 0);
+	assert_int_equal(res.status, ALOG_SUBMIT_REJECTED);
+	assert_string_equal(res.code, "conflict");
+	assert_int_equal(err.code, ALOG_ECONFLICT);
+	assert_int_equal(alog_log_pending(f->log), 1);
+	commit(f);
+	/* Against the stored event; member order is part of the event. */
+	res = submit_at(f, "{\"id\":\"k\",\"type\":\"a\",\"source\":\"s\","
+			   "\"v\":1}",
+			T0 + 2, 0);
+	assert_int_equal(res.status, ALOG_SUBMIT_REJECTED);
+	assert_string_equal(res.code, "conflict");
+	assert_int_equal(alog_log_pending(f->log), 0);
+	assert_int_equal(size_of(f), 1);
+}
+
+static void test_log_reserved_types_need_trust(void **state)
+{
+	static const char *const reserved[] = {
+		"{\"type\":\"checkpoint.signed\"}",
+		"{\"type\":\"store.recovered\"}",
+		"{\"type\":\"daemon\"}",
+		"{\"type\":\"admin.user.added\"}",
+		"{\"type\":\"integrity.verified\"}",
+		"{\"type\":\"anomaly.detected\"}",
+		"{\"type\":\"backup.done\"}",
+		"{\"type\":\"report.made\"}",
+	};
+	struct fx *f = *state;
+	struct alog_submit res;
+
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		res = submit_at(f, reserved[i], T0, 0);
+		assert_int_equal(res.status, ALOG_SUBMIT_REJECTED);
+		assert_string_equal(res.code, "reserved_type");
+	}
+	assert_int_equal(alog_log_pending(f->log), 0);
+	/* A prefix that only looks alike is not reserved. */
+	assert_int_equal(accept(f, "{\"type\":\"storefront.opened\"}", T0), 0);
+	assert_int_equal(accept(f, "{\"type\":\"daemons.x\"}", T0), 1);
+	res = submit_at(f, reserved[0], T0, 1);
+	assert_int_equal(res.status, ALOG_SUBMIT_ACCEPTED);
+	assert_int_equal(res.index, 2);
+	commit(f);
+	assert_int_equal(size_of(f), 3);
+}
+
+static int is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+static void expect_uuid7(const char *id, int64_t now_us)
+{
+	char want[32];
+
+	assert_int_equal(strlen(id), 36);
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+			assert_int_equal(id[i], '-');
+		else
+			assert_true(is_hex(id[i]));
+	}
+	assert_int_equal(id[14], '7');                /* version */
+	assert_non_null(strchr("89ab", id[19]));      /* variant 10 */
+	/* unix_ts_ms, 48 bits */
+	snprintf(want, sizeof(want), "%012" PRIx64,
+		 (uint64_t)(now_us / 1000) & UINT64_C(0xffffffffffff));
+	assert_memory_equal(id, want, 8);
+	assert_memory_equal(id + 9, want + 8, 4);
+}
+
+static void test_log_event_without_id_gets_a_uuid7_and_is_never_deduplicated(
+	void **state)
+{
+	struct fx *f = *state;
+	const char *line = "{\"type\":\"probe.ok\",\"source\":\"db\"}";
+	struct alog_submit r1, r2, r3;
+	char *id;
+
+	r1 = submit_at(f, line, T0 + 123456, 0);
+	r2 = submit_at(f, line, T0 + 123456, 0);
+	assert_int_equal(r1.status, ALOG_SUBMIT_ACCEPTED);
+	assert_int_equal(r2.status, ALOG_SUBMIT_ACCEPTED);
+	assert_int_equal(r2.index, r1.index + 1);
+	expect_uuid7(r1.id, T0 + 123456);
+	expect_uuid7(r2.id, T0 + 123456);
+	assert_string_not_equal(r1.id, r2.id);
+	commit(f);
+	r3 = submit_at(f, line, T0 + 200000, 0);
+	assert_int_equal(r3.status, ALOG_SUBMIT_ACCEPTED);
+	assert_int_equal(r3.index, 2);
+	commit(f);
+	/* The record carries the assigned id; the event stays as sent. */
+	id = id_of(f, 0);
+	assert_string_equal(id, r1.id);
+	free(id);
+	id = event_text(f, 2);
+	assert_string_equal(id, line);
+	free(id);
+	/* An event with an id keeps it. */
+	r1 = submit_at(f, "{\"type\":\"probe.ok\",\"id\":\"mine\"}", T0, 0);
+	assert_string_equal(r1.id, "mine");
+	commit(f);
+	id = id_of(f, 3);
+	assert_string_equal(id, "mine");
+	free(id);
+}
+
+static void test_log_received_times_never_go_backwards(void **state)
+{
+	struct fx *f = *state;
+
+	accept(f, "{\"type\":\"a\"}", T0 + 1000);
+	accept(f, "{\"type\":\"a\"}", T0 + 500);   /* clock stepped back */
+	accept(f, "{\"type\":\"a\"}", T0 + 1500);
+	commit(f);
+	accept(f, "{\"type\":\"a\"}", T0 + 200);   /* and again, next batch */
+	commit(f);
+	reopen_log(f, T0, NULL);
+	accept(f, "{\"type\":\"a\"}", T0 + 100);   /* and after a reopen */
+	accept(f, "{\"type\":\"a\"}", T0 + 2000);
+	commit(f);
+	{
+		static const int64_t want[] = { 1000, 1000, 1500, 1500, 1500,
+						2000 };
+
+		assert_int_equal(size_of(f), 6);
+		for (uint64_t i = 0; i < 6; i++)
+			assert_int_equal(received_of(f, i), T0 + want[i]);
+	}
+	/* A discarded batch does not hold the clock up. */
+	accept(f, "{\"type\":\"a\"}", T0 + 9000);
+	alog_log_discard(f->log);
+	accept(f, "{\"type\":\"a\"}", T0 + 2500);
+	commit(f);
+	assert_int_equal(received_of(f, 6), T0 + 2500);
+}
+
+static void test_log_batch_limit_asks_for_a_commit(void **state)
+{
+	struct fx *f = *state;
+	struct alog_submit res;
+	struct alog_err err;
+	char line[64];
+
+	for (unsigned i = 0; i < ALOG_LOG_BATCH_MAX; i++) {
+		snprintf(line, sizeof(line), "{\"type\":\"a\",\"id\":\"%u\"}", i);
+		assert_int_equal(accept(f, line, T0 + i), i);
+	}
+	assert_int_equal(alog_log_batch_full(f->log), 1);
+	alog_err_clear(&err);
+	assert_int_equal(alog_log_submit(f->log, "{\"type\":\"a\"}", 12, &prov,
+					 T0, 0, &res, &err),
+			 ALOG_ELIMIT);
+	commit(f);
+	assert_int_equal(size_of(f), ALOG_LOG_BATCH_MAX);
+	assert_int_equal(alog_log_batch_full(f->log), 0);
+	/* The dedupe table was cleared with the batch; the store answers. */
+	res = submit_at(f, "{\"type\":\"a\",\"id\":\"4095\"}", T0, 0);
+	assert_int_equal(res.status, ALOG_SUBMIT_DUPLICATE);
+	assert_int_equal(res.index, 4095);
+	assert_int_equal(accept(f, "{\"type\":\"a\",\"id\":\"x\"}", T0),
+			 ALOG_LOG_BATCH_MAX);
+	commit(f);
+}
+
+static void test_log_internal_events_are_committed_with_pending_ones(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_buf b;
+	struct alog_record_view v;
+	struct alog_err err;
+	uint64_t index = 99;
+	char *ev;
+
+	accept(f, "{\"type\":\"a\"}", T0);
+	alog_err_clear(&err);
+	assert_int_equal(alog_log_append_internal(f->log, "daemon.started",
+						  "\"version\":\"1\"", T0 + 1,
+						  &index, &err),
+			 0);
+	assert_int_equal(index, 1);
+	assert_int_equal(size_of(f), 2);
+	assert_int_equal(alog_log_pending(f->log), 0);
+	ev = event_text(f, 1);
+	assert_string_equal(ev, "{\"type\":\"daemon.started\",\"source\":"
+				"\"auditlog\",\"version\":\"1\"}");
+	free(ev);
+	alog_buf_init(&b, 0);
+	get_record(f, 1, &b, &v);
+	assert_non_null(strstr((const char *)b.data,
+			       "\"transport\":\"internal\""));
+	alog_buf_release(&b);
+	assert_int_equal(alog_log_append_internal(f->log, "daemon.stopped", "",
+						  T0 + 2, NULL, &err),
+			 0);
+	ev = event_text(f, 2);
+	assert_string_equal(ev, "{\"type\":\"daemon.stopped\",\"source\":"
+				"\"auditlog\"}");
+	free(ev);
+}
+
+/* ---- checkpoints ---- */
+
+static void expect_checkpoint_event(struct fx *f, uint64_t index,
+				    uint64_t seq, uint64_t size)
+{
+	unsigned char root[ALOG_HASH_LEN];
+	char hex[2 * ALOG_HASH_LEN + 1], want[256];
+	struct alog_err err;
+	char *ev;
+
+	assert_int_equal(alog_store_root_at(alog_log_store(f->log), size, root,
+					    &err),
+			 0);
+	alog_hex_encode(root, ALOG_HASH_LEN, hex);
+	snprintf(want, sizeof(want),
+		 "{\"type\":\"checkpoint.signed\",\"source\":\"auditlog\","
+		 "\"checkpoint\":%" PRIu64 ",\"size\":%" PRIu64
+		 ",\"root\":\"%s\"}",
+		 seq, size, hex);
+	ev = event_text(f, index);
+	assert_string_equal(ev, want);
+	free(ev);
+}
+
+static void test_log_checkpoint_signs_only_when_the_log_grew(void **state)
+{
+	struct fx *f = *state;
+	struct alog_store_checkpoint ck;
+	struct alog_checkpoint cp;
+	struct alog_signer *other;
+	struct alog_err err;
+	int rc;
+
+	/* The empty log. */
+	alog_err_clear(&err);
+	rc = alog_log_checkpoint(f->log, f->signer, T0, &ck, &err);
+	if (rc < 0)
+		fail_with("checkpoint", rc, &err);
+	assert_int_equal(ck.seq, 0);
+	assert_int_equal(ck.size, 0);
+	alog_store_checkpoint_release(&ck);
+	assert_int_equal(size_of(f), 1);
+	expect_checkpoint_event(f, 0, 0, 0);
+	/* Only its own checkpoint.signed event since: nothing new. */
+	assert_int_equal(alog_log_checkpoint(f->log, f->signer, T0 + 1, &ck,
+					     &err),
+			 0);
+	assert_int_equal(ck.seq, 0);
+	assert_int_equal(ck.size, 0);
+	alog_store_checkpoint_release(&ck);
+	assert_int_equal(alog_store_checkpoint_count(alog_log_store(f->log)), 1);
+	assert_int_equal(size_of(f), 1);
+	/* A new event (pending: the checkpoint commits it first). */
+	accept(f, "{\"type\":\"a\"}", T0 + 2);
+	assert_int_equal(alog_log_checkpoint(f->log, f->signer, T0 + 3, &ck,
+					     &err),
+			 0);
+	assert_int_equal(ck.seq, 1);
+	assert_int_equal(ck.size, 2);
+	assert_int_equal(ck.signed_us, T0 + 3);
+	assert_int_equal(alog_checkpoint_open_note(&f->vkey,
+						   (const char *)ck.note.data,
+						   ck.note.len, &cp, &err),
+			 0);
+	assert_int_equal(cp.size, 2);
+	assert_string_equal(cp.origin, ORIGIN);
+	alog_store_checkpoint_release(&ck);
+	assert_int_equal(size_of(f), 3);
+	expect_checkpoint_event(f, 2, 1, 2);
+	assert_int_equal(alog_log_checkpoint(f->log, f->signer, T0 + 4, &ck,
+					     &err),
+			 0);
+	assert_int_equal(ck.seq, 1);
+	alog_store_checkpoint_release(&ck);
+	/* Also after a reopen. */
+	reopen_log(f, T0 + 5, NULL);
+	assert_int_equal(alog_log_checkpoint(f->log, f->signer, T0 + 5, &ck,
+					     &err),
+			 0);
+	assert_int_equal(ck.seq, 1);
+	alog_store_checkpoint_release(&ck);
+	assert_int_equal(alog_store_checkpoint_count(alog_log_store(f->log)), 2);
+	/* Another internal event is growth too. */
+	assert_int_equal(alog_log_append_internal(f->log, "daemon.started", "",
+						  T0 + 6, NULL, &err),
+			 0);
+	assert_int_equal(alog_log_checkpoint(f->log, f->signer, T0 + 7, &ck,
+					     &err),
+			 0);
+	assert_int_equal(ck.seq, 2);
+	assert_int_equal(ck.size, 4);
+	alog_store_checkpoint_release(&ck);
+	expect_checkpoint_event(f, 4, 2, 4);
+	/* Not the store's key: refused, nothing logged. */
+	accept(f, "{\"type\":\"a\"}", T0 + 8);
+	assert_int_equal(alog_signer_generate("example.com/audit-key", &other,
+					      NULL), 0);
+	alog_err_clear(&err);
+	assert_int_equal(alog_log_checkpoint(f->log, other, T0 + 9, &ck, &err),
+			 ALOG_EINVAL);
+	alog_store_checkpoint_release(&ck);
+	alog_signer_free(other);
+	assert_int_equal(alog_store_checkpoint_count(alog_log_store(f->log)), 3);
+	assert_int_equal(size_of(f), 6);
+}
+
+/* ---- recovery ---- */
+
+static void test_log_open_logs_store_recovered_when_bytes_were_cut(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_store_recovery rec;
+	struct alog_verify_result vr;
+	char seg[4200], want[256];
+	uint64_t committed;
+	FILE *fp;
+	char *ev;
+
+	accept(f, "{\"type\":\"a\"}", T0);
+	accept(f, "{\"type\":\"b\"}", T0 + 1);
+	commit(f);
+	close_log(f);
+	snprintf(seg, sizeof(seg), "%s/segments/00000001.seg", f->dir);
+	{
+		struct stat st;
+
+		assert_int_equal(stat(seg, &st), 0);
+		committed = (uint64_t)st.st_size;
+	}
+	/* A torn append: 17 bytes that never committed. */
+	fp = fopen(seg, "ab");
+	assert_non_null(fp);
+	assert_int_equal(fwrite("ALB1 torn block..", 1, 17, fp), 17);
+	assert_int_equal(fclose(fp), 0);
+
+	reopen_log(f, T0 + 50, &rec);
+	assert_int_equal(rec.cut, 1);
+	assert_int_equal(rec.cut_bytes, 17);
+	assert_int_equal(rec.cut_from, committed);
+	assert_int_equal(size_of(f), 3);
+	ev = event_text(f, 2);
+	snprintf(want, sizeof(want),
+		 "{\"type\":\"store.recovered\",\"source\":\"auditlog\","
+		 "\"segment\":1,\"committed_end\":%" PRIu64
+		 ",\"cut_bytes\":17,\"removed_segments\":0}",
+		 committed);
+	assert_string_equal(ev, want);
+	free(ev);
+	assert_int_equal(received_of(f, 2), T0 + 50);
+	/* A clean open logs nothing. */
+	reopen_log(f, T0 + 60, &rec);
+	assert_int_equal(rec.cut, 0);
+	assert_int_equal(size_of(f), 3);
+	/* A segment file left by a batch that never committed. */
+	close_log(f);
+	snprintf(seg, sizeof(seg), "%s/segments/00000005.seg", f->dir);
+	fp = fopen(seg, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fclose(fp), 0);
+	reopen_log(f, T0 + 70, &rec);
+	assert_int_equal(rec.cut, 0);
+	assert_int_equal(rec.removed_segments, 1);
+	assert_int_equal(size_of(f), 4);
+	ev = event_text(f, 3);
+	assert_non_null(strstr(ev, "{\"type\":\"store.recovered\","));
+	assert_non_null(strstr(ev, "\"removed_segments\":1}"));
+	free(ev);
+	close_log(f);
+	expect_verify_ok(f, &f->vkey, &vr);
+	assert_int_equal(vr.tree_size, 4);
+}
+
+/* ---- verification ---- */
+
+/* Build a log of n_commits batches of k events, with a checkpoint
+ * after the first batch; returns the checkpoint's note (malloc'd). */
+static char *build_log(struct fx *f, unsigned n_commits, unsigned k,
+		       size_t *note_len, uint64_t *ck_size)
+{
+	struct alog_store_checkpoint ck;
+	struct alog_err err;
+	char line[128], *note = NULL;
+	int64_t t = T0;
+
+	for (unsigned c = 0; c < n_commits; c++) {
+		for (unsigned i = 0; i < k; i++) {
+			snprintf(line, sizeof(line),
+				 "{\"type\":\"user.login\",\"id\":\"c%u-%u\","
+				 "\"source\":\"web\",\"user\":\"u%u\"}",
+				 c, i, i * 7);
+			accept(f, line, t++);
+		}
+		commit(f);
+		if (c == 0) {
+			alog_err_clear(&err);
+			assert_int_equal(alog_log_checkpoint(f->log, f->signer,
+							     t++, &ck, &err),
+					 0);
+			note = strndup((const char *)ck.note.data,
+				       ck.note.len);
+			assert_non_null(note);
+			*note_len = ck.note.len;
+			*ck_size = ck.size;
+			alog_store_checkpoint_release(&ck);
+		}
+	}
+	close_log(f);
+	return note;
+}
+
+struct prog {
+	uint64_t calls, done, total;
+};
+
+static void on_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct prog *p = ctx;
+
+	p->calls++;
+	p->done = done;
+	p->total = total;
+}
+
+static void test_log_verify_passes_a_clean_log_with_and_without_anchor(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_verify_result vr;
+	struct alog_err err;
+	size_t note_len = 0;
+	uint64_t ck_size = 0;
+	char *note = build_log(f, 4, 10, &note_len, &ck_size);
+	int rc;
+
+	expect_verify_ok(f, NULL, &vr);
+	assert_int_equal(vr.tree_size, 41);
+	{
+		struct prog pr = { 0, 0, 0 };
+		struct alog_store_check_progress pg = { on_progress, &pr };
+
+		assert_int_equal(alog_log_verify(f->dir, NULL, NULL, 0, &pg,
+						 &vr, &err),
+				 0);
+		assert_true(pr.calls > 0);
+		assert_int_equal(pr.done, 41);
+		assert_int_equal(pr.total, 41);
+	}
+	assert_int_equal(vr.n_checkpoints, 1);
+	assert_int_equal(vr.anchored, 0);
+	expect_verify_ok(f, &f->vkey, &vr);
+	alog_err_clear(&err);
+	rc = alog_log_verify(f->dir, &f->vkey, note, note_len, NULL, &vr, &err);
+	if (rc < 0)
+		fail_with("anchored verify", rc, &err);
+	assert_int_equal(vr.anchored, 1);
+	assert_int_equal(vr.anchor_size, ck_size);
+	assert_int_equal(ck_size, 10);
+	assert_true(vr.bad_index == UINT64_MAX);
+	/* An anchor needs the key it was signed with. */
+	assert_int_equal(alog_log_verify(f->dir, NULL, note, note_len, NULL,
+					 &vr, &err),
+			 ALOG_EINVAL);
+	free(note);
+}
+
+static void test_log_verify_fails_with_another_verifier_key(void **state)
+{
+	struct fx *f = *state;
+	struct alog_verify_result vr;
+	struct alog_signer *other;
+	struct alog_verifier ov;
+	struct alog_err err;
+	size_t note_len = 0;
+	uint64_t ck_size = 0;
+	char *note = build_log(f, 2, 3, &note_len, &ck_size);
+
+	/* Same name, another key; and another name. */
+	assert_int_equal(alog_signer_generate("example.com/audit-key", &other,
+					      NULL), 0);
+	alog_signer_verifier(other, &ov);
+	alog_err_clear(&err);
+	assert_int_equal(alog_log_verify(f->dir, &ov, NULL, 0, NULL, &vr, &err),
+			 ALOG_EVERIFY);
+	alog_signer_free(other);
+	assert_int_equal(alog_signer_generate("someone-else", &other, NULL), 0);
+	alog_signer_verifier(other, &ov);
+	assert_int_equal(alog_log_verify(f->dir, &ov, note, note_len, NULL, &vr,
+					 &err),
+			 ALOG_EVERIFY);
+	alog_signer_free(other);
+	free(note);
+}
+
+/* A checkpoint note for (origin, size, root) signed with signer. */
+static char *forge_note(const struct alog_signer *signer, const char *origin,
+			uint64_t size, const unsigned char root[ALOG_HASH_LEN],
+			size_t *len)
+{
+	struct alog_checkpoint cp;
+	struct alog_buf body, note;
+	char *out;
+
+	memset(&cp, 0, sizeof(cp));
+	snprintf(cp.origin, sizeof(cp.origin), "%s", origin);
+	cp.size = size;
+	memcpy(cp.root, root, ALOG_HASH_LEN);
+	alog_buf_init(&body, ALOG_NOTE_MAX);
+	alog_buf_init(&note, ALOG_NOTE_MAX);
+	assert_int_equal(alog_checkpoint_format(&cp, &body, NULL), 0);
+	assert_int_equal(alog_note_sign(signer, (const char *)body.data,
+					body.len, &note, NULL),
+			 0);
+	out = strndup((const char *)note.data, note.len);
+	assert_non_null(out);
+	*len = note.len;
+	alog_buf_release(&body);
+	alog_buf_release(&note);
+	return out;
+}
+
+static void test_log_verify_fails_with_an_anchor_over_other_content(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_verify_result vr;
+	struct alog_checkpoint cp;
+	struct alog_err err;
+	unsigned char root[ALOG_HASH_LEN];
+	size_t note_len = 0, len = 0;
+	uint64_t ck_size = 0;
+	char *note = build_log(f, 3, 4, &note_len, &ck_size);
+	char *forged;
+	int rc;
+
+	assert_int_equal(alog_checkpoint_open_note(&f->vkey, note, note_len,
+						   &cp, NULL),
+			 0);
+	/* Same key, same origin and size, another root: a log rebuilt. */
+	memcpy(root, cp.root, ALOG_HASH_LEN);
+	root[0] ^= 1;
+	forged = forge_note(f->signer, ORIGIN, cp.size, root, &len);
+	alog_err_clear(&err);
+	rc = alog_log_verify(f->dir, &f->vkey, forged, len, NULL, &vr, &err);
+	assert_int_equal(rc, ALOG_EVERIFY);
+	assert_int_equal(vr.anchored, 1);
+	free(forged);
+	/* Larger than the log: records were removed. */
+	forged = forge_note(f->signer, ORIGIN, 1000, cp.root, &len);
+	assert_int_equal(alog_log_verify(f->dir, &f->vkey, forged, len, NULL,
+					 &vr, &err),
+			 ALOG_EVERIFY);
+	free(forged);
+	/* Another log's checkpoint. */
+	forged = forge_note(f->signer, "example.com/other", cp.size, cp.root,
+			    &len);
+	assert_int_equal(alog_log_verify(f->dir, &f->vkey, forged, len, NULL,
+					 &vr, &err),
+			 ALOG_EVERIFY);
+	free(forged);
+	/* The genuine one, at every size a later checkpoint could have. */
+	for (uint64_t size = 0; size <= 13; size++) {
+		struct alog_store *s;
+
+		assert_int_equal(alog_store_open(f->dir, ALOG_STORE_RDONLY, &s,
+						 NULL, &err),
+				 0);
+		assert_int_equal(alog_store_root_at(s, size, root, &err), 0);
+		alog_store_close(s);
+		forged = forge_note(f->signer, ORIGIN, size, root, &len);
+		alog_err_clear(&err);
+		rc = alog_log_verify(f->dir, &f->vkey, forged, len, NULL, &vr,
+				     &err);
+		if (rc < 0)
+			fail_msg("anchor at size %" PRIu64 ": %s", size,
+				 err.msg);
+		assert_int_equal(vr.anchor_size, size);
+		free(forged);
+	}
+	free(note);
+}
+
+/* Rewrite the block of segment 1 that holds record `index`: the digit
+ * right after `after` inside that record is changed (the record's
+ * "index":N when after is NULL), and the block is re-encoded to exactly
+ * its old length (trying other values of up to two digits until the
+ * compressed size matches). */
+static void tamper_record(struct fx *f, uint64_t index, const char *after)
+{
+	char seg_dir[4200], path[4300];
+	struct alog_segment *seg = NULL;
+	struct alog_codec *codec = NULL;
+	struct alog_block_header h;
+	struct alog_buf payload, enc;
+	struct alog_err err;
+	uint64_t off = ALOG_SEGMENT_HEADER_LEN, next = 0;
+	char needle[64];
+	unsigned char *p;
+	int done = 0, fd;
+	char orig[2];
+	size_t k;
+
+	snprintf(seg_dir, sizeof(seg_dir), "%s/segments", f->dir);
+	snprintf(path, sizeof(path), "%s/00000001.seg", seg_dir);
+	alog_buf_init(&payload, 0);
+	alog_buf_init(&enc, 0);
+	assert_int_equal(alog_codec_new(&codec, NULL), 0);
+	assert_int_equal(alog_segment_open(seg_dir, 1, 0, &seg, &err), 0);
+	for (;;) {
+		assert_int_equal(alog_segment_read_block(seg, codec, off, &h,
+							 &payload, &next, &err),
+				 0);
+		if (index >= h.first_index &&
+		    index - h.first_index < h.n_records)
+			break;
+		off = next;
+	}
+	snprintf(needle, sizeof(needle), "{\"index\":%" PRIu64 ",", index);
+	p = memmem(payload.data, payload.len, needle, strlen(needle));
+	assert_non_null(p);
+	if (after) {
+		unsigned char *e = memchr(p, '\n',
+					  payload.len - (size_t)(p - payload.data));
+
+		assert_non_null(e);
+		p = memmem(p, (size_t)(e - p), after, strlen(after));
+		assert_non_null(p);
+		p += strlen(after);
+	} else {
+		p += strlen("{\"index\":");
+	}
+	/* Up to two digits from p: try every other value of them. */
+	assert_true(*p >= '0' && *p <= '9');
+	k = (p[1] >= '0' && p[1] <= '9') ? 2 : 1;
+	memcpy(orig, p, k);
+	for (unsigned v = 0; v < (k == 2 ? 100u : 10u) && !done; v++) {
+		char d[3];
+
+		snprintf(d, sizeof(d), k == 2 ? "%02u" : "%u", v);
+		if (memcmp(d, orig, k) == 0 || (!after && k == 2 && d[0] == '0'))
+			continue;
+		memcpy(p, d, k);
+		alog_buf_reset(&enc);
+		assert_int_equal(alog_block_encode(codec, h.first_index,
+						   h.n_records,
+						   h.first_received,
+						   payload.data, payload.len,
+						   &enc, NULL),
+				 0);
+		done = enc.len == next - off;
+	}
+	assert_true(done);
+	alog_segment_close(seg);
+	fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, enc.data, enc.len, (off_t)off),
+			 (ssize_t)enc.len);
+	close(fd);
+	alog_codec_free(codec);
+	alog_buf_release(&payload);
+	alog_buf_release(&enc);
+}
+
+static void test_log_verify_finds_the_record_whose_bytes_changed(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_verify_result vr;
+	struct alog_err err;
+	size_t note_len = 0;
+	uint64_t ck_size = 0;
+	char *note = build_log(f, 4, 10, &note_len, &ck_size);
+	int rc;
+
+	/* Record 25: after the checkpoint (size 10), in the third batch. */
+	tamper_record(f, 25, NULL);
+	alog_err_clear(&err);
+	rc = alog_log_verify(f->dir, NULL, NULL, 0, NULL, &vr, &err);
+	assert_int_equal(rc, ALOG_ECORRUPT);
+	assert_int_equal(vr.bad_index, 25);
+	if (!strstr(err.msg, "25"))
+		fail_msg("message does not name record 25: %s", err.msg);
+	free(note);
+}
+
+static void test_log_verify_blames_no_single_record_for_a_checkpoint_mismatch(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_verify_result vr;
+	struct alog_err err;
+	size_t note_len = 0;
+	uint64_t ck_size = 0;
+	char *note = build_log(f, 3, 10, &note_len, &ck_size);
+	int rc;
+
+	/* Record 3 still parses and says it is record 3, but its event
+	 * changed ("u21" -> "u?1"): only the signed root of checkpoint 0
+	 * (size 10) shows it, and no single record can be blamed. */
+	tamper_record(f, 3, "\"user\":\"u");
+	alog_err_clear(&err);
+	rc = alog_log_verify(f->dir, NULL, NULL, 0, NULL, &vr, &err);
+	assert_true(rc == ALOG_EVERIFY || rc == ALOG_ECORRUPT);
+	if (!strstr(err.msg, "checkpoint 0"))
+		fail_msg("message does not name checkpoint 0: %s", err.msg);
+	assert_true(vr.bad_index == UINT64_MAX);
+	free(note);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_log_submit_assigns_indices_and_commit_makes_them_durable),
+		T(test_log_duplicates_answer_with_the_original_index),
+		T(test_log_same_id_with_another_body_is_a_conflict),
+		T(test_log_reserved_types_need_trust),
+		T(test_log_event_without_id_gets_a_uuid7_and_is_never_deduplicated),
+		T(test_log_received_times_never_go_backwards),
+		T(test_log_batch_limit_asks_for_a_commit),
+		T(test_log_internal_events_are_committed_with_pending_ones),
+		T(test_log_checkpoint_signs_only_when_the_log_grew),
+		T(test_log_open_logs_store_recovered_when_bytes_were_cut),
+		T(test_log_verify_passes_a_clean_log_with_and_without_anchor),
+		T(test_log_verify_fails_with_another_verifier_key),
+		T(test_log_verify_fails_with_an_anchor_over_other_content),
+		T(test_log_verify_finds_the_record_whose_bytes_changed),
+		T(test_log_verify_blames_no_single_record_for_a_checkpoint_mismatch),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

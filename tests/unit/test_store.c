@@ -1,0 +1,1949 @@
+/*
+ * test_store: the record store (store/store.h), SPEC.md "Store layout",
+ * "LMDB layout", "Durability", "Verification".
+ *
+ * Records are opaque byte lines made with snprintf. Every tree hash is
+ * compared with a reference computed here, independently of the store: a
+ * recursive RFC 9162 MTH over leaf hashes, with node hashes taken from
+ * OpenSSL's SHA-256 directly (the reference itself is first checked
+ * against the published RFC 6962 tree in tests/vectors/rfc6962.json).
+ *
+ * Vectors (computed with Python hashlib while writing these tests):
+ *   V-STORE-1  roots of the tree whose record i is "alog test record %06u"
+ *              (i from 0), for the sizes in v_store_1 below
+ *   V-STORE-2  alog_store_id_key("billing", "evt-42") =
+ *              SHA-256("billing" 0x00 "evt-42")[0:16]
+ *
+ * Segment files are read and damaged through their published layout
+ * (store/segment.h, store/block.h): a 32-byte segment header, then blocks
+ * of a 40-byte header (first_index at +8, n_records at +16, comp_len at
+ * +24) and comp_len bytes of frame.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+
+#include "store/block.h"
+#include "store/bytes.h"
+#include "store/merkle.h"
+#include "store/note.h"
+#include "store/segment.h"
+#include "store/sign.h"
+#include "store/store.h"
+#include "testutil.h"
+
+#define ORIGIN "example.com/audit"
+#define T0 INT64_C(1700000000000000)
+#define SEG1 "segments/00000001.seg"
+
+/* V-STORE-1 */
+static const struct {
+	uint64_t size;
+	const char *root;
+} v_store_1[] = {
+	{ 1, "407e8c1d88ec983d0b3a1b63923562949f5005eda90452c57b8a919c3c21bb00" },
+	{ 255, "ecbcf5e9cd44db40246411e420fd99a26fe2b8d64d379ea6c577d0040d3d0f75" },
+	{ 256, "f0e23af23d6b25417ac84ebab97769ee5d927caacedf6cd3ce23a18c08944a3c" },
+	{ 257, "38df1feb9484e886ebb2985feb0d62485d094dfa4ef3adaa9516f61991a2996c" },
+	{ 511, "83a2bc4536553a1f73a042aa78d8cf123c83f08198854de284c6b62cb57cc75f" },
+	{ 512, "54f69304807b3ed08ae9567f214e09d3e64cc795a417ed509c1613f3c77ad15d" },
+	{ 513, "33fd02f8d2e13c3758d464ac73041ccb6e1178e733eca4bdfd95096435bca45f" },
+	{ 1000, "ec0fee316bfac6c47bd086aea4ab33071bc81010214168bd9f8382b0393f0ab1" },
+	{ 4097, "01b8431787cc7847ffac654fbca3797f7eb9674b21f35439c2f1fac6ae7d4e56" },
+};
+/* V-STORE-2 */
+static const char v_store_2[] = "045008a9537a37d40e2fcb6e4ff508c8";
+
+/* ---- fixture ---- */
+
+struct fx {
+	char *tmp;
+	char dir[4096];  /* the store directory, inside tmp */
+	struct alog_signer *signer;
+	struct alog_verifier vkey;
+};
+
+static int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	f->tmp = testutil_tmpdir();
+	snprintf(f->dir, sizeof(f->dir), "%s/store", f->tmp);
+	if (alog_signer_generate("example.com/audit-key", &f->signer, NULL) < 0)
+		return -1;
+	alog_signer_verifier(f->signer, &f->vkey);
+	*state = f;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+
+	testutil_rmtree(f->tmp);
+	free(f->tmp);
+	alog_signer_free(f->signer);
+	free(f);
+	return 0;
+}
+
+static void path_in(const struct fx *f, const char *rel, char *out,
+		    size_t cap)
+{
+	snprintf(out, cap, "%s/%s", f->dir, rel);
+}
+
+static void fail_with(const char *what, int rc, const struct alog_err *err)
+{
+	fail_msg("%s: rc %d (%s): %s", what, rc, alog_err_name(rc), err->msg);
+}
+
+static struct alog_store *create_open(struct fx *f, uint64_t segment_max)
+{
+	struct alog_store_options opt = { segment_max };
+	struct alog_store_recovery rec;
+	struct alog_store *s = NULL;
+	struct alog_err err;
+	int rc;
+
+	alog_err_clear(&err);
+	rc = alog_store_create(f->dir, ORIGIN, &f->vkey, &opt, &err);
+	if (rc < 0)
+		fail_with("create", rc, &err);
+	rc = alog_store_open(f->dir, ALOG_STORE_WRITE, &s, &rec, &err);
+	if (rc < 0)
+		fail_with("open", rc, &err);
+	assert_int_equal(rec.cut, 0);
+	assert_int_equal(rec.removed_segments, 0);
+	return s;
+}
+
+static struct alog_store *reopen(struct fx *f, int mode,
+				 struct alog_store_recovery *rec)
+{
+	struct alog_store *s = NULL;
+	struct alog_err err;
+	int rc;
+
+	alog_err_clear(&err);
+	rc = alog_store_open(f->dir, mode, &s, rec, &err);
+	if (rc < 0)
+		fail_with("reopen", rc, &err);
+	return s;
+}
+
+/* ---- files ---- */
+
+static uint64_t file_size(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return (uint64_t)st.st_size;
+}
+
+static unsigned char *read_file(const char *path, size_t *n)
+{
+	FILE *fp = fopen(path, "rb");
+	unsigned char *p;
+	long len;
+
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	len = ftell(fp);
+	assert_true(len >= 0);
+	assert_int_equal(fseek(fp, 0, SEEK_SET), 0);
+	p = malloc((size_t)len + 1);
+	assert_non_null(p);
+	assert_int_equal(fread(p, 1, (size_t)len, fp), (size_t)len);
+	fclose(fp);
+	*n = (size_t)len;
+	return p;
+}
+
+static void append_bytes(const char *path, const void *p, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0640);
+
+	assert_true(fd >= 0);
+	if (n)
+		assert_int_equal(write(fd, p, n), (ssize_t)n);
+	assert_int_equal(close(fd), 0);
+}
+
+static void write_at(const char *path, uint64_t off, const void *p, size_t n)
+{
+	int fd = open(path, O_WRONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, p, n, (off_t)off), (ssize_t)n);
+	assert_int_equal(close(fd), 0);
+}
+
+static unsigned count_segment_files(const struct fx *f)
+{
+	char p[4200];
+	DIR *d;
+	unsigned n = 0;
+
+	path_in(f, "segments", p, sizeof(p));
+	d = opendir(p);
+	assert_non_null(d);
+	for (struct dirent *e; (e = readdir(d));) {
+		size_t l = strlen(e->d_name);
+
+		if (l > 4 && strcmp(e->d_name + l - 4, ".seg") == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* One block of a segment file, from its published header. */
+struct blk {
+	uint64_t off, len, first_index;
+	uint32_t n;
+};
+
+/* Walk the blocks of segment file bytes p[0..n) up to at most max. */
+static size_t parse_blocks(const unsigned char *p, size_t n, struct blk *out,
+			   size_t max)
+{
+	size_t off = ALOG_SEGMENT_HEADER_LEN, k = 0;
+
+	assert_true(n >= ALOG_SEGMENT_HEADER_LEN);
+	assert_memory_equal(p, "ALOGSEG1", 8);
+	while (off < n && k < max) {
+		assert_true(n - off >= ALOG_BLOCK_HEADER_LEN);
+		assert_int_equal(alog_get_be32(p + off), ALOG_BLOCK_MAGIC);
+		out[k].off = off;
+		out[k].first_index = alog_get_be64(p + off + 8);
+		out[k].n = alog_get_be32(p + off + 16);
+		out[k].len = ALOG_BLOCK_HEADER_LEN +
+			     (uint64_t)alog_get_be32(p + off + 24);
+		assert_true(out[k].len <= n - off);
+		off += out[k].len;
+		k++;
+	}
+	return k;
+}
+
+/* ---- records ---- */
+
+enum { K_SIMPLE, K_BIG, K_BIN };
+
+static uint64_t xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+#define REC_CAP 1200
+
+/* Record i of a kind into buf (REC_CAP bytes); returns its length.
+ * K_SIMPLE: V-STORE-1's records. K_BIG: about 1 KB of hex noise.
+ * K_BIN: bytes 0x00..0xFF except 0x0A, varying with i. */
+static size_t gen(int kind, uint64_t i, char *buf)
+{
+	uint64_t x = i * 0x9E3779B97F4A7C15u + 1;
+	int n;
+
+	switch (kind) {
+	case K_SIMPLE:
+		n = snprintf(buf, REC_CAP, "alog test record %06" PRIu64, i);
+		return (size_t)n;
+	case K_BIG:
+		n = snprintf(buf, REC_CAP, "big %06" PRIu64 " ", i);
+		for (int k = 0; k < 1000; k++)
+			buf[n++] = "0123456789abcdef"[xorshift(&x) & 15];
+		return (size_t)n;
+	default:
+		n = snprintf(buf, REC_CAP, "bin %06" PRIu64 ":", i);
+		for (int k = 0; k < 300; k++) {
+			unsigned char c = (unsigned char)(k + i);
+
+			buf[n++] = (char)(c == '\n' ? 0x0B : c);
+		}
+		return (size_t)n;
+	}
+}
+
+static int64_t recv_of(uint64_t i)
+{
+	return T0 + (int64_t)i * 10;
+}
+
+/* Append records [from, from + n) of kind with received recv_of(i). */
+static int append_kind(struct alog_store *s, int kind, uint64_t from,
+		       size_t n, struct alog_err *err)
+{
+	struct alog_store_rec *recs = calloc(n ? n : 1, sizeof(*recs));
+	char *buf = malloc((n ? n : 1) * REC_CAP);
+	int rc;
+
+	assert_non_null(recs);
+	assert_non_null(buf);
+	for (size_t k = 0; k < n; k++) {
+		recs[k].data = (unsigned char *)buf + k * REC_CAP;
+		recs[k].len = gen(kind, from + k, buf + k * REC_CAP);
+		recs[k].received_us = recv_of(from + k);
+	}
+	alog_err_clear(err);
+	rc = alog_store_append(s, recs, n, err);
+	free(recs);
+	free(buf);
+	return rc;
+}
+
+static void must_append(struct alog_store *s, int kind, size_t n)
+{
+	struct alog_err err;
+	uint64_t size = alog_store_size(s);
+	int rc = append_kind(s, kind, size, n, &err);
+
+	if (rc < 0)
+		fail_with("append", rc, &err);
+	assert_int_equal(alog_store_size(s), size + n);
+}
+
+struct readback {
+	int kind;
+	uint64_t next;
+	uint64_t stop_at; /* return 1 at this index (UINT64_MAX: never) */
+};
+
+static int check_rec(void *ctx, uint64_t index, const unsigned char *rec,
+		     size_t len)
+{
+	struct readback *r = ctx;
+	char buf[REC_CAP];
+	size_t n;
+
+	if (index != r->next)
+		return -100;
+	n = gen(r->kind, index, buf);
+	if (n != len || memcmp(buf, rec, n) != 0)
+		return -101;
+	r->next++;
+	return index == r->stop_at ? 1 : 0;
+}
+
+/* Every record of s reads back exactly, through read and get. */
+static void expect_all_records(struct alog_store *s, int kind)
+{
+	struct readback r = { kind, 0, UINT64_MAX };
+	struct alog_err err;
+	struct alog_buf b;
+	uint64_t size = alog_store_size(s);
+	int rc;
+
+	alog_err_clear(&err);
+	rc = alog_store_read(s, 0, size, check_rec, &r, &err);
+	if (rc < 0)
+		fail_with("read", rc, &err);
+	assert_int_equal(r.next, size);
+	alog_buf_init(&b, 0);
+	for (uint64_t i = 0; i < size; i += 1 + size / 23) {
+		char buf[REC_CAP];
+		size_t n = gen(kind, i, buf);
+
+		rc = alog_store_get(s, i, &b, &err);
+		if (rc < 0)
+			fail_with("get", rc, &err);
+		assert_int_equal(b.len, n);
+		assert_memory_equal(b.data, buf, n);
+	}
+	alog_buf_release(&b);
+}
+
+static void expect_check_ok(struct alog_store *s)
+{
+	struct alog_err err;
+	uint64_t bad = 0;
+	int rc;
+
+	alog_err_clear(&err);
+	rc = alog_store_check(s, NULL, NULL, NULL, NULL, NULL, &bad, &err);
+	if (rc < 0)
+		fail_with("check", rc, &err);
+	assert_true(bad == UINT64_MAX);
+}
+
+/* ---- reference tree ---- */
+
+static void sha256_2(const void *a, size_t an, const void *b, size_t bn,
+		     const void *c, size_t cn, unsigned char out[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int olen = 0;
+
+	assert_non_null(ctx);
+	assert_int_equal(EVP_DigestInit_ex(ctx, EVP_sha256(), NULL), 1);
+	assert_int_equal(EVP_DigestUpdate(ctx, a, an), 1);
+	assert_int_equal(EVP_DigestUpdate(ctx, b, bn), 1);
+	assert_int_equal(EVP_DigestUpdate(ctx, c, cn), 1);
+	assert_int_equal(EVP_DigestFinal_ex(ctx, out, &olen), 1);
+	assert_int_equal(olen, 32);
+	EVP_MD_CTX_free(ctx);
+}
+
+/* RFC 9162 section 2.1.1 MTH over n leaf hashes. */
+static void ref_mth(const unsigned char (*leaves)[32], uint64_t n,
+		    unsigned char out[32])
+{
+	unsigned char l[32], r[32];
+	uint64_t k = 1;
+
+	if (n == 0) {
+		sha256_2("", 0, "", 0, "", 0, out);
+		return;
+	}
+	if (n == 1) {
+		memcpy(out, leaves[0], 32);
+		return;
+	}
+	while (k * 2 < n)
+		k *= 2;
+	ref_mth(leaves, k, l);
+	ref_mth(leaves + k, n - k, r);
+	sha256_2("\x01", 1, l, 32, r, 32, out);
+}
+
+/* Leaf hashes of records [0, n) of kind (caller frees). */
+static unsigned char (*ref_leaves(int kind, uint64_t n))[32]
+{
+	unsigned char (*lv)[32] = malloc((n ? n : 1) * 32);
+
+	assert_non_null(lv);
+	for (uint64_t i = 0; i < n; i++) {
+		char buf[REC_CAP];
+		size_t len = gen(kind, i, buf);
+
+		assert_int_equal(alog_merkle_leaf(NULL, buf, len, lv[i]), 0);
+	}
+	return lv;
+}
+
+static void expect_root(struct alog_store *s,
+			const unsigned char (*lv)[32])
+{
+	unsigned char want[32], got[32];
+
+	ref_mth(lv, alog_store_size(s), want);
+	alog_store_root(s, got);
+	assert_memory_equal(got, want, 32);
+}
+
+static void expect_root_at(struct alog_store *s, uint64_t size,
+			   const unsigned char (*lv)[32])
+{
+	unsigned char want[32], got[32];
+	struct alog_err err;
+	int rc;
+
+	alog_err_clear(&err);
+	ref_mth(lv, size, want);
+	rc = alog_store_root_at(s, size, got, &err);
+	if (rc < 0)
+		fail_with("root_at", rc, &err);
+	if (memcmp(got, want, 32) != 0)
+		fail_msg("root_at(%" PRIu64 ") differs from the reference",
+			 size);
+}
+
+static void hex32(const char *hex, unsigned char out[32])
+{
+	testutil_unhex(hex, out, 32);
+}
+
+/* ---- tests: the reference ---- */
+
+static void test_store_reference_tree_matches_the_published_rfc6962_tree(
+	void **state)
+{
+	cJSON *v = testutil_load_vector("rfc6962.json");
+	cJSON *inputs = cJSON_GetObjectItem(v, "leaf_inputs_hex");
+	cJSON *hashes = cJSON_GetObjectItem(v, "leaf_hashes");
+	cJSON *roots = cJSON_GetObjectItem(v, "roots");
+	unsigned char lv[8][32], want[32], got[32], in[16];
+
+	(void)state;
+	assert_int_equal(cJSON_GetArraySize(inputs), 8);
+	for (int i = 0; i < 8; i++) {
+		const char *hex = cJSON_GetArrayItem(inputs, i)->valuestring;
+		size_t n = strlen(hex) / 2;
+
+		testutil_unhex(hex, in, n);
+		assert_int_equal(alog_merkle_leaf(NULL, in, n, lv[i]), 0);
+		hex32(cJSON_GetArrayItem(hashes, i)->valuestring, want);
+		assert_memory_equal(lv[i], want, 32);
+	}
+	for (int size = 0; size <= 8; size++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "%d", size);
+		hex32(cJSON_GetObjectItem(roots, key)->valuestring, want);
+		ref_mth((const unsigned char (*)[32])lv, (uint64_t)size, got);
+		assert_memory_equal(got, want, 32);
+	}
+	cJSON_Delete(v);
+}
+
+/* ---- tests: tree, reads, proofs ---- */
+
+static void test_store_roots_match_reference_across_group_boundaries_and_reopen(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	unsigned char (*lv)[32] = ref_leaves(K_SIMPLE, 4097);
+	const unsigned char (*clv)[32] = (const unsigned char (*)[32])lv;
+	unsigned char want[32], got[32];
+
+	/* Empty tree: SHA-256(""). */
+	ref_mth(clv, 0, want);
+	alog_store_root(s, got);
+	assert_memory_equal(got, want, 32);
+	for (size_t t = 0; t < sizeof(v_store_1) / sizeof(v_store_1[0]); t++) {
+		uint64_t size = alog_store_size(s);
+
+		must_append(s, K_SIMPLE, v_store_1[t].size - size);
+		hex32(v_store_1[t].root, want);
+		alog_store_root(s, got);
+		assert_memory_equal(got, want, 32);
+		expect_root(s, clv);
+		/* The writer rebuilds its tree from stored nodes at open. */
+		alog_store_close(s);
+		s = reopen(f, t % 2 ? ALOG_STORE_RDONLY : ALOG_STORE_WRITE,
+			   NULL);
+		assert_int_equal(alog_store_size(s), v_store_1[t].size);
+		alog_store_root(s, got);
+		assert_memory_equal(got, want, 32);
+		alog_store_close(s);
+		s = reopen(f, ALOG_STORE_WRITE, NULL);
+	}
+	/* Every size up to 600, then a sample up to 4097. */
+	for (uint64_t m = 0; m <= 600; m++)
+		expect_root_at(s, m, clv);
+	for (uint64_t m = 601; m <= 4097; m += 97)
+		expect_root_at(s, m, clv);
+	{
+		static const uint64_t edge[] = { 767, 768, 769, 1023, 1024,
+						 1025, 2047, 2048, 2049,
+						 4095, 4096, 4097 };
+
+		for (size_t k = 0; k < sizeof(edge) / sizeof(edge[0]); k++)
+			expect_root_at(s, edge[k], clv);
+	}
+	for (uint64_t i = 0; i < 4097; i += 37) {
+		struct alog_err err;
+
+		assert_int_equal(alog_store_leaf_hash(s, i, got, &err), 0);
+		assert_memory_equal(got, lv[i], 32);
+	}
+	expect_all_records(s, K_SIMPLE);
+	expect_check_ok(s);
+	alog_store_close(s);
+	free(lv);
+}
+
+static void test_store_batches_of_varied_sizes_build_the_reference_tree(
+	void **state)
+{
+	static const size_t batches[] = { 1,  1,  2,   3,  5,   8,   13,  21,
+					  34, 55, 89,  23, 1,   255, 256, 257,
+					  3,  64, 128, 17, 300, 2,   1 };
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	unsigned char (*lv)[32] = ref_leaves(K_SIMPLE, 1700);
+	const unsigned char (*clv)[32] = (const unsigned char (*)[32])lv;
+
+	for (size_t b = 0; b < sizeof(batches) / sizeof(batches[0]); b++) {
+		must_append(s, K_SIMPLE, batches[b]);
+		assert_true(alog_store_size(s) <= 1700);
+		expect_root(s, clv);
+		/* A root of a smaller tree between appends uses the group
+		 * cache, which the next append must not leave stale. */
+		expect_root_at(s, alog_store_size(s) - 1, clv);
+		if (b % 5 == 4) {
+			alog_store_close(s);
+			s = reopen(f, ALOG_STORE_WRITE, NULL);
+			expect_root(s, clv);
+		}
+	}
+	expect_all_records(s, K_SIMPLE);
+	expect_check_ok(s);
+	alog_store_close(s);
+	free(lv);
+}
+
+static void test_store_inclusion_and_consistency_proofs_verify_for_sampled_sizes(
+	void **state)
+{
+	static const uint64_t sizes[] = { 1,   2,   3,    7,    8,    255,
+					  256, 257, 300,  511,  512,  513,
+					  1000, 1023, 1024, 1025, 2048, 4096,
+					  4097 };
+	enum { NS = sizeof(sizes) / sizeof(sizes[0]) };
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	unsigned char (*lv)[32] = ref_leaves(K_SIMPLE, 4097);
+	const unsigned char (*clv)[32] = (const unsigned char (*)[32])lv;
+	unsigned char roots[NS][32];
+	unsigned char proof[ALOG_MERKLE_PROOF_MAX][ALOG_HASH_LEN];
+	const unsigned char (*cproof)[ALOG_HASH_LEN] =
+		(const unsigned char (*)[ALOG_HASH_LEN])proof;
+	struct alog_err err;
+	size_t n_proof;
+	int rc;
+
+	must_append(s, K_SIMPLE, 1000);
+	must_append(s, K_SIMPLE, 3097);
+	alog_store_close(s);
+	s = reopen(f, ALOG_STORE_RDONLY, NULL);
+	for (size_t a = 0; a < NS; a++)
+		ref_mth(clv, sizes[a], roots[a]);
+	for (size_t a = 0; a < NS; a++) {
+		uint64_t size = sizes[a];
+		uint64_t idx[] = { 0, 1, size / 2, size - 2, size - 1, 255,
+				   256, 511, 512, 4095, 4096, size / 3 };
+
+		for (size_t k = 0; k < sizeof(idx) / sizeof(idx[0]); k++) {
+			if (idx[k] >= size)
+				continue;
+			alog_err_clear(&err);
+			rc = alog_store_prove_inclusion(s, idx[k], size, proof,
+							&n_proof, &err);
+			if (rc < 0)
+				fail_with("prove inclusion", rc, &err);
+			rc = alog_merkle_verify_inclusion(NULL, idx[k], size,
+							  lv[idx[k]], cproof,
+							  n_proof, roots[a],
+							  &err);
+			if (rc < 0)
+				fail_msg("inclusion of %" PRIu64 " in %" PRIu64
+					 ": %s", idx[k], size, err.msg);
+			/* The proof is bound to its leaf. */
+			if (idx[k] + 1 < size)
+				assert_int_equal(
+					alog_merkle_verify_inclusion(
+						NULL, idx[k], size,
+						lv[idx[k] + 1], cproof,
+						n_proof, roots[a], NULL),
+					ALOG_EVERIFY);
+		}
+		for (size_t b = a; b < NS; b++) {
+			alog_err_clear(&err);
+			rc = alog_store_prove_consistency(s, sizes[a], sizes[b],
+							  proof, &n_proof,
+							  &err);
+			if (rc < 0)
+				fail_with("prove consistency", rc, &err);
+			rc = alog_merkle_verify_consistency(
+				NULL, sizes[a], sizes[b], roots[a], roots[b],
+				cproof, n_proof, &err);
+			if (rc < 0)
+				fail_msg("consistency %" PRIu64 " -> %" PRIu64
+					 ": %s", sizes[a], sizes[b], err.msg);
+		}
+	}
+	/* Out of range requests are refused, not answered. */
+	assert_int_equal(alog_store_prove_inclusion(s, 4097, 4097, proof,
+						    &n_proof, NULL),
+			 ALOG_EINVAL);
+	assert_int_equal(alog_store_prove_inclusion(s, 0, 4098, proof,
+						    &n_proof, NULL),
+			 ALOG_EINVAL);
+	assert_int_equal(alog_store_prove_consistency(s, 5, 4, proof,
+						      &n_proof, NULL),
+			 ALOG_EINVAL);
+	assert_int_equal(alog_store_prove_consistency(s, 1, 4098, proof,
+						      &n_proof, NULL),
+			 ALOG_EINVAL);
+	assert_int_equal(alog_store_root_at(s, 4098, roots[0], NULL),
+			 ALOG_EINVAL);
+	assert_int_equal(alog_store_leaf_hash(s, 4097, roots[0], NULL),
+			 ALOG_EINVAL);
+	alog_store_close(s);
+	free(lv);
+}
+
+static void test_store_reads_return_exact_bytes_and_honour_stops(void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	struct readback r;
+	struct alog_err err;
+	struct alog_buf b;
+	int rc;
+
+	/* 3 blocks of >= ALOG_BLOCK_TARGET bytes and a small one. */
+	must_append(s, K_BIN, 700);
+	must_append(s, K_BIN, 5);
+	expect_all_records(s, K_BIN);
+	/* Sub-ranges that start and end inside blocks. */
+	for (uint64_t from = 0; from < 705; from += 101) {
+		for (uint64_t to = from; to <= 705; to += 173) {
+			r = (struct readback){ K_BIN, from, UINT64_MAX };
+			rc = alog_store_read(s, from, to, check_rec, &r, &err);
+			assert_int_equal(rc, 0);
+			assert_int_equal(r.next, to);
+		}
+	}
+	/* A positive return stops without error; a negative one is passed
+	 * up. */
+	r = (struct readback){ K_BIN, 10, 300 };
+	assert_int_equal(alog_store_read(s, 10, 705, check_rec, &r, &err), 0);
+	assert_int_equal(r.next, 301);
+	r = (struct readback){ K_BIN, 11, UINT64_MAX }; /* wrong start */
+	assert_int_equal(alog_store_read(s, 10, 20, check_rec, &r, &err), -100);
+	/* Outside the log. */
+	assert_int_equal(alog_store_read(s, 0, 706, check_rec, &r, &err),
+			 ALOG_EINVAL);
+	assert_int_equal(alog_store_read(s, 5, 4, check_rec, &r, &err),
+			 ALOG_EINVAL);
+	alog_buf_init(&b, 0);
+	assert_int_equal(alog_store_get(s, 705, &b, &err), ALOG_ENOTFOUND);
+	alog_buf_release(&b);
+	alog_store_close(s);
+}
+
+static void test_store_append_refuses_bad_records_and_accepts_the_largest(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	unsigned char *big = malloc(ALOG_STORE_RECORD_MAX + 1);
+	unsigned char root[32], root2[32];
+	struct alog_store_rec r[2];
+	struct alog_err err;
+	struct alog_buf b;
+
+	assert_non_null(big);
+	memset(big, 'x', ALOG_STORE_RECORD_MAX + 1);
+	must_append(s, K_SIMPLE, 3);
+	alog_store_root(s, root);
+	memset(r, 0, sizeof(r));
+	r[0] = (struct alog_store_rec){ (const unsigned char *)"ok", 2, T0 + 100,
+					NULL };
+	r[1] = (struct alog_store_rec){ (const unsigned char *)"a\nb", 3, T0 + 100,
+					NULL };
+	assert_int_equal(alog_store_append(s, r, 2, &err), ALOG_EINVAL);
+	r[1] = (struct alog_store_rec){ (const unsigned char *)"", 0, T0 + 100,
+					NULL };
+	assert_int_equal(alog_store_append(s, r, 2, &err), ALOG_EINVAL);
+	r[1] = (struct alog_store_rec){ big, ALOG_STORE_RECORD_MAX + 1, T0 + 100,
+					NULL };
+	assert_int_equal(alog_store_append(s, r, 2, &err), ALOG_EINVAL);
+	assert_int_equal(alog_store_size(s), 3);
+	alog_store_root(s, root2);
+	assert_memory_equal(root, root2, 32);
+	/* n = 0 is a no-op. */
+	assert_int_equal(alog_store_append(s, r, 0, &err), 0);
+	r[1] = (struct alog_store_rec){ big, ALOG_STORE_RECORD_MAX, T0 + 100,
+					NULL };
+	assert_int_equal(alog_store_append(s, r, 2, &err), 0);
+	assert_int_equal(alog_store_size(s), 5);
+	alog_buf_init(&b, 0);
+	assert_int_equal(alog_store_get(s, 4, &b, &err), 0);
+	assert_int_equal(b.len, ALOG_STORE_RECORD_MAX);
+	assert_memory_equal(b.data, big, ALOG_STORE_RECORD_MAX);
+	assert_int_equal(alog_store_get(s, 3, &b, &err), 0);
+	assert_int_equal(b.len, 2);
+	assert_memory_equal(b.data, "ok", 2);
+	alog_buf_release(&b);
+	expect_check_ok(s);
+	alog_store_close(s);
+	free(big);
+}
+
+/* ---- tests: segments, crash recovery, damage ---- */
+
+static void test_store_rotates_tiny_segments_and_reads_everything_back(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, ALOG_SEGMENT_SIZE_MIN);
+	unsigned char (*lv)[32] = ref_leaves(K_BIG, 200);
+	const unsigned char (*clv)[32] = (const unsigned char (*)[32])lv;
+	struct alog_store_recovery rec;
+	uint64_t total = 0;
+
+	for (unsigned b = 0; total < 160; b++) {
+		size_t n = 1 + b % 5;
+
+		must_append(s, K_BIG, n);
+		total += n;
+	}
+	assert_true(count_segment_files(f) >= 20);
+	expect_root(s, clv);
+	expect_all_records(s, K_BIG);
+	expect_check_ok(s);
+	alog_store_close(s);
+
+	/* A torn tail in the newest segment, and a segment file after it
+	 * (a crash in the middle of a rotating batch). */
+	{
+		unsigned last = 0;
+		char p[4200], name[64];
+
+		for (unsigned id = 1; id < 1000; id++) {
+			snprintf(name, sizeof(name), "segments/%08u.seg", id);
+			path_in(f, name, p, sizeof(p));
+			if (access(p, F_OK) == 0)
+				last = id;
+		}
+		assert_true(last >= 20);
+		snprintf(name, sizeof(name), "segments/%08u.seg", last);
+		path_in(f, name, p, sizeof(p));
+		append_bytes(p, "ALB1\0\0\0\0torn", 12);
+		snprintf(name, sizeof(name), "segments/%08u.seg", last + 1);
+		path_in(f, name, p, sizeof(p));
+		append_bytes(p, "", 0);
+		s = reopen(f, ALOG_STORE_WRITE, &rec);
+		assert_int_equal(rec.cut, 1);
+		assert_int_equal(rec.segment_id, last);
+		assert_int_equal(rec.cut_bytes, 12);
+		assert_int_equal(rec.removed_segments, 1);
+		assert_int_equal(access(p, F_OK), -1);
+	}
+	assert_int_equal(alog_store_size(s), total);
+	expect_root(s, clv);
+	must_append(s, K_BIG, 200 - total);
+	expect_root(s, clv);
+	expect_all_records(s, K_BIG);
+	expect_check_ok(s);
+	for (uint64_t m = 0; m <= 200; m += 7)
+		expect_root_at(s, m, clv);
+	alog_store_close(s);
+	s = reopen(f, ALOG_STORE_RDONLY, NULL);
+	expect_all_records(s, K_BIG);
+	expect_check_ok(s);
+	alog_store_close(s);
+	free(lv);
+}
+
+static void test_store_one_batch_may_span_many_tiny_segments(void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, ALOG_SEGMENT_SIZE_MIN);
+	struct alog_store_recovery rec;
+	struct alog_err err;
+	int rc;
+
+	/* 700 records of ~1 KB: 11 blocks of >= ALOG_BLOCK_TARGET bytes,
+	 * each larger than segment_max, so one segment each. A batch the
+	 * log layer may legally send (ALOG_LOG_BATCH_* are far larger). */
+	rc = append_kind(s, K_BIG, 0, 700, &err);
+	if (rc < 0)
+		fail_with("append", rc, &err);
+	assert_true(count_segment_files(f) >= 10);
+	expect_all_records(s, K_BIG);
+	expect_check_ok(s);
+	alog_store_close(s);
+	s = reopen(f, ALOG_STORE_WRITE, &rec);
+	assert_int_equal(rec.cut, 0);
+	assert_int_equal(rec.removed_segments, 0);
+	must_append(s, K_BIG, 300);
+	expect_all_records(s, K_BIG);
+	expect_check_ok(s);
+	alog_store_close(s);
+}
+
+static void test_store_open_cuts_a_torn_tail_at_every_offset(void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	char seg[4200];
+	unsigned char *file, *block;
+	struct blk bl[4];
+	size_t n_file, n_bl, block_len;
+	uint64_t committed;
+
+	path_in(f, SEG1, seg, sizeof(seg));
+	must_append(s, K_SIMPLE, 2);
+	must_append(s, K_SIMPLE, 3);
+	alog_store_close(s);
+	file = read_file(seg, &n_file);
+	n_bl = parse_blocks(file, n_file, bl, 4);
+	assert_int_equal(n_bl, 2);
+	/* The last committed block: a valid-looking block to tear. */
+	block_len = (size_t)bl[1].len;
+	block = malloc(block_len);
+	assert_non_null(block);
+	memcpy(block, file + bl[1].off, block_len);
+	free(file);
+	committed = n_file;
+
+	for (size_t k = 0; k <= block_len; k++) {
+		struct alog_store_recovery rec;
+		uint32_t cur_id = (uint32_t)(k == 0 ? 1 : k);
+		char rel[64];
+
+		append_bytes(seg, block, k);
+		assert_int_equal(file_size(seg), committed + k);
+		s = reopen(f, ALOG_STORE_WRITE, &rec);
+		if (k == 0) {
+			assert_int_equal(rec.cut, 0);
+		} else {
+			assert_int_equal(rec.cut, 1);
+			assert_int_equal(rec.segment_id, cur_id);
+			assert_int_equal(rec.cut_from, committed);
+			assert_int_equal(rec.cut_bytes, k);
+		}
+		assert_int_equal(rec.removed_segments, 0);
+		assert_int_equal(file_size(seg), committed);
+		assert_int_equal(alog_store_size(s), 5 + k);
+		must_append(s, K_SIMPLE, 1);
+		expect_check_ok(s);
+		alog_store_close(s);
+		/* A cut segment is never written again (SPEC.md 8): the
+		 * append went to a new one, which the next round tears. */
+		if (k > 0) {
+			snprintf(rel, sizeof(rel), "segments/%08u.seg",
+				 (unsigned)cur_id + 1);
+			path_in(f, rel, seg, sizeof(seg));
+		}
+		committed = file_size(seg);
+	}
+	s = reopen(f, ALOG_STORE_RDONLY, NULL);
+	expect_all_records(s, K_SIMPLE);
+	expect_check_ok(s);
+	alog_store_close(s);
+	free(block);
+}
+
+static void test_store_write_open_refuses_a_segment_missing_committed_bytes(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	char seg[4200];
+	struct alog_err err;
+	struct alog_store *t = NULL;
+	uint64_t committed;
+	int rc;
+
+	path_in(f, SEG1, seg, sizeof(seg));
+	must_append(s, K_BIN, 300); /* two blocks */
+	alog_store_close(s);
+	committed = file_size(seg);
+
+	assert_int_equal(truncate(seg, (off_t)(committed - 1)), 0);
+	alog_err_clear(&err);
+	rc = alog_store_open(f->dir, ALOG_STORE_WRITE, &t, NULL, &err);
+	assert_int_equal(rc, ALOG_ECORRUPT);
+	assert_null(t);
+	if (!strstr(err.msg, "00000001.seg"))
+		fail_msg("message does not name the segment: %s", err.msg);
+	/* Nothing was cut or repaired by the refused open. */
+	assert_int_equal(file_size(seg), committed - 1);
+
+	/* Below the segment header: still refused, still named. */
+	assert_int_equal(truncate(seg, 10), 0);
+	alog_err_clear(&err);
+	rc = alog_store_open(f->dir, ALOG_STORE_WRITE, &t, NULL, &err);
+	assert_int_equal(rc, ALOG_ECORRUPT);
+	assert_null(t);
+	if (!strstr(err.msg, "00000001.seg"))
+		fail_msg("message does not name the segment: %s", err.msg);
+}
+
+/* Cut the last byte of a store of n records of K_BIN (two blocks or
+ * more), open it read-only and check: ECORRUPT, bad_index in the last
+ * block, the segment named. Returns the open's rc instead when the
+ * read-only open itself fails. */
+static int missing_bytes_check(struct fx *f, uint64_t n)
+{
+	struct alog_store *s = create_open(f, 0);
+	char seg[4200];
+	unsigned char *file;
+	struct blk bl[8];
+	size_t n_file, n_bl;
+	struct alog_err err;
+	uint64_t bad = 0;
+	int rc;
+
+	path_in(f, SEG1, seg, sizeof(seg));
+	must_append(s, K_BIN, n);
+	alog_store_close(s);
+	file = read_file(seg, &n_file);
+	n_bl = parse_blocks(file, n_file, bl, 8);
+	free(file);
+	assert_true(n_bl >= 2);
+	assert_int_equal(truncate(seg, (off_t)(n_file - 1)), 0);
+	alog_err_clear(&err);
+	rc = alog_store_open(f->dir, ALOG_STORE_RDONLY, &s, NULL, &err);
+	if (rc < 0)
+		return rc;
+	assert_int_equal(alog_store_size(s), n);
+	alog_err_clear(&err);
+	rc = alog_store_check(s, NULL, NULL, NULL, NULL, NULL, &bad, &err);
+	assert_int_equal(rc, ALOG_ECORRUPT);
+	if (bad < bl[n_bl - 1].first_index || bad >= n)
+		fail_msg("bad_index %" PRIu64 " is not in the last block", bad);
+	if (!strstr(err.msg, "00000001.seg"))
+		fail_msg("message does not name the segment: %s", err.msg);
+	alog_store_close(s);
+	return 0;
+}
+
+static void test_store_read_only_check_reports_missing_committed_bytes(
+	void **state)
+{
+	struct fx *f = *state;
+	int rc;
+
+	/* 512 records: whole groups, the open needs only stored nodes. */
+	assert_int_equal(missing_bytes_check(f, 512), 0);
+	/* 300 records: the open rehashes the last, partial group. */
+	snprintf(f->dir, sizeof(f->dir), "%s/store300", f->tmp);
+	rc = missing_bytes_check(f, 300);
+	assert_int_equal(rc, 0);
+}
+
+static void test_store_check_finds_a_flipped_byte_in_a_middle_block(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	char seg[4200];
+	unsigned char *file;
+	struct blk bl[8];
+	size_t n_file, n_bl;
+	uint64_t bad = 0;
+	struct alog_err err;
+	int rc;
+
+	path_in(f, SEG1, seg, sizeof(seg));
+	/* One batch of > 3 * ALOG_BLOCK_TARGET bytes: at least 4 blocks. */
+	must_append(s, K_BIG, 260);
+	expect_check_ok(s);
+	alog_err_clear(&err);
+	assert_int_equal(alog_store_check(s, NULL, NULL, NULL, NULL, NULL, &bad,
+					  &err), 0);
+	assert_true(bad == UINT64_MAX);
+
+	file = read_file(seg, &n_file);
+	n_bl = parse_blocks(file, n_file, bl, 8);
+	assert_true(n_bl >= 3);
+	assert_int_equal(bl[1].off + bl[1].len, bl[2].off);
+	{
+		/* Header magic, first_index, n_records, CRC, the frame's
+		 * first byte, middle and last byte of block 1. */
+		uint64_t where[] = { 0, 15, 19, 37, ALOG_BLOCK_HEADER_LEN,
+				     bl[1].len / 2, bl[1].len - 1 };
+
+		for (size_t k = 0; k < sizeof(where) / sizeof(where[0]); k++) {
+			uint64_t off = bl[1].off + where[k];
+			unsigned char c = file[off] ^ 0x20;
+			struct alog_buf b;
+
+			write_at(seg, off, &c, 1);
+			alog_err_clear(&err);
+			bad = 0;
+			rc = alog_store_check(s, NULL, NULL, NULL, NULL, NULL, &bad,
+					      &err);
+			assert_int_equal(rc, ALOG_ECORRUPT);
+			if (bad < bl[1].first_index ||
+			    bad >= bl[1].first_index + bl[1].n)
+				fail_msg("flip at +%" PRIu64 ": bad_index %" PRIu64
+					 " outside block %" PRIu64 "..%" PRIu64,
+					 where[k], bad, bl[1].first_index,
+					 bl[1].first_index + bl[1].n - 1);
+			/* Records of the damaged block are refused, those of
+			 * the others still read. */
+			alog_buf_init(&b, 0);
+			assert_int_equal(alog_store_get(s, bl[1].first_index,
+							&b, &err),
+					 ALOG_ECORRUPT);
+			assert_int_equal(alog_store_get(s, bl[2].first_index,
+							&b, NULL),
+					 0);
+			alog_buf_release(&b);
+			write_at(seg, off, &file[off], 1);
+		}
+	}
+	expect_check_ok(s);
+	alog_store_close(s);
+	free(file);
+}
+
+static void test_store_open_removes_uncommitted_segment_files(void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	struct alog_store_recovery rec;
+	char p[4200];
+	int fd;
+
+	must_append(s, K_SIMPLE, 4);
+	alog_store_close(s);
+	path_in(f, "segments/00000009.seg", p, sizeof(p));
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0640);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "junk", 4), 4);
+	close(fd);
+	path_in(f, "segments/00000002.seg", p, sizeof(p));
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0640);
+	assert_true(fd >= 0);
+	close(fd);
+	/* Not segment names: left alone. */
+	path_in(f, "segments/notes.txt", p, sizeof(p));
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0640);
+	assert_true(fd >= 0);
+	close(fd);
+	/* A read-only open changes nothing. */
+	s = reopen(f, ALOG_STORE_RDONLY, NULL);
+	alog_store_close(s);
+	assert_int_equal(count_segment_files(f), 3);
+
+	s = reopen(f, ALOG_STORE_WRITE, &rec);
+	assert_int_equal(rec.removed_segments, 2);
+	assert_int_equal(rec.cut, 0);
+	assert_int_equal(count_segment_files(f), 1);
+	assert_int_equal(access(p, F_OK), 0);
+	path_in(f, "segments/00000009.seg", p, sizeof(p));
+	assert_int_equal(access(p, F_OK), -1);
+	assert_int_equal(alog_store_size(s), 4);
+	must_append(s, K_SIMPLE, 1);
+	expect_check_ok(s);
+	alog_store_close(s);
+	s = reopen(f, ALOG_STORE_WRITE, &rec);
+	assert_int_equal(rec.removed_segments, 0);
+	alog_store_close(s);
+}
+
+static void test_store_failed_sync_abandons_the_segment(void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	struct alog_err err;
+	unsigned char root[ALOG_HASH_LEN], again[ALOG_HASH_LEN];
+	char seg1[4200], seg2[4200];
+	uint64_t seg1_size;
+	int rc;
+
+	path_in(f, SEG1, seg1, sizeof(seg1));
+	path_in(f, "segments/00000002.seg", seg2, sizeof(seg2));
+	must_append(s, K_SIMPLE, 10);
+	alog_store_root(s, root);
+	seg1_size = file_size(seg1);
+	/* The batch's fdatasync fails: nothing of it is visible. */
+	alog_store_test_fail_next_sync(s);
+	rc = append_kind(s, K_SIMPLE, 10, 5, &err);
+	assert_int_equal(rc, ALOG_EIO);
+	assert_int_equal(alog_store_size(s), 10);
+	alog_store_root(s, again);
+	assert_memory_equal(root, again, sizeof(root));
+	/* The next batch goes to a new segment; the failed one is never
+	 * written again (its bytes past the committed end stay as they
+	 * are, not part of the log). */
+	must_append(s, K_SIMPLE, 5);
+	assert_true(file_size(seg2) > ALOG_SEGMENT_HEADER_LEN);
+	assert_true(file_size(seg1) >= seg1_size);
+	must_append(s, K_SIMPLE, 5);
+	assert_int_equal(alog_store_size(s), 20);
+	/* A checkpoint can still be signed, and everything checks. */
+	assert_int_equal(alog_store_sign_checkpoint(s, f->signer, T0, NULL,
+						    &err), 0);
+	expect_all_records(s, K_SIMPLE);
+	expect_check_ok(s);
+	alog_store_close(s);
+	s = reopen(f, ALOG_STORE_RDONLY, NULL);
+	expect_all_records(s, K_SIMPLE);
+	expect_check_ok(s);
+	alog_store_close(s);
+}
+
+/* ---- tests: ids, times ---- */
+
+static void test_store_id_key_is_the_published_hash(void **state)
+{
+	unsigned char key[ALOG_STORE_ID_KEY_LEN], want[ALOG_STORE_ID_KEY_LEN];
+
+	(void)state;
+	/* V-STORE-2 */
+	testutil_unhex(v_store_2, want, sizeof(want));
+	alog_store_id_key("billing", "evt-42", key);
+	assert_memory_equal(key, want, sizeof(key));
+	/* The separator keeps (a, bc) and (ab, c) apart. */
+	alog_store_id_key("ab", "c", key);
+	alog_store_id_key("a", "bc", want);
+	assert_memory_not_equal(key, want, sizeof(key));
+}
+
+static void expect_conflict_changes_nothing(struct fx *f,
+					    struct alog_store *s,
+					    const struct alog_store_rec *r,
+					    size_t n)
+{
+	unsigned char before[32], after[32];
+	uint64_t size = alog_store_size(s);
+	uint64_t seg_bytes;
+	char seg[4200];
+	struct alog_err err;
+
+	path_in(f, SEG1, seg, sizeof(seg));
+	seg_bytes = file_size(seg);
+	alog_store_root(s, before);
+	alog_err_clear(&err);
+	assert_int_equal(alog_store_append(s, r, n, &err), ALOG_ECONFLICT);
+	assert_int_equal(alog_store_size(s), size);
+	alog_store_root(s, after);
+	assert_memory_equal(before, after, 32);
+	assert_int_equal(file_size(seg), seg_bytes);
+}
+
+static void test_store_duplicate_id_key_fails_the_whole_batch(void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	unsigned char k1[16], k2[16], k3[16], root[32];
+	struct alog_store_rec r[3];
+	struct alog_err err;
+	uint64_t index = 0;
+	int rc;
+
+	alog_store_id_key("src", "id-1", k1);
+	alog_store_id_key("src", "id-2", k2);
+	alog_store_id_key("src", "id-3", k3);
+	must_append(s, K_SIMPLE, 2);
+	r[0] = (struct alog_store_rec){ (const unsigned char *)"with id 1", 9,
+					T0 + 100, k1 };
+	assert_int_equal(alog_store_append(s, r, 1, &err), 0);
+	assert_int_equal(alog_store_find_id(s, k1, &index, &err), 0);
+	assert_int_equal(index, 2);
+	assert_int_equal(alog_store_find_id(s, k2, &index, &err),
+			 ALOG_ENOTFOUND);
+
+	/* A new id and a stored one: all of the batch is refused. */
+	r[0] = (struct alog_store_rec){ (const unsigned char *)"with id 2", 9,
+					T0 + 200, k2 };
+	r[1] = (struct alog_store_rec){ (const unsigned char *)"no id", 5,
+					T0 + 200, NULL };
+	r[2] = (struct alog_store_rec){ (const unsigned char *)"id 1 again",
+					10, T0 + 200, k1 };
+	expect_conflict_changes_nothing(f, s, r, 3);
+	assert_int_equal(alog_store_find_id(s, k2, &index, &err),
+			 ALOG_ENOTFOUND);
+	/* The same id twice inside one batch. */
+	r[2] = (struct alog_store_rec){ (const unsigned char *)"id 2 again",
+					10, T0 + 200, k2 };
+	expect_conflict_changes_nothing(f, s, r, 3);
+	assert_int_equal(alog_store_find_id(s, k2, &index, &err),
+			 ALOG_ENOTFOUND);
+
+	/* The next append works and takes the indices the failed batches
+	 * would have used. */
+	r[2] = (struct alog_store_rec){ (const unsigned char *)"with id 3",
+					9, T0 + 200, k3 };
+	rc = alog_store_append(s, r, 3, &err);
+	if (rc < 0)
+		fail_with("append", rc, &err);
+	assert_int_equal(alog_store_size(s), 6);
+	assert_int_equal(alog_store_find_id(s, k2, &index, &err), 0);
+	assert_int_equal(index, 3);
+	assert_int_equal(alog_store_find_id(s, k3, &index, &err), 0);
+	assert_int_equal(index, 5);
+	expect_check_ok(s);
+	alog_store_root(s, root);
+	alog_store_close(s);
+	s = reopen(f, ALOG_STORE_RDONLY, NULL);
+	assert_int_equal(alog_store_find_id(s, k1, &index, &err), 0);
+	assert_int_equal(index, 2);
+	{
+		unsigned char again[32];
+
+		alog_store_root(s, again);
+		assert_memory_equal(root, again, 32);
+	}
+	alog_store_close(s);
+}
+
+static void test_store_conflict_after_rotation_leaves_the_store_usable(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, ALOG_SEGMENT_SIZE_MIN);
+	unsigned char key[16], before[32], after[32];
+	struct alog_store_rec *r;
+	struct alog_store_recovery rec;
+	char *buf;
+	struct alog_err err;
+	uint64_t size;
+	int rc;
+
+	alog_store_id_key("src", "dup", key);
+	must_append(s, K_BIG, 2);
+	{
+		struct alog_store_rec one = { (const unsigned char *)"keyed", 5,
+					      recv_of(2), key };
+
+		assert_int_equal(alog_store_append(s, &one, 1, &err), 0);
+	}
+	size = alog_store_size(s);
+	alog_store_root(s, before);
+	/* A batch that rotates several segments, then conflicts. */
+	r = calloc(200, sizeof(*r));
+	buf = malloc(200 * REC_CAP);
+	assert_non_null(r);
+	assert_non_null(buf);
+	for (size_t k = 0; k < 200; k++) {
+		r[k].data = (unsigned char *)buf + k * REC_CAP;
+		r[k].len = gen(K_BIG, size + k, buf + k * REC_CAP);
+		r[k].received_us = recv_of(size + k);
+	}
+	r[199].id_key = key;
+	alog_err_clear(&err);
+	assert_int_equal(alog_store_append(s, r, 200, &err), ALOG_ECONFLICT);
+	assert_int_equal(alog_store_size(s), size);
+	alog_store_root(s, after);
+	assert_memory_equal(before, after, 32);
+	/* Usable: the same batch without the conflict goes in. */
+	r[199].id_key = NULL;
+	rc = alog_store_append(s, r, 200, &err);
+	if (rc < 0)
+		fail_with("append after conflict", rc, &err);
+	assert_int_equal(alog_store_size(s), size + 200);
+	expect_check_ok(s);
+	alog_store_close(s);
+	s = reopen(f, ALOG_STORE_WRITE, &rec);
+	assert_int_equal(rec.cut, 0);
+	assert_int_equal(alog_store_size(s), size + 200);
+	expect_check_ok(s);
+	alog_store_close(s);
+	free(r);
+	free(buf);
+}
+
+static void test_store_refuses_received_times_that_go_backwards(void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	struct alog_store_rec r[3];
+	struct alog_err err;
+
+	r[0] = (struct alog_store_rec){ (const unsigned char *)"a", 1, T0 + 50,
+					NULL };
+	r[1] = (struct alog_store_rec){ (const unsigned char *)"b", 1, T0 + 50,
+					NULL };
+	r[2] = (struct alog_store_rec){ (const unsigned char *)"c", 1, T0 + 49,
+					NULL };
+	/* Inside one batch. */
+	assert_int_equal(alog_store_append(s, r, 3, &err), ALOG_EINVAL);
+	assert_int_equal(alog_store_size(s), 0);
+	/* Equal times are fine. */
+	assert_int_equal(alog_store_append(s, r, 2, &err), 0);
+	assert_int_equal(alog_store_last_received(s), T0 + 50);
+	/* Against the last committed record. */
+	assert_int_equal(alog_store_append(s, &r[2], 1, &err), ALOG_EINVAL);
+	assert_int_equal(alog_store_size(s), 2);
+	alog_store_close(s);
+	s = reopen(f, ALOG_STORE_WRITE, NULL);
+	assert_int_equal(alog_store_last_received(s), T0 + 50);
+	assert_int_equal(alog_store_append(s, &r[2], 1, &err), ALOG_EINVAL);
+	r[2].received_us = T0 + 51;
+	assert_int_equal(alog_store_append(s, &r[2], 1, &err), 0);
+	expect_check_ok(s);
+	alog_store_close(s);
+}
+
+/* Records "t=<received> ..." for find_time. */
+static int received_from_text(const unsigned char *rec, size_t len,
+			      int64_t *received_us)
+{
+	char buf[32];
+	char *end;
+	size_t n = len < sizeof(buf) - 1 ? len : sizeof(buf) - 1;
+
+	memcpy(buf, rec, n);
+	buf[n] = 0;
+	if (strncmp(buf, "t=", 2) != 0)
+		return ALOG_ECORRUPT;
+	errno = 0;
+	*received_us = strtoll(buf + 2, &end, 10);
+	if (errno || *end != ' ')
+		return ALOG_ECORRUPT;
+	return 0;
+}
+
+static int received_fails(const unsigned char *rec, size_t len,
+			  int64_t *received_us)
+{
+	(void)rec;
+	(void)len;
+	(void)received_us;
+	return ALOG_ECORRUPT;
+}
+
+static void test_store_find_time_answers_before_inside_between_and_after(
+	void **state)
+{
+	/* Batches (one block each) of received times; blocks 2 and 3 share
+	 * a time across their boundary, block 4 is all one time. */
+	static const int64_t times[][6] = {
+		{ 100, 110, 120, 130, -1 },
+		{ 200, 200, 210, 250, 250, -1 },
+		{ 250, 260, -1 },
+		{ 400, 400, 400, -1 },
+		{ 1000, -1 },
+	};
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	int64_t all[32];
+	size_t n_all = 0;
+	struct alog_err err;
+	uint64_t index = 99;
+	int rc;
+
+	assert_int_equal(alog_store_find_time(s, 5, received_from_text, &index,
+					      &err), 0);
+	assert_int_equal(index, 0);
+	for (size_t b = 0; b < sizeof(times) / sizeof(times[0]); b++) {
+		struct alog_store_rec r[6];
+		char buf[6][64];
+		size_t n = 0;
+
+		for (; times[b][n] >= 0; n++) {
+			int len = snprintf(buf[n], sizeof(buf[n]),
+					   "t=%" PRId64 " rec %zu",
+					   T0 + times[b][n], n_all);
+
+			r[n] = (struct alog_store_rec){
+				(unsigned char *)buf[n], (size_t)len,
+				T0 + times[b][n], NULL };
+			all[n_all++] = T0 + times[b][n];
+		}
+		rc = alog_store_append(s, r, n, &err);
+		if (rc < 0)
+			fail_with("append", rc, &err);
+	}
+	/* Every time from before the first to after the last, against a
+	 * linear scan. */
+	for (int64_t t = 0; t <= 1100; t++) {
+		uint64_t want = n_all;
+
+		for (size_t i = 0; i < n_all; i++) {
+			if (all[i] >= T0 + t) {
+				want = i;
+				break;
+			}
+		}
+		alog_err_clear(&err);
+		rc = alog_store_find_time(s, T0 + t, received_from_text,
+					  &index, &err);
+		if (rc < 0)
+			fail_with("find_time", rc, &err);
+		if (index != want)
+			fail_msg("find_time(T0+%" PRId64 ") = %" PRIu64
+				 ", want %" PRIu64, t, index, want);
+	}
+	assert_int_equal(alog_store_find_time(s, INT64_MIN, received_from_text,
+					      &index, &err), 0);
+	assert_int_equal(index, 0);
+	assert_int_equal(alog_store_find_time(s, INT64_MAX, received_from_text,
+					      &index, &err), 0);
+	assert_int_equal(index, n_all);
+	/* A record whose time can't be read is an error, not an answer. */
+	assert_true(alog_store_find_time(s, T0 + 115, received_fails, &index,
+					 &err) < 0);
+	alog_store_close(s);
+}
+
+/* ---- tests: checkpoints ---- */
+
+static void test_store_checkpoints_are_signed_kept_and_checked(void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	unsigned char (*lv)[32] = ref_leaves(K_SIMPLE, 300);
+	const unsigned char (*clv)[32] = (const unsigned char (*)[32])lv;
+	struct alog_store_checkpoint c;
+	struct alog_checkpoint cp;
+	struct alog_signer *other;
+	struct alog_verifier ov;
+	struct alog_err err;
+	unsigned char want[32];
+	uint64_t bad = 0;
+	int rc;
+
+	assert_int_equal(alog_signer_generate("example.com/audit-key", &other,
+					      NULL), 0);
+	alog_signer_verifier(other, &ov);
+	assert_int_equal(alog_store_checkpoint_count(s), 0);
+	assert_int_equal(alog_store_checkpoint_get(s, 0, &c, &err),
+			 ALOG_ENOTFOUND);
+	/* The empty tree can be signed. */
+	rc = alog_store_sign_checkpoint(s, f->signer, T0, NULL, &err);
+	if (rc < 0)
+		fail_with("sign", rc, &err);
+	must_append(s, K_SIMPLE, 257);
+	rc = alog_store_sign_checkpoint(s, f->signer, T0 + 5, &c, &err);
+	if (rc < 0)
+		fail_with("sign", rc, &err);
+	assert_int_equal(c.seq, 1);
+	assert_int_equal(c.size, 257);
+	assert_int_equal(c.signed_us, T0 + 5);
+	alog_store_checkpoint_release(&c);
+	/* A key that is not the store's is refused; nothing is stored. */
+	alog_err_clear(&err);
+	assert_int_equal(alog_store_sign_checkpoint(s, other, T0 + 6, NULL,
+						    &err),
+			 ALOG_EINVAL);
+	assert_int_equal(alog_store_checkpoint_count(s), 2);
+	must_append(s, K_SIMPLE, 43);
+	/* Twice at the same size is allowed. */
+	assert_int_equal(alog_store_sign_checkpoint(s, f->signer, T0 + 7,
+						    NULL, &err), 0);
+	assert_int_equal(alog_store_sign_checkpoint(s, f->signer, T0 + 8,
+						    NULL, &err), 0);
+	assert_int_equal(alog_store_checkpoint_count(s), 4);
+	alog_store_close(s);
+
+	s = reopen(f, ALOG_STORE_RDONLY, NULL);
+	assert_int_equal(alog_store_checkpoint_count(s), 4);
+	{
+		static const uint64_t sizes[] = { 0, 257, 300, 300 };
+		static const int64_t at[] = { 0, 5, 7, 8 };
+
+		for (uint64_t q = 0; q < 4; q++) {
+			alog_err_clear(&err);
+			rc = alog_store_checkpoint_get(s, q, &c, &err);
+			if (rc < 0)
+				fail_with("checkpoint get", rc, &err);
+			assert_int_equal(c.seq, q);
+			assert_int_equal(c.size, sizes[q]);
+			assert_int_equal(c.signed_us, T0 + at[q]);
+			rc = alog_checkpoint_open_note(&f->vkey,
+						       (const char *)c.note.data,
+						       c.note.len, &cp, &err);
+			if (rc < 0)
+				fail_with("open note", rc, &err);
+			assert_string_equal(cp.origin, ORIGIN);
+			assert_int_equal(cp.size, sizes[q]);
+			ref_mth(clv, sizes[q], want);
+			assert_memory_equal(cp.root, want, 32);
+			assert_int_equal(alog_checkpoint_open_note(
+						 &ov, (const char *)c.note.data,
+						 c.note.len, &cp, NULL),
+					 ALOG_EVERIFY);
+			alog_store_checkpoint_release(&c);
+		}
+	}
+	assert_int_equal(alog_store_checkpoint_get(s, 4, &c, &err),
+			 ALOG_ENOTFOUND);
+	/* A read-only store signs nothing. */
+	assert_int_equal(alog_store_sign_checkpoint(s, f->signer, T0, NULL,
+						    &err),
+			 ALOG_ESTATE);
+	/* check verifies every note: with the store's key, and not with
+	 * another one. */
+	expect_check_ok(s);
+	assert_int_equal(alog_store_check(s, &f->vkey, NULL, NULL, NULL, NULL, &bad,
+					  &err), 0);
+	alog_err_clear(&err);
+	assert_int_equal(alog_store_check(s, &ov, NULL, NULL, NULL, NULL, &bad,
+					  &err),
+			 ALOG_EVERIFY);
+	alog_store_close(s);
+	alog_signer_free(other);
+	free(lv);
+}
+
+struct seen {
+	uint64_t n;
+	uint64_t last_done, last_total, n_progress;
+};
+
+static int count_seen(void *ctx, uint64_t index, const unsigned char *rec,
+		      size_t len)
+{
+	struct seen *sn = ctx;
+	char buf[REC_CAP];
+	size_t n = gen(K_SIMPLE, index, buf);
+
+	if (index != sn->n || n != len || memcmp(buf, rec, n) != 0)
+		return -77;
+	sn->n++;
+	return 0;
+}
+
+static void progress_fn(void *ctx, uint64_t done, uint64_t total)
+{
+	struct seen *sn = ctx;
+
+	if (done < sn->last_done)
+		sn->last_done = UINT64_MAX; /* marks "went backwards" */
+	else
+		sn->last_done = done;
+	sn->last_total = total;
+	sn->n_progress++;
+}
+
+static void test_store_check_shows_every_record_and_reports_progress(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	struct seen sn = { 0, 0, 0, 0 };
+	struct alog_store_check_progress pg = { progress_fn, &sn };
+	struct alog_err err;
+	uint64_t bad = 0;
+
+	for (int b = 0; b < 6; b++)
+		must_append(s, K_SIMPLE, 100);
+	assert_int_equal(alog_store_check(s, NULL, NULL, count_seen, &sn, &pg, &bad,
+					  &err), 0);
+	assert_int_equal(sn.n, 600);
+	assert_true(sn.n_progress >= 6);
+	assert_int_equal(sn.last_done, 600);
+	assert_int_equal(sn.last_total, 600);
+	/* The callback's error stops the check and is returned. */
+	sn.n = 1;
+	assert_int_equal(alog_store_check(s, NULL, NULL, count_seen, &sn, NULL, &bad,
+					  &err), -77);
+	assert_int_equal(bad, 0);
+	alog_store_close(s);
+}
+
+/* ---- tests: processes ---- */
+
+/* Run fn in a child process; it writes up to cap bytes of its report to
+ * out (NUL-terminated). Returns what the child wrote. */
+static void run_child(void (*fn)(int wfd, void *ctx), void *ctx, char *out,
+		      size_t cap)
+{
+	int p[2];
+	pid_t pid;
+	size_t got = 0;
+	int status;
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		fn(p[1], ctx);
+		close(p[1]);
+		_exit(0);
+	}
+	close(p[1]);
+	for (;;) {
+		ssize_t r = read(p[0], out + got, cap - 1 - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		if (got == cap - 1)
+			break;
+	}
+	out[got] = 0;
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+}
+
+static void child_open_write(int wfd, void *ctx)
+{
+	struct fx *f = ctx;
+	struct alog_store *s = NULL;
+	struct alog_err err;
+	char msg[ALOG_ERR_MSG_MAX + 32];
+	int rc, n;
+
+	alog_err_clear(&err);
+	rc = alog_store_open(f->dir, ALOG_STORE_WRITE, &s, NULL, &err);
+	n = snprintf(msg, sizeof(msg), "%d|%s", rc, err.msg);
+	if (write(wfd, msg, (size_t)n) < 0)
+		_exit(2);
+	if (rc == 0)
+		alog_store_close(s);
+}
+
+static void test_store_second_writer_gets_ebusy_naming_the_holder(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	char out[1024], pid[32];
+
+	must_append(s, K_SIMPLE, 3);
+	run_child(child_open_write, f, out, sizeof(out));
+	snprintf(pid, sizeof(pid), "%d|", ALOG_EBUSY);
+	if (strncmp(out, pid, strlen(pid)) != 0)
+		fail_msg("second writer: %s", out);
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	if (!strstr(out, pid))
+		fail_msg("message does not name pid %s: %s", pid, out);
+	/* The refused writer changed nothing. */
+	must_append(s, K_SIMPLE, 1);
+	expect_check_ok(s);
+	alog_store_close(s);
+	/* Once the writer is gone another one may open. */
+	run_child(child_open_write, f, out, sizeof(out));
+	assert_string_equal(out, "0|");
+}
+
+static void child_open_read(int wfd, void *ctx)
+{
+	struct fx *f = ctx;
+	struct alog_store *s = NULL;
+	struct alog_err err;
+	unsigned char root[32];
+	char msg[ALOG_ERR_MSG_MAX + 128], hex[65];
+	uint64_t bad = 0;
+	int rc, n;
+
+	alog_err_clear(&err);
+	rc = alog_store_open(f->dir, ALOG_STORE_RDONLY, &s, NULL, &err);
+	if (rc == 0) {
+		alog_store_root(s, root);
+		alog_hex_encode(root, 32, hex);
+		rc = alog_store_check(s, NULL, NULL, NULL, NULL, NULL, &bad, &err);
+		n = snprintf(msg, sizeof(msg), "%d|%" PRIu64 "|%s|%s", rc,
+			     alog_store_size(s), hex, err.msg);
+		alog_store_close(s);
+	} else {
+		n = snprintf(msg, sizeof(msg), "%d|open|%s", rc, err.msg);
+	}
+	if (write(wfd, msg, (size_t)n) < 0)
+		_exit(2);
+}
+
+static void test_store_read_only_open_beside_the_writer_sees_committed_state(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	unsigned char root[32];
+	char out[1024], want[256], hex[65];
+
+	/* In a child process: LMDB forbids opening one environment twice
+	 * in the same process. */
+	must_append(s, K_SIMPLE, 300);
+	alog_store_root(s, root);
+	alog_hex_encode(root, 32, hex);
+	run_child(child_open_read, f, out, sizeof(out));
+	snprintf(want, sizeof(want), "0|300|%s|", hex);
+	assert_string_equal(out, want);
+	must_append(s, K_SIMPLE, 5);
+	alog_store_root(s, root);
+	alog_hex_encode(root, 32, hex);
+	run_child(child_open_read, f, out, sizeof(out));
+	snprintf(want, sizeof(want), "0|305|%s|", hex);
+	assert_string_equal(out, want);
+	alog_store_close(s);
+}
+
+/* Child: open for write, then sign a checkpoint (what & 1) and/or
+ * append 10 records (what & 2). */
+struct child_job {
+	struct fx *f;
+	int what;
+};
+
+static void child_write(int wfd, void *ctx)
+{
+	struct child_job *j = ctx;
+	struct alog_store *s = NULL;
+	struct alog_err err;
+	char msg[ALOG_ERR_MSG_MAX + 32];
+	int rc, n;
+
+	alog_err_clear(&err);
+	rc = alog_store_open(j->f->dir, ALOG_STORE_WRITE, &s, NULL, &err);
+	if (rc == 0 && (j->what & 2))
+		rc = append_kind(s, K_SIMPLE, alog_store_size(s), 10, &err);
+	if (rc == 0 && (j->what & 1))
+		rc = alog_store_sign_checkpoint(s, j->f->signer, T0 + 99999,
+						NULL, &err);
+	n = snprintf(msg, sizeof(msg), "%d|%s", rc, err.msg);
+	if (write(wfd, msg, (size_t)n) < 0)
+		_exit(2);
+	alog_store_close(s);
+}
+
+/* Open read-only, let a child write (job), then check: the rc. */
+static int check_after_child(struct fx *f, int what, struct alog_err *err)
+{
+	struct child_job job = { f, what };
+	struct alog_store *s = reopen(f, ALOG_STORE_RDONLY, NULL);
+	uint64_t size = alog_store_size(s), bad = 0;
+	char out[1024];
+	int rc;
+
+	run_child(child_write, &job, out, sizeof(out));
+	assert_string_equal(out, "0|");
+	alog_err_clear(err);
+	rc = alog_store_check(s, NULL, NULL, NULL, NULL, NULL, &bad, err);
+	if (rc == 0) {
+		assert_true(bad == UINT64_MAX);
+		assert_int_equal(alog_store_size(s), size);
+		expect_all_records(s, K_SIMPLE);
+	}
+	alog_store_close(s);
+	return rc;
+}
+
+static void test_store_read_only_check_ignores_a_writer_appending_meanwhile(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	struct alog_err err, err2;
+	int rc_sign, rc_append;
+
+	must_append(s, K_SIMPLE, 300);
+	assert_int_equal(alog_store_sign_checkpoint(s, f->signer, T0, NULL,
+						    &err), 0);
+	alog_store_close(s);
+	/* A verifier opens the store read-only; then a writer (another
+	 * process) signs, or appends, before the verifier's check runs. */
+	rc_sign = check_after_child(f, 1, &err);
+	if (rc_sign < 0)
+		fail_msg("check after a checkpoint: %d %s", rc_sign, err.msg);
+	rc_append = check_after_child(f, 2, &err2);
+	if (rc_append < 0)
+		fail_msg("check after an append: %d %s", rc_append, err2.msg);
+}
+
+static void test_store_second_writer_in_the_same_process_is_refused(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	struct alog_store *t = NULL;
+	struct alog_err err;
+	char out[1024], want[32];
+	int rc;
+
+	must_append(s, K_SIMPLE, 3);
+	alog_err_clear(&err);
+	rc = alog_store_open(f->dir, ALOG_STORE_WRITE, &t, NULL, &err);
+	assert_int_equal(rc, ALOG_EBUSY);
+	assert_null(t);
+	/* The first writer still holds the store. */
+	run_child(child_open_write, f, out, sizeof(out));
+	snprintf(want, sizeof(want), "%d|", ALOG_EBUSY);
+	assert_true(strncmp(out, want, strlen(want)) == 0);
+	alog_store_close(s);
+}
+
+/* ---- tests: create, modes ---- */
+
+static void test_store_create_refuses_bad_origin_small_segments_and_used_dirs(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_store_options small = { ALOG_SEGMENT_SIZE_MIN - 1 };
+	struct alog_store_options ok = { ALOG_SEGMENT_SIZE_MIN };
+	struct alog_store *s = NULL;
+	struct alog_err err;
+	char p[4200];
+
+	assert_int_equal(alog_store_create(f->dir, "", &f->vkey, NULL, &err),
+			 ALOG_EINVAL);
+	assert_int_equal(alog_store_create(f->dir, "has space", &f->vkey, NULL,
+					   &err),
+			 ALOG_EINVAL);
+	assert_int_equal(alog_store_create(f->dir, "a+b", &f->vkey, NULL,
+					   &err),
+			 ALOG_EINVAL);
+	assert_int_equal(alog_store_create(f->dir, "a\nb", &f->vkey, NULL,
+					   &err),
+			 ALOG_EINVAL);
+	snprintf(p, sizeof(p), "%s/small", f->tmp);
+	assert_int_equal(alog_store_create(p, ORIGIN, &f->vkey, &small, &err),
+			 ALOG_EINVAL);
+	assert_int_equal(alog_store_create(f->dir, ORIGIN, &f->vkey, &ok,
+					   &err), 0);
+	/* Not over an existing store. */
+	assert_int_equal(alog_store_create(f->dir, ORIGIN, &f->vkey, NULL,
+					   &err),
+			 ALOG_EEXIST);
+	assert_int_equal(alog_store_open(f->dir, ALOG_STORE_RDONLY, &s, NULL,
+					 &err), 0);
+	assert_string_equal(alog_store_origin(s), ORIGIN);
+	assert_int_equal(alog_store_vkey(s)->key_id, f->vkey.key_id);
+	assert_memory_equal(alog_store_vkey(s)->pub, f->vkey.pub, 32);
+	assert_int_equal(alog_store_size(s), 0);
+	alog_store_close(s);
+	snprintf(p, sizeof(p), "%s/none", f->tmp);
+	assert_int_equal(alog_store_open(p, ALOG_STORE_RDONLY, &s, NULL, &err),
+			 ALOG_ENOTFOUND);
+	assert_null(s);
+}
+
+static void test_store_read_only_store_refuses_appends(void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	struct alog_err err;
+
+	must_append(s, K_SIMPLE, 2);
+	alog_store_close(s);
+	s = reopen(f, ALOG_STORE_RDONLY, NULL);
+	assert_int_equal(append_kind(s, K_SIMPLE, 2, 1, &err), ALOG_ESTATE);
+	assert_int_equal(alog_store_size(s), 2);
+	alog_store_close(s);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+			test_store_reference_tree_matches_the_published_rfc6962_tree),
+		T(test_store_roots_match_reference_across_group_boundaries_and_reopen),
+		T(test_store_batches_of_varied_sizes_build_the_reference_tree),
+		T(test_store_inclusion_and_consistency_proofs_verify_for_sampled_sizes),
+		T(test_store_reads_return_exact_bytes_and_honour_stops),
+		T(test_store_append_refuses_bad_records_and_accepts_the_largest),
+		T(test_store_rotates_tiny_segments_and_reads_everything_back),
+		T(test_store_one_batch_may_span_many_tiny_segments),
+		T(test_store_open_cuts_a_torn_tail_at_every_offset),
+		T(test_store_write_open_refuses_a_segment_missing_committed_bytes),
+		T(test_store_read_only_check_reports_missing_committed_bytes),
+		T(test_store_check_finds_a_flipped_byte_in_a_middle_block),
+		T(test_store_open_removes_uncommitted_segment_files),
+		T(test_store_failed_sync_abandons_the_segment),
+		cmocka_unit_test(test_store_id_key_is_the_published_hash),
+		T(test_store_duplicate_id_key_fails_the_whole_batch),
+		T(test_store_conflict_after_rotation_leaves_the_store_usable),
+		T(test_store_refuses_received_times_that_go_backwards),
+		T(test_store_find_time_answers_before_inside_between_and_after),
+		T(test_store_checkpoints_are_signed_kept_and_checked),
+		T(test_store_check_shows_every_record_and_reports_progress),
+		T(test_store_second_writer_gets_ebusy_naming_the_holder),
+		T(test_store_read_only_open_beside_the_writer_sees_committed_state),
+		T(test_store_read_only_check_ignores_a_writer_appending_meanwhile),
+		T(test_store_second_writer_in_the_same_process_is_refused),
+		T(test_store_create_refuses_bad_origin_small_segments_and_used_dirs),
+		T(test_store_read_only_store_refuses_appends),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
