@@ -470,10 +470,11 @@ static int cmd_ingest(int argc, char **argv)
 	}
 	if (!quiet || rc < 0) {
 		if (st.stored)
-			cli_msg("stored %" PRIu64 " events (index %" PRIu64 "..%" PRIu64
+			cli_msg("stored %" PRIu64 " event%s (index %" PRIu64 "..%" PRIu64
 				"), %" PRIu64 " duplicates, %" PRIu64
 				" rejected, of %" PRIu64 " lines; tree size %" PRIu64,
-				st.stored, st.first, st.last, st.duplicates,
+				st.stored, st.stored == 1 ? "" : "s", st.first,
+				st.last, st.duplicates,
 				st.rejected, st.lines,
 				alog_store_size(alog_log_store(log)));
 		else

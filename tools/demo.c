@@ -120,6 +120,8 @@ int cmd_demo(int argc, char **argv)
 		char ts[ALOG_TIME_TEXT_MAX], addr[32];
 		unsigned k = rng_below(&r, 100);
 		const char *user = users[rng_below(&r, N(users))];
+		/* Ids stay unique across seeds: streams can be mixed. */
+		uint64_t n = seed * UINT64_C(1000000000) + i;
 
 		t += 500000 + (int64_t)rng_below(&r, 4000000);
 		alog_time_format(t, ts);
@@ -134,7 +136,7 @@ int cmd_demo(int argc, char **argv)
 			       "\",\"source\":\"sso\",\"time\":\"%s\",\"actor\":\"%s\","
 			       "\"outcome\":\"failure\",\"reason\":\"bad_password\","
 			       "\"source_ip\":\"203.0.113.77\",\"user_agent\":\"python-requests/2.31\"}\n",
-			       i, ts, user);
+			       n, ts, user);
 		} else if (k < 45) {
 			int ok = rng_below(&r, 10) != 0;
 
@@ -142,7 +144,7 @@ int cmd_demo(int argc, char **argv)
 			       "\",\"source\":\"sso\",\"time\":\"%s\",\"actor\":\"%s\","
 			       "\"outcome\":\"%s\"%s,\"source_ip\":\"%s\",\"mfa\":%s,"
 			       "\"user_agent\":\"%s\"}\n",
-			       i, ts, user, ok ? "success" : "failure",
+			       n, ts, user, ok ? "success" : "failure",
 			       ok ? "" : ",\"reason\":\"bad_password\"", addr,
 			       ok ? "true" : "false",
 			       agents[rng_below(&r, N(agents))]);
@@ -152,7 +154,7 @@ int cmd_demo(int argc, char **argv)
 			printf("\"health.probe\",\"id\":\"evt-%08" PRIu64
 			       "\",\"source\":\"monitor\",\"time\":\"%s\",\"component\":\"%s\","
 			       "\"status\":\"%s\",\"latency_ms\":%u}\n",
-			       i, ts, components[comp],
+			       n, ts, components[comp],
 			       open_breaker[comp] ? "down" : "up",
 			       open_breaker[comp] ? 0 : 3 + rng_below(&r, 80));
 		} else if (k < 85) {
@@ -160,7 +162,7 @@ int cmd_demo(int argc, char **argv)
 			       "\",\"source\":\"iam\",\"time\":\"%s\",\"actor\":\"%s\","
 			       "\"subject\":\"%s\",\"resource\":\"%s\",\"role\":\"%s\","
 			       "\"ticket\":\"CHG-%u\"}\n",
-			       rng_below(&r, 3) ? "granted" : "revoked", i, ts,
+			       rng_below(&r, 3) ? "granted" : "revoked", n, ts,
 			       users[0], user, resources[rng_below(&r, N(resources))],
 			       rng_below(&r, 4) ? "reader" : "admin",
 			       1000 + rng_below(&r, 9000));
@@ -168,14 +170,14 @@ int cmd_demo(int argc, char **argv)
 			printf("\"data.exported\",\"id\":\"evt-%08" PRIu64
 			       "\",\"source\":\"reports-api\",\"time\":\"%s\",\"actor\":\"%s\","
 			       "\"resource\":\"%s\",\"rows\":%u,\"format\":\"csv\"}\n",
-			       i, ts, user, resources[rng_below(&r, N(resources))],
+			       n, ts, user, resources[rng_below(&r, N(resources))],
 			       1 + rng_below(&r, 50000));
 		} else if (k < 97) {
 			printf("\"config.changed\",\"id\":\"evt-%08" PRIu64
 			       "\",\"source\":\"deploy\",\"time\":\"%s\",\"actor\":\"%s\","
 			       "\"setting\":\"session_timeout_minutes\",\"old\":%u,\"new\":%u,"
 			       "\"change_ref\":\"CHG-%u\"}\n",
-			       i, ts, user, 15 + rng_below(&r, 4) * 15,
+			       n, ts, user, 15 + rng_below(&r, 4) * 15,
 			       15 + rng_below(&r, 4) * 15, 1000 + rng_below(&r, 9000));
 		} else {
 			unsigned comp = rng_below(&r, N(components));
@@ -187,7 +189,7 @@ int cmd_demo(int argc, char **argv)
 			       "\",\"source\":\"%s\",\"time\":\"%s\",\"component\":\"%s\","
 			       "\"from\":\"%s\",\"to\":\"%s\",\"cause\":\"%s\","
 			       "\"consecutive_failures\":%u}\n",
-			       i, "webapp", ts, components[comp], from, to,
+			       n, "webapp", ts, components[comp], from, to,
 			       open_breaker[comp] ? "failure_threshold" : "probe_success",
 			       open_breaker[comp] ? 3u : 0u);
 		}
