@@ -58,24 +58,6 @@ static void write_file(const char *path, const void *p, size_t n)
 	assert_int_equal(fclose(f), 0);
 }
 
-static unsigned char *read_file(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *p;
-	long len;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	len = ftell(f);
-	assert_true(len >= 0);
-	assert_int_equal(fseek(f, 0, SEEK_SET), 0);
-	p = malloc((size_t)len + 1);
-	assert_non_null(p);
-	assert_int_equal(fread(p, 1, (size_t)len, f), (size_t)len);
-	fclose(f);
-	*n = (size_t)len;
-	return p;
-}
 
 /* n records "{"i":<k>,"pad":"xxx..."}\n", k from 0. */
 static void make_payload(struct alog_buf *b, unsigned n, unsigned pad)
@@ -678,7 +660,7 @@ static void test_segment_create_writes_the_published_header(void **state)
 	assert_int_equal(alog_segment_size(s), ALOG_SEGMENT_HEADER_LEN);
 	alog_segment_close(s);
 	/* V-SEGMENT-1 */
-	got = read_file(f->path, &n);
+	got = testutil_read_file(f->path, &n);
 	testutil_unhex(v_segment_1_hex, want, sizeof(want));
 	assert_int_equal(n, sizeof(want));
 	assert_memory_equal(got, want, sizeof(want));
@@ -691,7 +673,7 @@ static void test_segment_create_writes_the_published_header(void **state)
 			 0);
 	alog_segment_close(s);
 	snprintf(path7, sizeof(path7), "%s/00000007.seg", f->dir);
-	got = read_file(path7, &n);
+	got = testutil_read_file(path7, &n);
 	testutil_unhex(v_segment_2_hex, want, sizeof(want));
 	assert_int_equal(n, sizeof(want));
 	assert_memory_equal(got, want, sizeof(want));
@@ -891,7 +873,7 @@ static void test_segment_truncated_last_block_fails_at_every_offset(
 	off[2] = append_block(f, s, 7, 5, &p[2]);
 	end = alog_segment_size(s);
 	alog_segment_close(s);
-	file = read_file(f->path, &file_len);
+	file = testutil_read_file(f->path, &file_len);
 	assert_int_equal(file_len, end);
 
 	for (uint64_t cut = off[2]; cut < end; cut++) {
@@ -945,7 +927,7 @@ static void test_segment_read_names_file_and_offset_of_a_crc_mismatch(
 	off[0] = append_block(f, s, 0, 3, &p[0]);
 	off[1] = append_block(f, s, 3, 4, &p[1]);
 	alog_segment_close(s);
-	file = read_file(f->path, &file_len);
+	file = testutil_read_file(f->path, &file_len);
 	file[off[1] + ALOG_BLOCK_HEADER_LEN + 2] ^= 0x10;
 	write_file(f->path, file, file_len);
 	free(file);

@@ -159,24 +159,6 @@ static uint64_t file_size(const char *path)
 	return (uint64_t)st.st_size;
 }
 
-static unsigned char *read_file(const char *path, size_t *n)
-{
-	FILE *fp = fopen(path, "rb");
-	unsigned char *p;
-	long len;
-
-	assert_non_null(fp);
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	len = ftell(fp);
-	assert_true(len >= 0);
-	assert_int_equal(fseek(fp, 0, SEEK_SET), 0);
-	p = malloc((size_t)len + 1);
-	assert_non_null(p);
-	assert_int_equal(fread(p, 1, (size_t)len, fp), (size_t)len);
-	fclose(fp);
-	*n = (size_t)len;
-	return p;
-}
 
 static void append_bytes(const char *path, const void *p, size_t n)
 {
@@ -883,7 +865,7 @@ static void test_store_open_cuts_a_torn_tail_at_every_offset(void **state)
 	must_append(s, K_SIMPLE, 2);
 	must_append(s, K_SIMPLE, 3);
 	alog_store_close(s);
-	file = read_file(seg, &n_file);
+	file = testutil_read_file(seg, &n_file);
 	n_bl = parse_blocks(file, n_file, bl, 4);
 	assert_int_equal(n_bl, 2);
 	/* The last committed block: a valid-looking block to tear. */
@@ -986,7 +968,7 @@ static int missing_bytes_check(struct fx *f, uint64_t n)
 	path_in(f, SEG1, seg, sizeof(seg));
 	must_append(s, K_BIN, n);
 	alog_store_close(s);
-	file = read_file(seg, &n_file);
+	file = testutil_read_file(seg, &n_file);
 	n_bl = parse_blocks(file, n_file, bl, 8);
 	free(file);
 	assert_true(n_bl >= 2);
@@ -1043,7 +1025,7 @@ static void test_store_check_finds_a_flipped_byte_in_a_middle_block(
 					  &err), 0);
 	assert_true(bad == UINT64_MAX);
 
-	file = read_file(seg, &n_file);
+	file = testutil_read_file(seg, &n_file);
 	n_bl = parse_blocks(file, n_file, bl, 8);
 	assert_true(n_bl >= 3);
 	assert_int_equal(bl[1].off + bl[1].len, bl[2].off);

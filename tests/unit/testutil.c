@@ -82,3 +82,24 @@ void testutil_unhex(const char *hex, unsigned char *out, size_t n)
 		abort();
 	}
 }
+
+unsigned char *testutil_read_file(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *p;
+	long len;
+
+	if (!f || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) != 0) {
+		fprintf(stderr, "cannot read '%s'\n", path);
+		abort();
+	}
+	p = malloc((size_t)len + 1);
+	if (!p || fread(p, 1, (size_t)len, f) != (size_t)len) {
+		fprintf(stderr, "cannot read '%s'\n", path);
+		abort();
+	}
+	fclose(f);
+	*n = (size_t)len;
+	return p;
+}

@@ -17,6 +17,10 @@ cJSON *testutil_load_vector(const char *name);
 char *testutil_tmpdir(void);
 /* rm -rf path (only paths testutil_tmpdir made). */
 void testutil_rmtree(const char *path);
+/* Whole file into a malloc'd buffer (one spare byte after it); *n gets
+ * its length. Aborts the test binary when it can't be read. */
+unsigned char *testutil_read_file(const char *path, size_t *n);
+
 /* Decode hex into out (size n); aborts on bad input. */
 void testutil_unhex(const char *hex, unsigned char *out, size_t n);
 
