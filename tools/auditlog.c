@@ -157,6 +157,8 @@ static const char usage_main[] =
 "  get          print one record\n"
 "  prove        inclusion or consistency proof (JSON)\n"
 "  verify       recompute every leaf and the tree; check every checkpoint\n"
+"  serve        run the daemon: producers send events over a socket\n"
+"  send         send events to the daemon; back them up when it is down\n"
 "  demo         print a realistic stream of audit events (NDJSON)\n"
 "\n"
 "The store is --store DIR, else $AUDITLOG_STORE, else ./auditlog-data.\n"
@@ -981,7 +983,8 @@ static const struct {
 	{ "info", cmd_info },         { "checkpoint", cmd_checkpoint },
 	{ "export", cmd_export },     { "get", cmd_get },
 	{ "prove", cmd_prove },       { "verify", cmd_verify },
-	{ "demo", cmd_demo },
+	{ "demo", cmd_demo },          { "serve", cmd_serve },
+	{ "send", cmd_send },
 };
 
 int main(int argc, char **argv)
@@ -997,8 +1000,6 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (!strcmp(argv[1], commands[i].name)) {
-			if (strcmp(argv[1], "prove") == 0)
-				return commands[i].fn(argc - 1, argv + 1);
 			return commands[i].fn(argc - 1, argv + 1);
 		}
 	}

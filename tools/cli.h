@@ -29,5 +29,7 @@ char *cli_default_key(const char *dir);
 int cli_parse_u64(const char *s, uint64_t *out);
 
 int cmd_demo(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_send(int argc, char **argv);
 
 #endif

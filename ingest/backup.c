@@ -1,0 +1,2 @@
+/* backup: see backup.h (being written). */
+#include "ingest/backup.h"

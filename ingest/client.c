@@ -1,0 +1,2 @@
+/* client: see client.h (being written). */
+#include "ingest/client.h"

@@ -1,0 +1,2 @@
+/* server: see server.h (being written). */
+#include "ingest/server.h"

@@ -1,0 +1,54 @@
+/*
+ * server: the daemon (SPEC.md section 15): Unix socket and TCP/TLS
+ * listeners, one I/O thread (epoll, non-blocking sockets, per-connection
+ * line framing and answer buffers), one writer thread that owns the
+ * store through ingest/log.h and commits in groups, checkpoint cadence,
+ * lifecycle events and graceful shutdown.
+ *
+ * Invariants: an answer is queued to a connection only after the batch
+ * holding its line committed; answers go out in input order per
+ * connection; every queue is bounded by the limits below.
+ */
+#ifndef ALOG_INGEST_SERVER_H
+#define ALOG_INGEST_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/err.h"
+#include "store/sign.h"
+
+#define ALOG_SOCKET_PATH_MAX 107
+#define ALOG_SERVER_CONNS_MAX 256
+#define ALOG_SERVER_INFLIGHT_MAX 4096
+#define ALOG_SERVER_INFLIGHT_BYTES_MAX (4u * 1024 * 1024)
+#define ALOG_SERVER_OUT_MAX (1u * 1024 * 1024)
+#define ALOG_SERVER_IDLE_S 300
+#define ALOG_SERVER_CHECKPOINT_S 60
+#define ALOG_SERVER_CHECKPOINT_EVENTS 100000
+
+struct alog_server_options {
+	const char *store_dir;
+	const struct alog_signer *signer;  /* the store's signing key */
+	const char *socket_path;   /* NULL: <store_dir>/auditlog.sock */
+	const char *listen;        /* "HOST:PORT" or NULL */
+	const char *tls_cert, *tls_key, *tls_ca; /* all or none */
+	unsigned idle_timeout_s;   /* 0: ALOG_SERVER_IDLE_S */
+	unsigned checkpoint_s;     /* 0: ALOG_SERVER_CHECKPOINT_S */
+	uint64_t checkpoint_events;/* 0: ALOG_SERVER_CHECKPOINT_EVENTS */
+	unsigned max_conns;        /* 0: ALOG_SERVER_CONNS_MAX */
+	/* Where diagnostics go (one structured line each); NULL: stderr.
+	 * The library writes only through this. */
+	void (*log_fn)(void *ctx, const char *line);
+	void *log_ctx;
+	/* Called once the listeners are ready (tests wait for it). */
+	void (*ready_fn)(void *ctx);
+	void *ready_ctx;
+};
+
+/* Run until SIGTERM/SIGINT (which the caller must have blocked in every
+ * thread; the server waits for them with signalfd), then shut down as
+ * SPEC.md 15.5 says. Returns 0 after a clean shutdown. */
+int alog_server_run(const struct alog_server_options *o, struct alog_err *err);
+
+#endif

@@ -1,0 +1,2 @@
+/* tls: see tls.h (being written). */
+#include "ingest/tls.h"

@@ -1,0 +1,2 @@
+/* placeholder until the backup tests land */
+int main(void) { return 77; }
