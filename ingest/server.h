@@ -26,6 +26,14 @@
 #define ALOG_SERVER_IDLE_S 300
 #define ALOG_SERVER_CHECKPOINT_S 60
 #define ALOG_SERVER_CHECKPOINT_EVENTS 100000
+/* Lines in flight over all connections may hold at most this many bytes
+ * (with their bookkeeping); past it no connection is read until answers
+ * come back. */
+#define ALOG_SERVER_QUEUE_BYTES_MAX (64u * 1024 * 1024)
+/* At shutdown, what is read from each connection at most (bytes). */
+#define ALOG_SERVER_DRAIN_MAX (1u * 1024 * 1024)
+/* At shutdown, how long answers may take to reach their clients. */
+#define ALOG_SERVER_SHUTDOWN_FLUSH_S 10
 
 struct alog_server_options {
 	const char *store_dir;
@@ -36,7 +44,9 @@ struct alog_server_options {
 	unsigned idle_timeout_s;   /* 0: ALOG_SERVER_IDLE_S */
 	unsigned checkpoint_s;     /* 0: ALOG_SERVER_CHECKPOINT_S */
 	uint64_t checkpoint_events;/* 0: ALOG_SERVER_CHECKPOINT_EVENTS */
-	unsigned max_conns;        /* 0: ALOG_SERVER_CONNS_MAX */
+	unsigned max_conns;        /* 0: ALOG_SERVER_CONNS_MAX (also the most) */
+	const char *version;       /* written in daemon.started; NULL: "" */
+	const char *key_path;      /* for the configuration hash only */
 	/* Where diagnostics go (one structured line each); NULL: stderr.
 	 * The library writes only through this. */
 	void (*log_fn)(void *ctx, const char *line);
@@ -46,9 +56,20 @@ struct alog_server_options {
 	void *ready_ctx;
 };
 
+/* Check options that can never work, without touching anything:
+ * ALOG_EINVAL (TLS files not all given, TLS without --listen, a --listen
+ * that does not parse or, without TLS, is not a loopback address, a zero
+ * or too large number) or ALOG_ELIMIT (socket path longer than
+ * ALOG_SOCKET_PATH_MAX). alog_server_run checks them too. */
+int alog_server_check_options(const struct alog_server_options *o,
+			      struct alog_err *err);
+
 /* Run until SIGTERM/SIGINT (which the caller must have blocked in every
  * thread; the server waits for them with signalfd), then shut down as
- * SPEC.md 15.5 says. Returns 0 after a clean shutdown. */
+ * SPEC.md 15.5 says. (No write of the server raises SIGPIPE.)
+ * Returns 0 after a clean shutdown; start-up failures (store locked,
+ * wrong key, a daemon already answering on the socket, bind) return
+ * before anything was accepted. */
 int alog_server_run(const struct alog_server_options *o, struct alog_err *err);
 
 #endif
