@@ -288,23 +288,6 @@ static void lf_pair(struct alog_buf *b, const char *key, const char *val)
 	alog_buf_addc(b, '"', NULL);
 }
 
-static void default_log(void *ctx, const char *line)
-{
-	size_t n = strlen(line);
-	char *p = malloc(n + 1);
-
-	(void)ctx;
-	if (!p)
-		return;
-	memcpy(p, line, n);
-	p[n] = '\n';
-	/* One write per line, so lines of the two threads never mix. */
-	if (write(STDERR_FILENO, p, n + 1) < 0) {
-		/* nowhere left to report it */
-	}
-	free(p);
-}
-
 /* slog(s, "info", "msg", key, value, ..., NULL): all strings. */
 static void slog(struct srv *s, const char *level, const char *msg, ...)
 {
@@ -327,10 +310,8 @@ static void slog(struct srv *s, const char *level, const char *msg, ...)
 	va_end(ap);
 	if (b.data) {
 		pthread_mutex_lock(&s->log_mu);
-		if (s->o->log_fn)
+		if (s->o->log_fn) /* library code never prints itself */
 			s->o->log_fn(s->o->log_ctx, (const char *)b.data);
-		else
-			default_log(NULL, (const char *)b.data);
 		pthread_mutex_unlock(&s->log_mu);
 	}
 	alog_buf_release(&b);

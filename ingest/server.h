@@ -47,8 +47,8 @@ struct alog_server_options {
 	unsigned max_conns;        /* 0: ALOG_SERVER_CONNS_MAX (also the most) */
 	const char *version;       /* written in daemon.started; NULL: "" */
 	const char *key_path;      /* for the configuration hash only */
-	/* Where diagnostics go (one structured line each); NULL: stderr.
-	 * The library writes only through this. */
+	/* Where diagnostics go, one structured line each (SPEC.md 15.6).
+	 * The library never prints itself: NULL drops them. */
 	void (*log_fn)(void *ctx, const char *line);
 	void *log_ctx;
 	/* Called once the listeners are ready (tests wait for it). */
