@@ -344,10 +344,13 @@ static int format_prov(const struct alog_provenance *p, struct alog_buf *out,
 	return rc;
 }
 
-int alog_record_format(uint64_t index, int64_t received_us, const char *id,
-		       const struct alog_provenance *prov,
-		       const unsigned char *event, size_t event_len,
-		       struct alog_buf *out, struct alog_err *err)
+/* alog_record_format; check_event = 0 skips the scan of event (the caller
+ * knows it is the canonical form alog_event_parse wrote). */
+static int record_format(uint64_t index, int64_t received_us, const char *id,
+			 const struct alog_provenance *prov,
+			 const unsigned char *event, size_t event_len,
+			 int check_event, struct alog_buf *out,
+			 struct alog_err *err)
 {
 	struct alog_json_opts o;
 	struct alog_json_result res;
@@ -375,22 +378,23 @@ int alog_record_format(uint64_t index, int64_t received_us, const char *id,
 				    "%d bytes", event_len,
 				    ALOG_EVENT_LINE_MAX);
 	/* never write a record that alog_record_parse would call corrupt */
-	memset(&o, 0, sizeof(o));
-	o.depth_max = ALOG_EVENT_DEPTH_MAX;
-	o.members_max = ALOG_EVENT_MEMBERS_MAX;
-	o.object_only = 1;
-	o.no_whitespace = 1;
-	rc = alog_json_scan((const char *)event, event_len, &o, NULL, &res,
-			    err);
-	if (rc < 0) {
-		if (res.fault == ALOG_JSON_NOMEM)
-			return rc;
-		alog_err_prefix(err, "event is not canonical");
-		if (err)
-			err->code = ALOG_EINVAL;
-		return ALOG_EINVAL;
+	if (check_event) {
+		memset(&o, 0, sizeof(o));
+		o.depth_max = ALOG_EVENT_DEPTH_MAX;
+		o.members_max = ALOG_EVENT_MEMBERS_MAX;
+		o.object_only = 1;
+		o.no_whitespace = 1;
+		rc = alog_json_scan((const char *)event, event_len, &o, NULL,
+				    &res, err);
+		if (rc < 0) {
+			if (res.fault == ALOG_JSON_NOMEM)
+				return rc;
+			alog_err_prefix(err, "event is not canonical");
+			if (err)
+				err->code = ALOG_EINVAL;
+			return ALOG_EINVAL;
+		}
 	}
-
 	rc = alog_buf_addf(out, err, "{\"index\":%" PRIu64 ",\"received\":\""
 			   "%s\",\"id\":\"%s\",\"provenance\":{", index, ts,
 			   id);
@@ -414,6 +418,24 @@ int alog_record_format(uint64_t index, int64_t received_us, const char *id,
 			out->data[start] = 0;
 	}
 	return rc;
+}
+
+int alog_record_format(uint64_t index, int64_t received_us, const char *id,
+		       const struct alog_provenance *prov,
+		       const unsigned char *event, size_t event_len,
+		       struct alog_buf *out, struct alog_err *err)
+{
+	return record_format(index, received_us, id, prov, event, event_len,
+			     1, out, err);
+}
+
+int alog_record_format_parsed(uint64_t index, int64_t received_us,
+			      const struct alog_provenance *prov,
+			      const struct alog_event *ev,
+			      struct alog_buf *out, struct alog_err *err)
+{
+	return record_format(index, received_us, ev->id, prov,
+			     ev->canon.data, ev->canon.len, 0, out, err);
 }
 
 /* ---- reading stored records ---------------------------------------- */

@@ -117,6 +117,15 @@ int alog_record_format(uint64_t index, int64_t received_us, const char *id,
 		       const unsigned char *event, size_t event_len,
 		       struct alog_buf *out, struct alog_err *err);
 
+/* The same record for an event that a successful alog_event_parse left
+ * in ev (ev->id may have been set since): the scan that checks the event
+ * is canonical is skipped, as alog_event_parse wrote canonical bytes
+ * (the writer's hot path; every other check is kept). */
+int alog_record_format_parsed(uint64_t index, int64_t received_us,
+			      const struct alog_provenance *prov,
+			      const struct alog_event *ev,
+			      struct alog_buf *out, struct alog_err *err);
+
 /* A parsed canonical record; spans borrow from the record bytes. */
 struct alog_record_view {
 	uint64_t index;

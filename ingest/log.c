@@ -153,8 +153,9 @@ static int reject(struct alog_submit *res, const char *code)
 }
 
 /* Compare the new canonical event with the stored record at index. */
-static int judge_stored(struct alog_log *log, uint64_t index,
-			struct alog_submit *res, struct alog_err *err)
+static int judge_stored(struct alog_log *log, const struct alog_event *ev,
+			uint64_t index, struct alog_submit *res,
+			struct alog_err *err)
 {
 	struct alog_record_view v;
 	int rc;
@@ -169,15 +170,14 @@ static int judge_stored(struct alog_log *log, uint64_t index,
 		return rc;
 	}
 	res->index = index;
-	if (v.event_len == log->ev.canon.len &&
-	    memcmp(v.event, log->ev.canon.data, v.event_len) == 0) {
+	if (v.event_len == ev->canon.len &&
+	    memcmp(v.event, ev->canon.data, v.event_len) == 0) {
 		res->status = ALOG_SUBMIT_DUPLICATE;
 		return 0;
 	}
 	alog_err_set(err, ALOG_ECONFLICT,
 		     "source '%s' id '%s' is stored at index %" PRIu64
-		     " with a different event", log->ev.source, log->ev.id,
-		     index);
+		     " with a different event", ev->source, ev->id, index);
 	return reject(res, "conflict");
 }
 
@@ -185,7 +185,27 @@ int alog_log_submit(struct alog_log *log, const char *line, size_t len,
 		    const struct alog_provenance *prov, int64_t now_us,
 		    int trusted, struct alog_submit *res, struct alog_err *err)
 {
-	struct alog_event *ev = &log->ev;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (alog_log_batch_full(log))
+		return alog_err_set(err, ALOG_ELIMIT,
+				    "the pending batch is full: commit first");
+	rc = alog_event_parse(&log->ev, line, len, err);
+	if (rc < 0) {
+		if (log->ev.reject == ALOG_REJECT_NONE)
+			return rc; /* operational, e.g. out of memory */
+		return reject(res, alog_reject_name(log->ev.reject));
+	}
+	return alog_log_submit_parsed(log, &log->ev, prov, now_us, trusted,
+				      res, err);
+}
+
+int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
+			   const struct alog_provenance *prov, int64_t now_us,
+			   int trusted, struct alog_submit *res,
+			   struct alog_err *err)
+{
 	struct pending *p;
 	uint32_t *slot = NULL;
 	unsigned char key[ALOG_STORE_ID_KEY_LEN];
@@ -197,12 +217,6 @@ int alog_log_submit(struct alog_log *log, const char *line, size_t len,
 	if (alog_log_batch_full(log))
 		return alog_err_set(err, ALOG_ELIMIT,
 				    "the pending batch is full: commit first");
-	rc = alog_event_parse(ev, line, len, err);
-	if (rc < 0) {
-		if (ev->reject == ALOG_REJECT_NONE)
-			return rc; /* operational, e.g. out of memory */
-		return reject(res, alog_reject_name(ev->reject));
-	}
 	if (!trusted && alog_event_type_reserved(ev->type)) {
 		alog_err_set(err, ALOG_EINVAL,
 			     "event type '%s' is reserved for auditlog itself",
@@ -234,7 +248,7 @@ int alog_log_submit(struct alog_log *log, const char *line, size_t len,
 		rc = alog_store_find_id(log->store, key, &index, err);
 		if (rc == 0) {
 			snprintf(res->id, sizeof(res->id), "%s", ev->id);
-			return judge_stored(log, index, res, err);
+			return judge_stored(log, ev, index, res, err);
 		}
 		if (rc != ALOG_ENOTFOUND)
 			return rc;
@@ -247,9 +261,8 @@ int alog_log_submit(struct alog_log *log, const char *line, size_t len,
 	if (now_us < log->last_received)
 		now_us = log->last_received;
 	off = log->recs.len;
-	rc = alog_record_format(alog_store_size(log->store) + log->n, now_us,
-				ev->id, prov, ev->canon.data, ev->canon.len,
-				&log->recs, err);
+	rc = alog_record_format_parsed(alog_store_size(log->store) + log->n,
+				       now_us, prov, ev, &log->recs, err);
 	if (rc < 0) {
 		log->recs.len = off;
 		return rc;

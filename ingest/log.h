@@ -58,6 +58,16 @@ struct alog_submit {
 int alog_log_submit(struct alog_log *log, const char *line, size_t len,
 		    const struct alog_provenance *prov, int64_t now_us,
 		    int trusted, struct alog_submit *res, struct alog_err *err);
+/*
+ * The same judgement for an event the caller already parsed with
+ * alog_event_parse (which succeeded): reserved type, deduplication,
+ * record. Parsing is pure, so another thread may do it; this step must
+ * run on the writer. May write ev->id (an id is assigned when absent).
+ */
+int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
+			   const struct alog_provenance *prov, int64_t now_us,
+			   int trusted, struct alog_submit *res,
+			   struct alog_err *err);
 size_t alog_log_pending(const struct alog_log *log);
 /* 1 when the next submit could exceed a batch limit. */
 int alog_log_batch_full(const struct alog_log *log);

@@ -5,9 +5,12 @@
  * - the I/O thread (the caller of alog_server_run) owns every socket and
  *   every struct conn: one epoll set over the listeners, a signalfd, an
  *   eventfd the writer rings, and the connections (non-blocking). It
- *   frames lines, moves them to the writer as items, and writes answers.
+ *   frames lines, parses each (alog_event_parse is pure: validation and
+ *   canonical bytes cost the writer nothing), moves them to the writer as
+ *   items, and writes answers.
  * - the writer thread owns the struct alog_log (ingest/log.h is single
- *   threaded): it takes every queued item, judges them in queue order,
+ *   threaded): it takes every queued item, judges them in queue order
+ *   (reserved type, deduplication, record: alog_log_submit_parsed),
  *   commits, and only then hands the items back with their answers. It
  *   also signs checkpoints and writes the lifecycle events.
  *
@@ -75,7 +78,10 @@
 
 /* ---- items: lines on their way to the writer and back -------------- */
 
-enum { ITEM_LINE = 0, ITEM_TOO_LONG };
+/* ITEM_LINE: ev holds the parsed event; ITEM_BAD: the I/O thread refused
+ * the line and text holds the answer (set as the answer by the writer, in
+ * order, unless the store is gone). */
+enum { ITEM_LINE = 0, ITEM_BAD, ITEM_TOO_LONG };
 enum { ANS_NONE = 0, ANS_SEQ, ANS_DUP, ANS_TEXT };
 
 struct conn;
@@ -89,8 +95,9 @@ struct item {
 	uint64_t seq;        /* ANS_SEQ, ANS_DUP */
 	char *text;          /* ANS_TEXT: the answer line with its newline */
 	size_t text_len;
-	size_t len;          /* bytes of line */
-	char line[];
+	size_t len;          /* bytes of the line as read */
+	size_t cost;         /* its memory, counted in srv.inflight_bytes */
+	struct alog_event ev; /* ITEM_LINE: parsed by the I/O thread */
 };
 
 struct item_list {
@@ -128,6 +135,7 @@ static void item_free(struct item *it)
 {
 	if (it) {
 		free(it->text);
+		alog_event_release(&it->ev);
 		free(it);
 	}
 }
@@ -210,7 +218,7 @@ struct srv {
 	uint64_t next_id;
 	struct item_list pend;    /* items to hand to the writer */
 	size_t inflight_lines;
-	size_t inflight_bytes;    /* items' memory, lines and headers */
+	size_t inflight_bytes;    /* items' memory: headers, events, answers */
 	size_t n_try;
 	int accept_paused;
 	int stopping;
@@ -847,8 +855,12 @@ static void judge(struct srv *s, struct item *it, size_t *accepted)
 		item_set_error(it, "too_long", 0, msg);
 		return;
 	}
-	rc = alog_log_submit(s->log, it->line, it->len, it->prov,
-			     alog_clock_now_us(), 0, &res, &err);
+	if (it->kind == ITEM_BAD) {
+		it->ans = ANS_TEXT;
+		return;
+	}
+	rc = alog_log_submit_parsed(s->log, &it->ev, it->prov,
+				    alog_clock_now_us(), 0, &res, &err);
 	if (rc < 0) {
 		slog(s, "error", "a line could not be judged", "error", err.msg,
 		     NULL);
@@ -890,12 +902,12 @@ static void judge_all(struct srv *s, struct item_list *list)
 		if (!list->head)
 			list->tail = &list->head;
 		list->n--;
-		if (it->kind == ITEM_LINE && s->log &&
+		if (it->kind != ITEM_TOO_LONG && s->log &&
 		    alog_log_batch_full(s->log)) {
 			commit_batch(s, &batch, accepted);
 			accepted = 0;
 		}
-		if (it->kind == ITEM_LINE && !s->log)
+		if (it->kind != ITEM_TOO_LONG && !s->log)
 			item_set_error(it, "unavailable", 1, gone);
 		else
 			judge(s, it, &accepted);
@@ -1183,26 +1195,49 @@ static void mark_try(struct srv *s, struct conn *c)
 	}
 }
 
-/* Queue one item for the writer (at the end of this loop iteration). */
+/* Queue one item for the writer (at the end of this loop iteration). A
+ * line is parsed here, on the I/O thread: the writer only judges
+ * (reserved type, deduplication) and stores. */
 static int push_item(struct srv *s, struct conn *c, int kind,
 		     const unsigned char *line, size_t len)
 {
-	struct item *it = malloc(sizeof(*it) + len);
+	struct item *it = malloc(sizeof(*it));
+	struct alog_err err = { 0 };
 
 	if (!it)
 		return ALOG_ENOMEM;
 	memset(it, 0, sizeof(*it));
+	alog_event_init(&it->ev);
 	it->conn = c;
 	it->prov = &c->prov;
 	it->kind = kind;
 	it->len = len;
-	if (len)
-		memcpy(it->line, line, len);
+	if (kind == ITEM_LINE &&
+	    alog_event_parse(&it->ev, (const char *)line, len, &err) < 0) {
+		if (it->ev.reject == ALOG_REJECT_NONE) {
+			/* operational, e.g. out of memory */
+			slog(s, "error", "a line could not be judged", "error",
+			     err.msg, NULL);
+			it->text = answer_error("unavailable", 1, err.msg,
+						&it->text_len);
+		} else {
+			it->text = answer_error(alog_reject_name(it->ev.reject),
+						0, err.msg[0] ? err.msg :
+						"refused", &it->text_len);
+		}
+		if (!it->text) {
+			item_free(it);
+			return ALOG_ENOMEM;
+		}
+		it->kind = ITEM_BAD;
+	}
+	/* what the item holds; empty lines cost too */
+	it->cost = sizeof(*it) + it->ev.canon.cap + it->text_len;
 	list_push(&s->pend, it);
 	c->inflight++;
 	c->inflight_bytes += len;
 	s->inflight_lines++;
-	s->inflight_bytes += sizeof(*it) + len; /* empty lines cost too */
+	s->inflight_bytes += it->cost;
 	c->lines++;
 	return 0;
 }
@@ -1668,7 +1703,7 @@ static void take_answers(struct srv *s)
 		c->inflight--;
 		c->inflight_bytes -= it->len;
 		s->inflight_lines--;
-		s->inflight_bytes -= sizeof(*it) + it->len;
+		s->inflight_bytes -= it->cost;
 		if (!c->dead) {
 			if (c->out_off > 0 && c->out_off >= c->out.len / 2) {
 				memmove(c->out.data, c->out.data + c->out_off,
@@ -2077,14 +2112,9 @@ static void teardown(struct srv *s)
 		}
 		conn_free(s, c);
 	}
-	while (s->pend.head) {
-		struct item *it = s->pend.head;
-
-		s->pend.head = it->next;
-		item_free(it);
-	}
-	for (int k = 0; k < 2; k++) {
-		struct item_list *l = k ? &s->sh.out : &s->sh.in;
+	for (int k = 0; k < 3; k++) {
+		struct item_list *l = k == 0 ? &s->pend :
+				      k == 1 ? &s->sh.out : &s->sh.in;
 
 		while (l->head) {
 			struct item *it = l->head;

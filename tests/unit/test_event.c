@@ -657,6 +657,40 @@ static void test_record_format_writes_the_exact_canonical_bytes(
 	alog_buf_release(&out);
 }
 
+static void test_record_format_parsed_writes_the_record_of_a_parsed_line(
+	void **state)
+{
+	/* V-RECORD-1 again, from a spaced line through alog_event_parse */
+	static const char line[] = " { \"type\" : \"a.b\" , \"n\" : 1.50 } ";
+	struct alog_provenance p = { "unix", 1000, 100, 4242, NULL, NULL };
+	struct alog_event ev;
+	struct alog_buf out;
+	struct alog_err err = { 0 };
+
+	(void)state;
+	alog_event_init(&ev);
+	alog_buf_init(&out, ALOG_RECORD_MAX);
+	assert_int_equal(alog_event_parse(&ev, line, sizeof(line) - 1, &err),
+			 0);
+	assert_string_equal(ev.id, "");
+	snprintf(ev.id, sizeof(ev.id), "%s", "ev-1");
+	assert_int_equal(alog_record_format_parsed(7, 1700000000123456, &p,
+						   &ev, &out, &err), 0);
+	assert_string_equal((const char *)out.data, rec1);
+	/* the other checks stay: a bad id or index is refused, out kept */
+	alog_buf_reset(&out);
+	snprintf(ev.id, sizeof(ev.id), "%s", "a b");
+	assert_int_equal(alog_record_format_parsed(7, 0, &p, &ev, &out, &err),
+			 ALOG_EINVAL);
+	snprintf(ev.id, sizeof(ev.id), "%s", "i");
+	assert_int_equal(alog_record_format_parsed(ALOG_RECORD_INDEX_MAX + 1,
+						   0, &p, &ev, &out, &err),
+			 ALOG_EINVAL);
+	assert_int_equal(out.len, 0);
+	alog_buf_release(&out);
+	alog_event_release(&ev);
+}
+
 static void test_record_format_escapes_provenance_strings_minimally(
 	void **state)
 {
@@ -1017,6 +1051,8 @@ int main(void)
 		  test_reserved_types_are_the_daemon_vocabulary),
 		cmocka_unit_test(
 		  test_record_format_writes_the_exact_canonical_bytes),
+		cmocka_unit_test(
+		  test_record_format_parsed_writes_the_record_of_a_parsed_line),
 		cmocka_unit_test(
 		  test_record_format_escapes_provenance_strings_minimally),
 		cmocka_unit_test(

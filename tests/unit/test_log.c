@@ -376,6 +376,83 @@ static void test_log_same_id_with_another_body_is_a_conflict(void **state)
 	assert_int_equal(size_of(f), 1);
 }
 
+/* Parse into ev (as the daemon's I/O thread does), then judge. */
+static struct alog_submit submit_parsed(struct fx *f, struct alog_event *ev,
+					const char *line, int trusted,
+					struct alog_err *err)
+{
+	struct alog_submit res;
+	int rc;
+
+	alog_err_clear(err);
+	rc = alog_event_parse(ev, line, strlen(line), err);
+	if (rc < 0)
+		fail_with("parse", rc, err);
+	rc = alog_log_submit_parsed(f->log, ev, &prov, T0, trusted, &res,
+				    err);
+	if (rc < 0)
+		fail_with("submit parsed", rc, err);
+	return res;
+}
+
+static void test_log_submit_parsed_judges_like_submit(void **state)
+{
+	struct fx *f = *state;
+	const char *a = "{\"type\":\"a.b\",\"id\":\"p-1\",\"source\":\"s\"}";
+	const char *a_spaced = " {\"type\": \"a.b\", \"id\": \"p-1\", "
+			       "\"source\": \"s\"} ";
+	const char *a_other = "{\"type\":\"a.b\",\"id\":\"p-1\","
+			      "\"source\":\"s\",\"n\":2}";
+	struct alog_record_view v;
+	struct alog_buf rec;
+	struct alog_event ev;
+	struct alog_submit res;
+	struct alog_err err;
+
+	alog_event_init(&ev);
+	alog_buf_init(&rec, ALOG_RECORD_MAX);
+	res = submit_parsed(f, &ev, a, 0, &err);
+	assert_int_equal(res.status, ALOG_SUBMIT_ACCEPTED);
+	assert_int_equal(res.index, 0);
+	assert_string_equal(res.id, "p-1");
+	/* Same batch: whitespace does not make it new; another body
+	 * conflicts. */
+	res = submit_parsed(f, &ev, a_spaced, 0, &err);
+	assert_int_equal(res.status, ALOG_SUBMIT_DUPLICATE);
+	assert_int_equal(res.index, 0);
+	res = submit_parsed(f, &ev, a_other, 0, &err);
+	assert_int_equal(res.status, ALOG_SUBMIT_REJECTED);
+	assert_string_equal(res.code, "conflict");
+	res = submit_parsed(f, &ev, "{\"type\":\"daemon.x\"}", 0, &err);
+	assert_int_equal(res.status, ALOG_SUBMIT_REJECTED);
+	assert_string_equal(res.code, "reserved_type");
+	/* Without an id one is assigned (in ev too). */
+	res = submit_parsed(f, &ev, "{\"type\":\"c\"}", 0, &err);
+	assert_int_equal(res.status, ALOG_SUBMIT_ACCEPTED);
+	assert_int_equal(res.index, 1);
+	assert_int_equal(strlen(res.id), 36);
+	assert_string_equal(ev.id, res.id);
+	commit(f);
+	/* Against the stored record. */
+	res = submit_parsed(f, &ev, a_spaced, 0, &err);
+	assert_int_equal(res.status, ALOG_SUBMIT_DUPLICATE);
+	assert_int_equal(res.index, 0);
+	res = submit_parsed(f, &ev, a_other, 0, &err);
+	assert_int_equal(res.status, ALOG_SUBMIT_REJECTED);
+	assert_string_equal(res.code, "conflict");
+	assert_non_null(strstr(err.msg, "stored at index 0"));
+	/* The record holds the canonical event. */
+	assert_int_equal(alog_store_get(alog_log_store(f->log), 0, &rec, &err),
+			 0);
+	assert_int_equal(alog_record_parse((const char *)rec.data, rec.len, &v,
+					   &err), 0);
+	assert_int_equal(v.event_len, strlen(a));
+	assert_memory_equal(v.event, a, v.event_len);
+	assert_int_equal(size_of(f), 2);
+	alog_buf_release(&rec);
+	alog_event_release(&ev);
+}
+
 static void test_log_reserved_types_need_trust(void **state)
 {
 	static const char *const reserved[] = {
@@ -1081,6 +1158,7 @@ int main(void)
 		T(test_log_submit_assigns_indices_and_commit_makes_them_durable),
 		T(test_log_duplicates_answer_with_the_original_index),
 		T(test_log_same_id_with_another_body_is_a_conflict),
+		T(test_log_submit_parsed_judges_like_submit),
 		T(test_log_reserved_types_need_trust),
 		T(test_log_event_without_id_gets_a_uuid7_and_is_never_deduplicated),
 		T(test_log_received_times_never_go_backwards),
