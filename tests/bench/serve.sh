@@ -2,7 +2,8 @@
 # Benchmark of `auditlog serve` against stdin ingest (issue: socket
 # ingest). Prints figures and ratios; asserts nothing about speed.
 #
-#   tests/bench/serve.sh [EVENTS_PER_RUN]     (default 80000)
+#   [WINDOW=W] tests/bench/serve.sh [EVENTS_PER_RUN]   (default 80000; W
+#   events in flight per producer, default 128)
 #
 # For 1, 8 and 64 producers over the Unix socket: acked events per second
 # and answer latency percentiles; and the ratio of each to `auditlog
@@ -39,7 +40,7 @@ done
 
 printf '%-10s %12s %10s %10s %10s %14s\n' producers acked/s p50_ms p90_ms p99_ms "ratio to stdin"
 for p in 1 8 64; do
-	out=$($L "$T/s.sock" $p $((N / p)) 256 "p$p")
+	out=$($L "$T/s.sock" $p $((N / p)) ${WINDOW:-128} "p$p")
 	eps=$(echo "$out" | sed 's/.*"acked_per_s":\([0-9.]*\).*/\1/')
 	p50=$(echo "$out" | sed 's/.*"p50_ms":\([0-9.]*\).*/\1/')
 	p90=$(echo "$out" | sed 's/.*"p90_ms":\([0-9.]*\).*/\1/')
