@@ -134,11 +134,7 @@ static uint32_t *slot_for(struct alog_log *log, const unsigned char *key)
 
 void alog_log_discard(struct alog_log *log)
 {
-	for (size_t i = 0; i < log->n; i++)
-		if (log->p[i].has_key)
-			*slot_for(log, log->p[i].key) = 0;
-	/* Removing keys can break probe chains: clear the table instead
-	 * when anything was keyed. */
+	/* Clearing single keys would break probe chains: clear the table. */
 	memset(log->slots, 0, SLOTS * sizeof(*log->slots));
 	log->n = 0;
 	alog_buf_reset(&log->recs);

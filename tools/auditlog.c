@@ -76,6 +76,13 @@ char *cli_default_key(const char *dir)
 	return p;
 }
 
+int cli_would_block(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 0;
+}
+
 int cli_parse_u64(const char *s, uint64_t *out)
 {
 	char *end;
@@ -319,14 +326,6 @@ static int ingest_commit(struct alog_log *log, struct ingest_stats *st,
 	return rc;
 }
 
-/* 1 when reading fd now could block (so the batch should commit first). */
-static int would_block(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return poll(&p, 1, 0) == 0;
-}
-
 static int ingest_fd(struct alog_log *log, int fd, const char *name,
 		     const struct alog_provenance *prov,
 		     struct ingest_stats *st, struct alog_err *err)
@@ -346,7 +345,7 @@ static int ingest_fd(struct alog_log *log, int fd, const char *name,
 
 		if (alog_log_pending(log) &&
 		    (alog_log_batch_full(log) ||
-		     (!alog_lines_buffered(&lr) && would_block(fd)))) {
+		     (!alog_lines_buffered(&lr) && cli_would_block(fd)))) {
 			rc = ingest_commit(log, st, err);
 			if (rc < 0)
 				break;

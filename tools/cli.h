@@ -25,6 +25,9 @@ int cli_fail(const struct alog_err *err);
 const char *cli_store_dir(const char *opt);
 /* Default key path: DIR.key beside the store (malloc'd). */
 char *cli_default_key(const char *dir);
+/* 1 when reading fd now could block: a batch should commit (or answers
+ * be drained) before the read, so nothing waits on more input. */
+int cli_would_block(int fd);
 /* Parse a non-negative decimal (no sign, no leading junk); -1 if bad. */
 int cli_parse_u64(const char *s, uint64_t *out);
 

@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,13 +128,6 @@ static void on_result(void *ctx, const struct alog_sender_result *r)
 	}
 }
 
-static int would_block(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return poll(&p, 1, 0) == 0;
-}
-
 /* Submit every line of fd. */
 static int send_fd(struct alog_sender *s, struct send_ctx *c, int fd,
 		   const char *name, struct alog_err *err)
@@ -152,7 +144,7 @@ static int send_fd(struct alog_sender *s, struct send_ctx *c, int fd,
 		int r;
 
 		/* nothing more to read now: let the answers come out */
-		if (!alog_lines_buffered(&lr) && would_block(fd)) {
+		if (!alog_lines_buffered(&lr) && cli_would_block(fd)) {
 			rc = alog_sender_drain(s, err);
 			if (rc < 0)
 				break;
