@@ -10,7 +10,13 @@
  * Writer invariants: b->end is the file size after the last complete
  * line, b->chain that line's chain value; nothing is written at b->end
  * until the bytes, the fsync and the new state all succeeded, else the
- * file is cut back to b->end and the writer is marked broken.
+ * file is cut back to b->end and the writer is marked broken. Plain and
+ * spool records go through one function (append_records), and each line
+ * is assembled from pieces (struct piece) so that no record kind has a
+ * writer of its own.
+ *
+ * alog_backup_cut_tail is the only code that reads a file from its end:
+ * one window of ALOG_BACKUP_LINE_MAX + 1 bytes, whatever the file's size.
  */
 #include "ingest/backup.h"
 
@@ -35,6 +41,8 @@ _Static_assert(ALOG_BACKUP_LINE_MAX == ALOG_EVENT_LINE_MAX + 1024,
 	       "SPEC.md 17: a backup line is an event line plus 1024");
 _Static_assert(ALOG_BACKUP_EVENT_MAX >= ALOG_EVENT_LINE_MAX,
 	       "every event line fits a record line");
+_Static_assert(ALOG_BACKUP_ID_MAX == ALOG_EVENT_ID_MAX,
+	       "a spool record's id is a record id");
 
 #define HASH_LEN 32
 #define PREFIX "{\"chain\":\""
@@ -45,8 +53,23 @@ _Static_assert(ALOG_BACKUP_EVENT_MAX >= ALOG_EVENT_LINE_MAX,
 #define READ_CHUNK 65536
 /* append_many writes in pieces of about this size */
 #define WRITE_CHUNK (1u << 20)
-/* members of a line the reader looks at: chain and three more */
-#define SEEN_MAX 4
+/* members of a line the reader looks at: chain and four more */
+#define SEEN_MAX 5
+/* the canonical time YYYY-MM-DDTHH:MM:SS.ffffffZ (SPEC.md "Time") */
+#define RECEIVED_LEN 27
+/* the fixed bytes of record bodies (SPEC.md 16.1) */
+#define EVENT_KEY "\"event\":"
+#define RECEIVED_KEY ",\"received\":\""
+#define ID_KEY "\",\"id\":\""
+#define PROVENANCE_KEY "\",\"provenance\":"
+#define CONST_LEN(s) (sizeof(s) - 1)
+
+_Static_assert(ALOG_BACKUP_RECORD_OVERHEAD ==
+	       BODY_OFF + CONST_LEN(EVENT_KEY) + 1, "plain record overhead");
+_Static_assert(ALOG_BACKUP_SPOOL_OVERHEAD ==
+	       BODY_OFF + CONST_LEN(EVENT_KEY) + CONST_LEN(RECEIVED_KEY) +
+	       RECEIVED_LEN + CONST_LEN(ID_KEY) + CONST_LEN(PROVENANCE_KEY) + 1,
+	       "spool record overhead");
 
 struct alog_backup {
 	int fd;
@@ -103,6 +126,30 @@ static int is_uuid7(const char *s, size_t n)
 	return s[14] == '7' && strchr("89ab", s[19]) != NULL;
 }
 
+/* SPEC.md "Canonical record": 1..ALOG_BACKUP_ID_MAX bytes of 0x21..0x7E
+ * but '"' and '\\'. */
+static int is_record_id(const char *s, size_t n)
+{
+	if (n < 1 || n > ALOG_BACKUP_ID_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x21 || c > 0x7e || c == '"' || c == '\\')
+			return 0;
+	}
+	return 1;
+}
+
+/* The shape of a line's start: {"chain":"<64 bytes>", (the 64 bytes are
+ * checked as hex apart, for a message of their own). */
+static int has_chain_prefix(const char *s, size_t len)
+{
+	return len >= BODY_OFF && memcmp(s, PREFIX, PREFIX_LEN) == 0 &&
+	       s[PREFIX_LEN + HEX_LEN] == '"' &&
+	       s[PREFIX_LEN + HEX_LEN + 1] == ',';
+}
+
 /* ---- reader core ---------------------------------------------------- */
 
 struct seen {
@@ -147,6 +194,22 @@ static int key_is(const struct seen *s, const char *key)
 	return s->raw_key_len == n && memcmp(s->raw_key, key, n) == 0;
 }
 
+/* Scan one whole line as a JSON object (SPEC.md 16.1 rule 5) and keep
+ * its first SEEN_MAX members in ms. */
+static int scan_members(const char *s, size_t len, struct members *ms,
+			struct alog_err *err)
+{
+	struct alog_json_opts o = { 0 };
+	struct alog_json_result res;
+
+	memset(ms, 0, sizeof(*ms));
+	o.depth_max = ALOG_JSON_DEPTH_LIMIT;
+	o.object_only = 1;
+	o.on_member = collect_member;
+	o.ctx = ms;
+	return alog_json_scan(s, len, &o, NULL, &res, err);
+}
+
 /* The bytes between a string value's quotes (no escapes: checked). */
 static int plain_string(const struct seen *s, const char **p, size_t *n)
 {
@@ -160,7 +223,7 @@ static int plain_string(const struct seen *s, const char **p, size_t *n)
 struct reader {
 	int fd;
 	const char *path;
-	alog_backup_record_fn fn;
+	alog_backup_entry_fn fn;
 	void *ctx;
 	struct alog_backup_info *info;
 	EVP_MD_CTX *md;
@@ -229,14 +292,59 @@ static int check_seal(struct reader *r, const struct members *ms,
 	return 0;
 }
 
+/* A record line, plain or spool (SPEC.md 16.1 rule 6); reported to the
+ * callback. */
+static int check_record(struct reader *r, const struct members *ms,
+			struct alog_err *err)
+{
+	struct alog_backup_entry e;
+	char t[ALOG_TIME_TEXT_MAX];
+
+	if ((ms->n != 2 && ms->n != 5) || ms->m[1].type != ALOG_JSON_OBJECT)
+		return corrupt(r, err, "a record is exactly \"event\":<object>, "
+			       "or a spool record \"event\":<object>,"
+			       "\"received\",\"id\",\"provenance\"");
+	memset(&e, 0, sizeof(e));
+	e.line_no = r->lines;
+	e.event = ms->m[1].value;
+	e.event_len = ms->m[1].value_len;
+	if (ms->n == 5) {
+		const struct seen *rv = &ms->m[2], *id = &ms->m[3];
+		const struct seen *pv = &ms->m[4];
+
+		e.spool = 1;
+		/* canonical: it formats back to the same 27 bytes */
+		if (!key_is(rv, "received") ||
+		    plain_string(rv, &e.received, &e.received_len) < 0 ||
+		    e.received_len != RECEIVED_LEN ||
+		    alog_time_parse(e.received, e.received_len, 0,
+				    &e.received_us, NULL) < 0 ||
+		    alog_time_format(e.received_us, t) < 0 ||
+		    memcmp(t, e.received, RECEIVED_LEN) != 0)
+			return corrupt(r, err, "spool record member 3 must be "
+				       "\"received\" with a canonical time "
+				       "(YYYY-MM-DDTHH:MM:SS.ffffffZ)");
+		if (!key_is(id, "id") || plain_string(id, &e.id, &e.id_len) < 0 ||
+		    !is_record_id(e.id, e.id_len))
+			return corrupt(r, err, "spool record member 4 must be "
+				       "\"id\" with 1..128 bytes of the id "
+				       "alphabet");
+		if (!key_is(pv, "provenance") || pv->type != ALOG_JSON_OBJECT)
+			return corrupt(r, err, "spool record member 5 must be "
+				       "\"provenance\" with an object");
+		e.provenance = pv->value;
+		e.provenance_len = pv->value_len;
+	}
+	r->records++;
+	return r->fn ? r->fn(r->ctx, &e) : 0;
+}
+
 /* One complete line (without its newline): SPEC.md 16.1 reader MUST. */
 static int check_line(struct reader *r, const char *s, size_t len,
 		      struct alog_err *err)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	unsigned char want[HASH_LEN], got[HASH_LEN];
-	struct alog_json_opts o = { 0 };
-	struct alog_json_result res;
 	struct alog_err jerr = { 0 };
 	struct members ms;
 	char what[ALOG_ERR_MSG_MAX];
@@ -246,8 +354,7 @@ static int check_line(struct reader *r, const char *s, size_t len,
 		return corrupt(r, err, "a line follows the seal");
 	if (len > ALOG_BACKUP_LINE_MAX)
 		return corrupt(r, err, "longer than ALOG_BACKUP_LINE_MAX bytes");
-	if (len < BODY_OFF || memcmp(s, PREFIX, PREFIX_LEN) != 0 ||
-	    u[PREFIX_LEN + HEX_LEN] != '"' || u[PREFIX_LEN + HEX_LEN + 1] != ',')
+	if (!has_chain_prefix(s, len))
 		return corrupt(r, err, "does not start with "
 			       "{\"chain\":\"<64 hex digits>\",");
 	if (!is_lower_hex(u + PREFIX_LEN, HEX_LEN) ||
@@ -261,12 +368,7 @@ static int check_line(struct reader *r, const char *s, size_t len,
 		return corrupt(r, err, "the chain value does not match (this "
 			       "line or one before it was changed, removed or "
 			       "reordered)");
-	memset(&ms, 0, sizeof(ms));
-	o.depth_max = ALOG_JSON_DEPTH_LIMIT;
-	o.object_only = 1;
-	o.on_member = collect_member;
-	o.ctx = &ms;
-	rc = alog_json_scan(s, len, &o, NULL, &res, &jerr);
+	rc = scan_members(s, len, &ms, &jerr);
 	if (rc < 0) {
 		snprintf(what, sizeof(what), "not a json object: %.400s", jerr.msg);
 		return corrupt(r, err, what);
@@ -274,16 +376,7 @@ static int check_line(struct reader *r, const char *s, size_t len,
 	if (r->lines == 0) {
 		rc = check_header(r, &ms, err);
 	} else if (key_is(&ms.m[1], "event")) {
-		if (ms.n != 2 || ms.m[1].type != ALOG_JSON_OBJECT)
-			return corrupt(r, err, "a record is exactly "
-				       "\"event\":<object>");
-		r->records++;
-		if (r->fn) {
-			rc = r->fn(r->ctx, r->lines, ms.m[1].value,
-				   ms.m[1].value_len);
-			if (rc < 0)
-				return rc;
-		}
+		rc = check_record(r, &ms, err);
 	} else if (key_is(&ms.m[1], "seal")) {
 		rc = check_seal(r, &ms, err);
 	} else if (key_is(&ms.m[1], "backup")) {
@@ -368,7 +461,7 @@ out:
 	return rc;
 }
 
-static int read_fd(int fd, const char *path, alog_backup_record_fn fn,
+static int read_fd(int fd, const char *path, alog_backup_entry_fn fn,
 		   void *ctx, struct alog_backup_info *info,
 		   unsigned char chain[HASH_LEN], struct alog_err *err)
 {
@@ -392,8 +485,22 @@ static int read_fd(int fd, const char *path, alog_backup_record_fn fn,
 	return rc;
 }
 
-int alog_backup_read(const char *path, alog_backup_record_fn fn, void *ctx,
-		     struct alog_backup_info *info, struct alog_err *err)
+/* A file descriptor for an existing file, or a negative ALOG_E*
+ * (ALOG_ENOTFOUND when it is missing). */
+static int open_existing(const char *path, int flags, struct alog_err *err)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+
+	if (fd < 0)
+		return alog_err_sys(err, errno == ENOENT ? ALOG_ENOTFOUND :
+				    ALOG_EIO, errno, "open backup file '%s': %s",
+				    path, strerror(errno));
+	return fd;
+}
+
+int alog_backup_read_entries(const char *path, alog_backup_entry_fn fn,
+			     void *ctx, struct alog_backup_info *info,
+			     struct alog_err *err)
 {
 	struct alog_backup_info local;
 	int fd, rc;
@@ -401,11 +508,9 @@ int alog_backup_read(const char *path, alog_backup_record_fn fn, void *ctx,
 	if (!info)
 		info = &local;
 	memset(info, 0, sizeof(*info));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_existing(path, O_RDONLY, err);
 	if (fd < 0)
-		return alog_err_sys(err, errno == ENOENT ? ALOG_ENOTFOUND :
-				    ALOG_EIO, errno, "open backup file '%s': %s",
-				    path, strerror(errno));
+		return fd;
 	rc = read_fd(fd, path, fn, ctx, info, NULL, err);
 	/* empty, or only a torn header: there is no header line */
 	if (rc == 0 && info->lines == 0) {
@@ -416,6 +521,28 @@ int alog_backup_read(const char *path, alog_backup_record_fn fn, void *ctx,
 	}
 	close(fd);
 	return rc;
+}
+
+/* alog_backup_read's callback, called through the entries reader. */
+struct record_fn_ctx {
+	alog_backup_record_fn fn;
+	void *ctx;
+};
+
+static int call_record_fn(void *ctx, const struct alog_backup_entry *e)
+{
+	const struct record_fn_ctx *c = ctx;
+
+	return c->fn(c->ctx, e->line_no, e->event, e->event_len);
+}
+
+int alog_backup_read(const char *path, alog_backup_record_fn fn, void *ctx,
+		     struct alog_backup_info *info, struct alog_err *err)
+{
+	struct record_fn_ctx c = { fn, ctx };
+
+	return alog_backup_read_entries(path, fn ? call_record_fn : NULL, &c,
+					info, err);
 }
 
 /* ---- writer --------------------------------------------------------- */
@@ -485,12 +612,24 @@ static void write_failed(struct alog_backup *b)
 	b->broken = 1;
 }
 
-/* Append to out the line {"chain":"<H>",BODY\n where BODY is body_a then
- * body_b then body_c; advance chain. */
+/* A run of bytes of a line's body. */
+struct piece {
+	const char *p;
+	size_t n;
+};
+
+static struct piece piece_str(const char *s)
+{
+	struct piece pc = { s, strlen(s) };
+
+	return pc;
+}
+
+/* Append to out the line {"chain":"<H>",BODY\n where BODY is the pieces
+ * one after the other; advance chain. */
 static int format_line(EVP_MD_CTX *md, unsigned char chain[HASH_LEN],
-		       const char *body_a, const char *body_b, size_t b_len,
-		       const char *body_c, struct alog_buf *out,
-		       struct alog_err *err)
+		       const struct piece *parts, size_t n_parts,
+		       struct alog_buf *out, struct alog_err *err)
 {
 	size_t start = out->len, body;
 	char hex[HEX_LEN + 1];
@@ -505,12 +644,8 @@ static int format_line(EVP_MD_CTX *md, unsigned char chain[HASH_LEN],
 		out->len += BODY_OFF;
 	}
 	body = out->len;
-	if (rc == 0)
-		rc = alog_buf_adds(out, body_a, err);
-	if (rc == 0 && body_b)
-		rc = alog_buf_add(out, body_b, b_len, err);
-	if (rc == 0 && body_c)
-		rc = alog_buf_adds(out, body_c, err);
+	for (size_t i = 0; rc == 0 && i < n_parts; i++)
+		rc = alog_buf_add(out, parts[i].p, parts[i].n, err);
 	if (rc == 0)
 		rc = chain_next(md, chain, out->data + body, out->len - body,
 				chain, err);
@@ -529,37 +664,128 @@ static int is_ws(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* The object inside event (outer whitespace dropped), checked as the
- * reader will check it inside a record line. */
-static int check_event(const char *event, size_t len, const char **obj,
-		       size_t *obj_len, struct alog_err *err)
+/* p without the JSON whitespace around it. */
+static struct piece trim_ws(const char *p, size_t len)
+{
+	struct piece pc;
+
+	while (len && is_ws(p[0])) {
+		p++;
+		len--;
+	}
+	while (len && is_ws(p[len - 1]))
+		len--;
+	pc.p = p;
+	pc.n = len;
+	return pc;
+}
+
+/* obj (trimmed) checked as the reader will check it inside a record
+ * line: one JSON object without a newline byte, one level down. */
+static int scan_object(const char *what, struct piece obj,
+		       struct alog_err *err)
 {
 	struct alog_json_opts o = { 0 };
 	struct alog_json_result res;
 
-	while (len && is_ws(event[0])) {
-		event++;
-		len--;
-	}
-	while (len && is_ws(event[len - 1]))
-		len--;
-	if (len > ALOG_BACKUP_EVENT_MAX)
-		return alog_err_set(err, ALOG_ELIMIT, "event of %zu bytes is "
-				    "longer than a backup record holds (%d)",
-				    len, (int)ALOG_BACKUP_EVENT_MAX);
-	if (memchr(event, '\n', len))
-		return alog_err_set(err, ALOG_EINVAL,
-				    "event holds a newline byte");
-	/* the record line is one level deeper than the event */
+	if (memchr(obj.p, '\n', obj.n))
+		return alog_err_set(err, ALOG_EINVAL, "%s holds a newline byte",
+				    what);
+	/* the record line is one level deeper than the object */
 	o.depth_max = ALOG_JSON_DEPTH_LIMIT - 1;
 	o.object_only = 1;
-	if (alog_json_scan(event, len, &o, NULL, &res, err) < 0) {
-		alog_err_prefix(err, "event is not a json object");
+	if (alog_json_scan(obj.p, obj.n, &o, NULL, &res, err) < 0) {
+		alog_err_prefix(err, "%s is not a json object", what);
 		return ALOG_EINVAL;
 	}
-	*obj = event;
-	*obj_len = len;
 	return 0;
+}
+
+/* The records of one append call: plain events (events, lens) or spool
+ * records (recs). */
+struct batch {
+	const char *const *events;
+	const size_t *lens;
+	const struct alog_backup_spool_rec *recs;
+};
+
+/* The body of one record line, in pieces (SPEC.md 16.1):
+ *   plain  "event":E}
+ *   spool  "event":E,"received":"R","id":"D","provenance":P}
+ * The pieces point into the caller's record and into received. */
+struct record_body {
+	struct piece part[9];
+	size_t n_parts;
+	char received[ALOG_TIME_TEXT_MAX];
+};
+
+/* Build the body of record i of bt. The cheap checks (limits, id,
+ * time) always run; scan = 1 also checks the objects' JSON, which the
+ * caller does once per record, before anything is written. Refuses what
+ * a reader would refuse (SPEC.md 16.2). */
+static int record_body(const struct batch *bt, size_t i, int scan,
+		       struct record_body *rb, struct alog_err *err)
+{
+	const struct alog_backup_spool_rec *rec = bt->recs ? &bt->recs[i] : NULL;
+	struct piece ev, prov;
+	size_t id_len, line;
+	int rc;
+
+	ev = rec ? trim_ws(rec->event, rec->event_len) :
+		   trim_ws(bt->events[i], bt->lens[i]);
+	if (ev.n > ALOG_BACKUP_EVENT_MAX)
+		return alog_err_set(err, ALOG_ELIMIT, "event of %zu bytes is "
+				    "longer than a backup record holds (%d)",
+				    ev.n, (int)ALOG_BACKUP_EVENT_MAX);
+	rb->part[0] = piece_str(EVENT_KEY);
+	rb->part[1] = ev;
+	if (!rec) {
+		rb->part[2] = piece_str("}");
+		rb->n_parts = 3;
+		return scan ? scan_object("event", ev, err) : 0;
+	}
+	if (!rec->id || !rec->provenance)
+		return alog_err_set(err, ALOG_EINVAL, "spool record without "
+				    "an id or a provenance");
+	id_len = strnlen(rec->id, ALOG_BACKUP_ID_MAX + 1);
+	prov = trim_ws(rec->provenance, rec->provenance_len);
+	if (prov.n > ALOG_BACKUP_LINE_MAX)
+		return alog_err_set(err, ALOG_ELIMIT, "provenance of %zu bytes "
+				    "is longer than ALOG_BACKUP_LINE_MAX (%d)",
+				    prov.n, (int)ALOG_BACKUP_LINE_MAX);
+	/* every term is bounded now, so the sum can't wrap; the event's
+	 * own limit is not enough: the whole line counts */
+	line = ALOG_BACKUP_SPOOL_OVERHEAD + ev.n + id_len + prov.n;
+	if (line > ALOG_BACKUP_LINE_MAX)
+		return alog_err_set(err, ALOG_ELIMIT, "spool record line of %zu "
+				    "bytes (event %zu, id %zu, provenance %zu) "
+				    "is longer than ALOG_BACKUP_LINE_MAX (%d)",
+				    line, ev.n, id_len, prov.n,
+				    (int)ALOG_BACKUP_LINE_MAX);
+	if (!is_record_id(rec->id, id_len))
+		return alog_err_set(err, ALOG_EINVAL, "id is not 1..%d bytes of "
+				    "0x21..0x7e but '\"' and '\\'",
+				    ALOG_BACKUP_ID_MAX);
+	if (alog_time_format(rec->received_us, rb->received) < 0)
+		return alog_err_set(err, ALOG_EINVAL, "received time %" PRId64
+				    " is outside years 0000..9999",
+				    rec->received_us);
+	rb->part[2] = piece_str(RECEIVED_KEY);
+	rb->part[3].p = rb->received;
+	rb->part[3].n = RECEIVED_LEN;
+	rb->part[4] = piece_str(ID_KEY);
+	rb->part[5].p = rec->id;
+	rb->part[5].n = id_len;
+	rb->part[6] = piece_str(PROVENANCE_KEY);
+	rb->part[7] = prov;
+	rb->part[8] = piece_str("}");
+	rb->n_parts = 9;
+	if (!scan)
+		return 0;
+	rc = scan_object("event", ev, err);
+	if (rc == 0)
+		rc = scan_object("provenance", prov, err);
+	return rc;
 }
 
 static int writable(const struct alog_backup *b, struct alog_err *err)
@@ -587,11 +813,13 @@ static int commit_bytes(struct alog_backup *b, const struct alog_buf *out,
 	return rc;
 }
 
-int alog_backup_append_many(struct alog_backup *b, const char *const *events,
-			    const size_t *lens, size_t n,
-			    struct alog_err *err)
+/* Append the n records of bt with one fsync, all or none: every record
+ * is checked before the first byte is written. */
+static int append_records(struct alog_backup *b, const struct batch *bt,
+			  size_t n, struct alog_err *err)
 {
 	unsigned char chain[HASH_LEN];
+	struct record_body rb;
 	struct alog_buf out;
 	uint64_t written = 0;
 	size_t i;
@@ -601,10 +829,7 @@ int alog_backup_append_many(struct alog_backup *b, const char *const *events,
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < n; i++) {
-		const char *obj;
-		size_t obj_len;
-
-		rc = check_event(events[i], lens[i], &obj, &obj_len, err);
+		rc = record_body(bt, i, 1, &rb, err);
 		if (rc < 0) {
 			alog_err_prefix(err, "backup file '%s' event %zu",
 					b->path, i);
@@ -614,12 +839,9 @@ int alog_backup_append_many(struct alog_backup *b, const char *const *events,
 	alog_buf_init(&out, 0);
 	memcpy(chain, b->chain, HASH_LEN);
 	for (i = 0; i < n; i++) {
-		const char *obj;
-		size_t obj_len;
-
-		(void)check_event(events[i], lens[i], &obj, &obj_len, NULL);
-		rc = format_line(b->md, chain, "\"event\":", obj, obj_len, "}",
-				 &out, err);
+		/* checked above: only the pieces are made again */
+		(void)record_body(bt, i, 0, &rb, NULL);
+		rc = format_line(b->md, chain, rb.part, rb.n_parts, &out, err);
 		if (rc < 0)
 			goto out;
 		if (out.len >= WRITE_CHUNK || i + 1 == n) {
@@ -648,6 +870,24 @@ out:
 	return rc;
 }
 
+int alog_backup_append_many(struct alog_backup *b, const char *const *events,
+			    const size_t *lens, size_t n,
+			    struct alog_err *err)
+{
+	struct batch bt = { events, lens, NULL };
+
+	return append_records(b, &bt, n, err);
+}
+
+int alog_backup_append_spool(struct alog_backup *b,
+			     const struct alog_backup_spool_rec *recs,
+			     size_t n, struct alog_err *err)
+{
+	struct batch bt = { NULL, NULL, recs };
+
+	return append_records(b, &bt, n, err);
+}
+
 int alog_backup_append(struct alog_backup *b, const char *event, size_t len,
 		       struct alog_err *err)
 {
@@ -658,6 +898,7 @@ int alog_backup_seal(struct alog_backup *b, struct alog_err *err)
 {
 	unsigned char chain[HASH_LEN];
 	struct alog_buf out;
+	struct piece body_pc;
 	char body[64];
 	int rc;
 
@@ -668,7 +909,8 @@ int alog_backup_seal(struct alog_backup *b, struct alog_err *err)
 		 b->records);
 	alog_buf_init(&out, 0);
 	memcpy(chain, b->chain, HASH_LEN);
-	rc = format_line(b->md, chain, body, NULL, 0, NULL, &out, err);
+	body_pc = piece_str(body);
+	rc = format_line(b->md, chain, &body_pc, 1, &out, err);
 	if (rc == 0)
 		rc = commit_bytes(b, &out, err);
 	if (rc == 0) {
@@ -687,6 +929,7 @@ static int write_header(struct alog_backup *b, int64_t now_us,
 {
 	char uuid[37], t[ALOG_TIME_TEXT_MAX], body[160];
 	struct alog_buf out;
+	struct piece body_pc;
 	int rc;
 
 	if (alog_time_format(now_us, t) < 0)
@@ -699,7 +942,8 @@ static int write_header(struct alog_backup *b, int64_t now_us,
 		 "\",\"file\":\"%s\",\"created\":\"%s\"}", uuid, t);
 	alog_buf_init(&out, 0);
 	memset(b->chain, 0, HASH_LEN);
-	rc = format_line(b->md, b->chain, body, NULL, 0, NULL, &out, err);
+	body_pc = piece_str(body);
+	rc = format_line(b->md, b->chain, &body_pc, 1, &out, err);
 	if (rc == 0)
 		rc = commit_bytes(b, &out, err);
 	if (rc == 0) {
@@ -713,20 +957,58 @@ static int write_header(struct alog_backup *b, int64_t now_us,
 	return rc;
 }
 
+/* Take the writer's flock without waiting (SPEC.md 16.2). */
+static int lock_file(int fd, const char *path, struct alog_err *err)
+{
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		return alog_err_set(err, ALOG_EBUSY, "backup file '%s' is "
+				    "locked by another writer", path);
+	return alog_err_sys(err, ALOG_EIO, errno, "lock backup file '%s': %s",
+			    path, strerror(errno));
+}
+
+/* The size of fd, which must be a regular file. */
+static int regular_size(int fd, const char *path, uint64_t *size,
+			struct alog_err *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return alog_err_sys(err, ALOG_EIO, errno, "stat '%s': %s", path,
+				    strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return alog_err_set(err, ALOG_EINVAL, "backup file '%s' is not "
+				    "a regular file", path);
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+/* Cut a torn tail at off and fsync. Every reader ignores these bytes
+ * (SPEC.md 16.1) and no writer reported them as backed up: it fsyncs
+ * whole lines first. Cutting them changes nothing a reader sees. */
+static int cut_torn_tail(int fd, const char *path, uint64_t off,
+			 struct alog_err *err)
+{
+	if (ftruncate(fd, (off_t)off) < 0)
+		return alog_err_sys(err, ALOG_EIO, errno, "cut torn line of "
+				    "'%s' at offset %" PRIu64 ": %s", path, off,
+				    strerror(errno));
+	return sync_fd(fd, "backup file", path, err);
+}
+
 /* Go on from an existing file: verify it, cut a torn tail (reported in
  * b->opened), or give a file without a line its header. */
 static int resume(struct alog_backup *b, int64_t now_us, struct alog_err *err)
 {
 	struct alog_backup_info info;
-	struct stat st;
+	uint64_t size;
 	int rc;
 
-	if (fstat(b->fd, &st) < 0)
-		return alog_err_sys(err, ALOG_EIO, errno, "stat '%s': %s",
-				    b->path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return alog_err_set(err, ALOG_EINVAL, "backup file '%s' is not "
-				    "a regular file", b->path);
+	rc = regular_size(b->fd, b->path, &size, err);
+	if (rc < 0)
+		return rc;
 	rc = read_fd(b->fd, b->path, NULL, NULL, &info, b->chain, err);
 	if (rc < 0)
 		return rc;
@@ -735,14 +1017,7 @@ static int resume(struct alog_backup *b, int64_t now_us, struct alog_err *err)
 				    "sealed (complete); write to a new file",
 				    b->path);
 	if (info.torn_tail) {
-		/* Every reader ignores these bytes (SPEC.md 16.1) and no
-		 * writer reported them as backed up: it fsyncs whole lines
-		 * first. Cutting them changes nothing a reader sees. */
-		if (ftruncate(b->fd, (off_t)info.torn_offset) < 0)
-			return alog_err_sys(err, ALOG_EIO, errno,
-					    "cut torn line of '%s': %s",
-					    b->path, strerror(errno));
-		rc = sync_fd(b->fd, "backup file", b->path, err);
+		rc = cut_torn_tail(b->fd, b->path, info.torn_offset, err);
 		if (rc < 0)
 			return rc;
 		b->opened.cut_bytes = info.torn_bytes;
@@ -751,7 +1026,7 @@ static int resume(struct alog_backup *b, int64_t now_us, struct alog_err *err)
 	}
 	if (info.lines == 0)
 		return write_header(b, now_us, err);
-	b->end = info.torn_tail ? info.torn_offset : (uint64_t)st.st_size;
+	b->end = info.torn_tail ? info.torn_offset : size;
 	b->lines = info.lines;
 	b->records = info.records;
 	b->opened.records = info.records;
@@ -787,16 +1062,9 @@ int alog_backup_open(const char *path, int64_t now_us,
 				  strerror(errno));
 		goto out;
 	}
-	if (flock(b->fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK)
-			rc = alog_err_set(err, ALOG_EBUSY, "backup file '%s' is "
-					  "locked by another writer", path);
-		else
-			rc = alog_err_sys(err, ALOG_EIO, errno, "lock backup "
-					  "file '%s': %s", path,
-					  strerror(errno));
+	rc = lock_file(b->fd, path, err);
+	if (rc < 0)
 		goto out;
-	}
 	if (created) {
 		rc = write_header(b, now_us, err);
 		if (rc == 0)
@@ -826,6 +1094,11 @@ uint64_t alog_backup_lines(const struct alog_backup *b)
 	return b->lines;
 }
 
+uint64_t alog_backup_size(const struct alog_backup *b)
+{
+	return b->end;
+}
+
 const struct alog_backup_opened *alog_backup_opened(
 	const struct alog_backup *b)
 {
@@ -841,4 +1114,118 @@ void alog_backup_close(struct alog_backup *b)
 	EVP_MD_CTX_free(b->md);
 	free(b->path);
 	free(b);
+}
+
+/* ---- tail-only start-up (SPEC.md 16.2) ------------------------------ */
+
+/* Whether the complete line s (without its newline) is a seal: the chain
+ * prefix, then a JSON object whose second member is "seal":true. The
+ * chain and the count are not checked here (replay does). */
+static int is_seal_line(const char *s, size_t len)
+{
+	struct members ms;
+
+	if (!has_chain_prefix(s, len) ||
+	    !is_lower_hex((const unsigned char *)s + PREFIX_LEN, HEX_LEN) ||
+	    scan_members(s, len, &ms, NULL) < 0)
+		return 0;
+	return ms.n >= 2 && key_is(&ms.m[1], "seal") &&
+	       ms.m[1].type == ALOG_JSON_TRUE;
+}
+
+/* n bytes of fd at off; a short read means the file shrank under the
+ * lock (someone ignores it): ALOG_EIO. */
+static int read_at(int fd, const char *path, unsigned char *p, size_t n,
+		   uint64_t off, struct alog_err *err)
+{
+	while (n) {
+		ssize_t got = pread(fd, p, n, (off_t)off);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return alog_err_sys(err, ALOG_EIO, errno, "read backup "
+					    "file '%s' at offset %" PRIu64 ": %s",
+					    path, off, strerror(errno));
+		if (got == 0)
+			return alog_err_set(err, ALOG_EIO, "backup file '%s' "
+					    "shrank while it was read (offset %"
+					    PRIu64 ")", path, off);
+		p += got;
+		n -= (size_t)got;
+		off += (uint64_t)got;
+	}
+	return 0;
+}
+
+int alog_backup_cut_tail(const char *path, struct alog_backup_tail *out,
+			 struct alog_err *err)
+{
+	const size_t window_max = (size_t)ALOG_BACKUP_LINE_MAX + 1;
+	unsigned char *buf = NULL;
+	uint64_t size, base;
+	size_t win, nl_end, line, tail;
+	int fd, rc;
+
+	memset(out, 0, sizeof(*out));
+	fd = open_existing(path, O_RDWR, err);
+	if (fd < 0)
+		return fd;
+	rc = lock_file(fd, path, err);
+	if (rc == 0)
+		rc = regular_size(fd, path, &size, err);
+	if (rc < 0)
+		goto out;
+	/* the window: the last ALOG_BACKUP_LINE_MAX + 1 bytes at most,
+	 * enough to hold one 0x0A and a torn tail of the largest size a
+	 * reader allows (16.1 rule 2) */
+	win = size < window_max ? (size_t)size : window_max;
+	base = size - win;
+	buf = malloc(win ? win : 1);
+	if (!buf) {
+		rc = alog_err_set(err, ALOG_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = read_at(fd, path, buf, win, base, err);
+	if (rc < 0)
+		goto out;
+	/* nl_end: the window's bytes up to and with its last 0x0A */
+	for (nl_end = win; nl_end > 0 && buf[nl_end - 1] != '\n'; nl_end--)
+		;
+	tail = win - nl_end;
+	if (tail > ALOG_BACKUP_LINE_MAX) {
+		rc = alog_err_set(err, ALOG_ECORRUPT, "backup file '%s' offset %"
+				  PRIu64 ": no newline in the last %zu bytes "
+				  "(a line longer than ALOG_BACKUP_LINE_MAX)",
+				  path, base, win);
+		goto out;
+	}
+	if (nl_end > 0) {
+		/* the last complete line, when it starts inside the window */
+		for (line = nl_end - 1; line > 0 && buf[line - 1] != '\n'; line--)
+			;
+		if (line > 0 || base == 0)
+			out->sealed = is_seal_line((const char *)buf + line,
+						   nl_end - 1 - line);
+	}
+	if (tail > 0) {
+		if (out->sealed) {
+			/* 16.1 rule 1: not a torn tail but corrupt; cutting
+			 * would hide it */
+			rc = alog_err_set(err, ALOG_ECORRUPT, "backup file '%s' "
+					  "offset %" PRIu64 ": %zu bytes follow "
+					  "the seal", path, base + nl_end, tail);
+			goto out;
+		}
+		rc = cut_torn_tail(fd, path, base + nl_end, err);
+		if (rc < 0)
+			goto out;
+		out->cut_bytes = tail;
+		out->cut_offset = base + nl_end;
+	}
+	out->size = base + nl_end;
+out:
+	free(buf);
+	close(fd);
+	return rc;
 }

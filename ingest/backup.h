@@ -13,6 +13,11 @@
  * a line the reader would refuse (every event is checked before it is
  * written, and a failed write is cut off again).
  *
+ * A record line is plain, {"chain":..,"event":E}, or a spool record that
+ * also keeps what the daemon assigned when it accepted the event,
+ * {"chain":..,"event":E,"received":"R","id":"D","provenance":P}. A spool
+ * starts up with alog_backup_cut_tail, which reads only the file's tail.
+ *
  * Line numbers: messages name lines from 1 (line 1 is the header), as
  * SPEC.md 10.1 numbers input lines; the record callback gets the chain
  * index n (from 0: the header is 0, the first record 1).
@@ -38,6 +43,13 @@
 /* Largest event a record line can hold. */
 #define ALOG_BACKUP_EVENT_MAX \
 	(ALOG_BACKUP_LINE_MAX - ALOG_BACKUP_RECORD_OVERHEAD)
+/* A spool record line is the event, the id and the provenance plus this
+ * many bytes: {"chain":"<64 hex>","event":  ,"received":"<27 bytes>",
+ * "id":"  ","provenance":  and the closing brace. */
+#define ALOG_BACKUP_SPOOL_OVERHEAD 148
+/* Bytes of a spool record's id (SPEC.md "Canonical record": the record
+ * id, ALOG_EVENT_ID_MAX). */
+#define ALOG_BACKUP_ID_MAX 128
 
 struct alog_backup;   /* a writer */
 
@@ -78,6 +90,9 @@ uint64_t alog_backup_records(const struct alog_backup *b);
 /* Complete lines in the file (header, records, seal): after an append
  * the last record is line alog_backup_lines(b) counting from 1. */
 uint64_t alog_backup_lines(const struct alog_backup *b);
+/* Bytes of the file's complete lines (its size after the last good
+ * line), for a caller that starts a new file past some size. */
+uint64_t alog_backup_size(const struct alog_backup *b);
 
 /* What open found, for the caller to report. */
 struct alog_backup_opened {
@@ -118,5 +133,80 @@ struct alog_backup_info {
  * NULL; info may be NULL. Missing file: ALOG_ENOTFOUND. */
 int alog_backup_read(const char *path, alog_backup_record_fn fn, void *ctx,
 		     struct alog_backup_info *info, struct alog_err *err);
+
+/* One record line as read (every pointer borrowed for the callback). A
+ * plain record is {"chain":..,"event":E}; a spool record (written by the
+ * daemon's spool) also keeps what the daemon assigned when it accepted
+ * the event: {"chain":..,"event":E,"received":"R","id":"D",
+ * "provenance":P} (SPEC.md 16.1). */
+struct alog_backup_entry {
+	uint64_t line_no;             /* chain index n (the first record is 1) */
+	const char *event;            /* the object's bytes, { .. } */
+	size_t event_len;
+	int spool;                    /* 1: a spool record; the three below are set */
+	const char *received;         /* the string's 27 bytes, without quotes */
+	size_t received_len;
+	int64_t received_us;          /* parsed */
+	const char *id;               /* without quotes */
+	size_t id_len;
+	const char *provenance;       /* the object's bytes, { .. } */
+	size_t provenance_len;
+};
+/* A negative return stops the read with that code. */
+typedef int (*alog_backup_entry_fn)(void *ctx, const struct alog_backup_entry *e);
+/* alog_backup_read with the richer callback (alog_backup_read keeps
+ * calling its fn with the event bytes for both kinds of record). */
+int alog_backup_read_entries(const char *path, alog_backup_entry_fn fn,
+			     void *ctx, struct alog_backup_info *info,
+			     struct alog_err *err);
+
+/* One spool record to append (borrowed for the call). */
+struct alog_backup_spool_rec {
+	const char *event;       /* same rules as alog_backup_append's event */
+	size_t event_len;
+	int64_t received_us;     /* written as R; years 0000..9999 */
+	const char *id;          /* NUL-terminated, 1..ALOG_BACKUP_ID_MAX bytes
+				  * of 0x21..0x7E but '"' and '\\' */
+	const char *provenance;  /* one JSON object, no newline byte (outer
+				  * whitespace is dropped, as for the event) */
+	size_t provenance_len;
+};
+/* Append n spool records with one fsync: all or none, exactly like
+ * alog_backup_append_many. ALOG_EINVAL naming the index ("event <i>") for
+ * a bad event, id, received time or provenance; ALOG_ELIMIT when a line
+ * would pass ALOG_BACKUP_LINE_MAX (the whole line counts: event, id and
+ * provenance together may take ALOG_BACKUP_LINE_MAX -
+ * ALOG_BACKUP_SPOOL_OVERHEAD bytes). Nothing is written on a refusal. */
+int alog_backup_append_spool(struct alog_backup *b,
+			     const struct alog_backup_spool_rec *recs,
+			     size_t n, struct alog_err *err);
+
+/* What alog_backup_cut_tail found. */
+struct alog_backup_tail {
+	uint64_t size;         /* file size after the cut */
+	uint64_t cut_bytes;    /* torn tail cut off (0: none) */
+	uint64_t cut_offset;   /* byte offset where it started */
+	uint64_t cut_line;     /* always 0: unknown (counting lines would
+				* read the whole file) */
+	int sealed;            /* the last complete line is a seal line */
+};
+/* Start-up of a spool: look only at the tail of the file at path. Opens
+ * it read-write (ALOG_ENOTFOUND when missing), takes the flock for the
+ * call only (ALOG_EBUSY when a writer holds it), reads at most the last
+ * ALOG_BACKUP_LINE_MAX + 1 bytes and, when bytes follow the last 0x0A (a
+ * torn tail), cuts them (ftruncate, fsync) and reports where. A file
+ * with no complete line at all is cut to 0 bytes. ALOG_ECORRUPT when the
+ * bytes after the last 0x0A are more than ALOG_BACKUP_LINE_MAX (no 0x0A
+ * in the window), or when a torn tail follows a seal line (nothing is
+ * cut then). The cost does not depend on the file's size.
+ *
+ * Checks nothing else: not the chain, not the header, not the lines
+ * before the last (replay verifies the whole file). sealed is 1 when the
+ * last complete line starts with the chain prefix and is a JSON object
+ * whose second member is "seal":true; a last line that does not begin
+ * inside the window (longer than the window less the torn tail) is
+ * reported as not sealed. */
+int alog_backup_cut_tail(const char *path, struct alog_backup_tail *out,
+			 struct alog_err *err);
 
 #endif

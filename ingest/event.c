@@ -31,6 +31,7 @@ static const char *const reject_names[] = {
 	[ALOG_REJECT_TOO_MANY_MEMBERS] = "too_many_members",
 	[ALOG_REJECT_BAD_FIELD] = "bad_field",
 	[ALOG_REJECT_RESERVED_TYPE] = "reserved_type",
+	[ALOG_REJECT_RESERVED_COMPONENT] = "reserved_component",
 };
 
 const char *alog_reject_name(enum alog_reject r)
@@ -123,6 +124,7 @@ static const char *const field_names[F_COUNT] = {
 };
 
 struct envelope {
+	struct alog_event *ev;   /* its component member is captured */
 	struct {
 		int present;
 		enum alog_json_type type;
@@ -139,6 +141,21 @@ static int envelope_member(void *ctx, const struct alog_json_member *m,
 	struct envelope *env = ctx;
 	int i;
 
+	if (m->key_len == 9 && memcmp(m->key, "component", 9) == 0 &&
+	    env->ev->component_state == ALOG_COMPONENT_ABSENT) {
+		/* kept for the ingest path's check of daemon-owned
+		 * components (SPEC.md 17.6) */
+		if (m->type == ALOG_JSON_STRING && !m->escaped &&
+		    m->value_len - 2 <= ALOG_EVENT_COMPONENT_MAX) {
+			memcpy(env->ev->component, m->value + 1,
+			       m->value_len - 2);
+			env->ev->component[m->value_len - 2] = 0;
+			env->ev->component_state = ALOG_COMPONENT_PLAIN;
+		} else {
+			env->ev->component_state = ALOG_COMPONENT_OTHER;
+		}
+		return 0;
+	}
 	for (i = 0; i < F_COUNT; i++) {
 		if (m->key_len != strlen(field_names[i]) ||
 		    memcmp(m->key, field_names[i], m->key_len))
@@ -241,6 +258,8 @@ static void event_clear(struct alog_event *ev)
 	ev->type[0] = ev->id[0] = ev->source[0] = 0;
 	ev->has_time = 0;
 	ev->time_us = 0;
+	ev->component_state = ALOG_COMPONENT_ABSENT;
+	ev->component[0] = 0;
 }
 
 int alog_event_parse(struct alog_event *ev, const char *line, size_t len,
@@ -272,6 +291,7 @@ int alog_event_parse(struct alog_event *ev, const char *line, size_t len,
 	}
 
 	memset(&env, 0, sizeof(env));
+	env.ev = ev;
 	memset(&o, 0, sizeof(o));
 	o.depth_max = ALOG_EVENT_DEPTH_MAX;
 	o.members_max = ALOG_EVENT_MEMBERS_MAX;
@@ -310,6 +330,9 @@ static int add_prov_sep(struct alog_buf *out, int *first, const char *name,
 	return rc;
 }
 
+static int check_prov(const char *p, size_t len, size_t base,
+		      struct alog_err *err);
+
 static int format_prov(const struct alog_provenance *p, struct alog_buf *out,
 		       struct alog_err *err)
 {
@@ -319,6 +342,19 @@ static int format_prov(const struct alog_provenance *p, struct alog_buf *out,
 	int first = 1, rc = 0;
 	size_t i;
 
+	if (p->raw) {
+		/* a spooled record's provenance, written by the daemon:
+		 * copied when it is exactly what format_prov would write */
+		if (p->raw_len < 2 || p->raw[0] != '{' ||
+		    p->raw[p->raw_len - 1] != '}' ||
+		    check_prov(p->raw, p->raw_len, 0, err) < 0) {
+			alog_err_prefix(err, "provenance is not canonical");
+			if (err)
+				err->code = ALOG_EINVAL;
+			return ALOG_EINVAL;
+		}
+		return alog_buf_add(out, p->raw + 1, p->raw_len - 2, err);
+	}
 	for (i = 0; rc == 0 && i < N_PROV; i++) {
 		if (strs[i]) {
 			rc = add_prov_sep(out, &first, prov_names[i], err);
@@ -341,6 +377,22 @@ static int format_prov(const struct alog_provenance *p, struct alog_buf *out,
 						   nums[i]);
 		}
 	}
+	return rc;
+}
+
+int alog_provenance_format(const struct alog_provenance *p,
+			   struct alog_buf *out, struct alog_err *err)
+{
+	size_t start = out->len;
+	int rc;
+
+	rc = alog_buf_addc(out, '{', err);
+	if (rc == 0)
+		rc = format_prov(p, out, err);
+	if (rc == 0)
+		rc = alog_buf_addc(out, '}', err);
+	if (rc < 0)
+		out->len = start;
 	return rc;
 }
 

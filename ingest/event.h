@@ -36,6 +36,8 @@
 #define ALOG_EVENT_ID_MAX 128
 #define ALOG_EVENT_SOURCE_MAX 128
 #define ALOG_EVENT_MEMBERS_MAX 4096    /* members in one object */
+#define ALOG_EVENT_COMPONENT_MAX 64    /* = ALOG_BREAKER_COMPONENT_MAX */
+enum { ALOG_COMPONENT_ABSENT = 0, ALOG_COMPONENT_PLAIN, ALOG_COMPONENT_OTHER };
 /* A canonical record is the event plus at most this many wrapper bytes. */
 #define ALOG_RECORD_WRAPPER_MAX 2048
 #define ALOG_RECORD_MAX (ALOG_EVENT_LINE_MAX + ALOG_RECORD_WRAPPER_MAX)
@@ -57,6 +59,7 @@ enum alog_reject {
 	ALOG_REJECT_TOO_MANY_MEMBERS, /* "too_many_members" */
 	ALOG_REJECT_BAD_FIELD,      /* "bad_field": type/id/source/time */
 	ALOG_REJECT_RESERVED_TYPE,  /* "reserved_type" */
+	ALOG_REJECT_RESERVED_COMPONENT, /* "reserved_component" */
 };
 const char *alog_reject_name(enum alog_reject r);
 
@@ -67,6 +70,11 @@ struct alog_event {
 	char source[ALOG_EVENT_SOURCE_MAX + 1];  /* "" when absent */
 	int has_time;
 	int64_t time_us;         /* producer's time, microseconds UTC */
+	/* The top-level "component" member: a string without escapes of at
+	 * most ALOG_EVENT_COMPONENT_MAX bytes is copied (PLAIN); anything
+	 * else present is OTHER. */
+	int component_state;
+	char component[ALOG_EVENT_COMPONENT_MAX + 1];
 	enum alog_reject reject; /* why parse failed, NONE on success */
 };
 
@@ -97,6 +105,11 @@ struct alog_provenance {
 	int64_t uid, gid, pid;
 	const char *addr;      /* peer address, for tcp/tls */
 	const char *subject;   /* client certificate subject, for tls */
+	/* When set, the provenance object's bytes ({...}) as a record
+	 * holds them, used instead of the fields above (replay of a spool
+	 * record); the record writer refuses them unless canonical. */
+	const char *raw;
+	size_t raw_len;
 };
 
 /*
@@ -112,6 +125,10 @@ struct alog_provenance {
  * duplicate key, ...); ALOG_ELIMIT when the wrapper would exceed
  * ALOG_RECORD_WRAPPER_MAX. out is unchanged on failure.
  */
+/* The provenance object ({...}) as a record holds it, appended to out. */
+int alog_provenance_format(const struct alog_provenance *p,
+			   struct alog_buf *out, struct alog_err *err);
+
 int alog_record_format(uint64_t index, int64_t received_us, const char *id,
 		       const struct alog_provenance *prov,
 		       const unsigned char *event, size_t event_len,

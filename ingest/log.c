@@ -197,6 +197,46 @@ int alog_log_submit(struct alog_log *log, const char *line, size_t len,
 				      res, err);
 }
 
+/* SPEC.md 17.6: a producer's breaker.transition or health.probe about a
+ * daemon-owned component (only primary_store is, 18.4). A component
+ * written with escapes could spell that name: refused the same way. */
+static int owned_component(const struct alog_event *ev)
+{
+	if (strcmp(ev->type, "breaker.transition") != 0 &&
+	    strcmp(ev->type, "health.probe") != 0)
+		return 0;
+	if (ev->component_state == ALOG_COMPONENT_OTHER)
+		return 1;
+	return ev->component_state == ALOG_COMPONENT_PLAIN &&
+	       strcmp(ev->component, ALOG_LOG_OWNED_COMPONENT) == 0;
+}
+
+int alog_log_precheck(const struct alog_event *ev, int trusted,
+		      struct alog_submit *res, struct alog_err *err)
+{
+	memset(res, 0, sizeof(*res));
+	if (!trusted && alog_event_type_reserved(ev->type)) {
+		alog_err_set(err, ALOG_EINVAL,
+			     "event type '%s' is reserved for auditlog itself",
+			     ev->type);
+		reject(res, alog_reject_name(ALOG_REJECT_RESERVED_TYPE));
+		return 1;
+	}
+	if (!trusted && owned_component(ev)) {
+		if (ev->component_state == ALOG_COMPONENT_OTHER)
+			alog_err_set(err, ALOG_EINVAL,
+				     "a %s event's component must be a plain name (a string without escapes, at most %d bytes)",
+				     ev->type, ALOG_EVENT_COMPONENT_MAX);
+		else
+			alog_err_set(err, ALOG_EINVAL,
+				     "component '%s' belongs to auditlog itself: only the daemon writes its %s events",
+				     ev->component, ev->type);
+		reject(res, alog_reject_name(ALOG_REJECT_RESERVED_COMPONENT));
+		return 1;
+	}
+	return 0;
+}
+
 int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
 			   const struct alog_provenance *prov, int64_t now_us,
 			   int trusted, struct alog_submit *res,
@@ -213,12 +253,8 @@ int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
 	if (alog_log_batch_full(log))
 		return alog_err_set(err, ALOG_ELIMIT,
 				    "the pending batch is full: commit first");
-	if (!trusted && alog_event_type_reserved(ev->type)) {
-		alog_err_set(err, ALOG_EINVAL,
-			     "event type '%s' is reserved for auditlog itself",
-			     ev->type);
-		return reject(res, alog_reject_name(ALOG_REJECT_RESERVED_TYPE));
-	}
+	if (alog_log_precheck(ev, trusted, res, err))
+		return 0;
 	if (ev->id[0]) {
 		uint64_t index;
 
@@ -250,7 +286,9 @@ int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
 			return rc;
 		alog_err_clear(err);
 	} else {
-		rc = alog_uuid7(now_us, ev->id, err);
+		/* the id's time is the received time the record will get */
+		rc = alog_uuid7(now_us < log->last_received ?
+				log->last_received : now_us, ev->id, err);
 		if (rc < 0)
 			return rc;
 	}
@@ -285,8 +323,8 @@ int alog_log_commit(struct alog_log *log, struct alog_err *err)
 {
 	int rc;
 
-	if (log->n == 0)
-		return 0;
+	if (log->n == 0) /* staged replay progress alone still commits */
+		return alog_store_append(log->store, log->batch, 0, err);
 	for (size_t i = 0; i < log->n; i++) {
 		log->batch[i].data = log->recs.data + log->p[i].rec_off;
 		log->batch[i].len = log->p[i].rec_len;
@@ -302,46 +340,79 @@ int alog_log_commit(struct alog_log *log, struct alog_err *err)
 	return 0;
 }
 
+void alog_log_internal_provenance(struct alog_provenance *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->transport = "internal";
+	out->uid = (int64_t)getuid();
+	out->gid = -1;
+	out->pid = (int64_t)getpid();
+}
+
+int alog_log_internal_line(struct alog_buf *out, const char *type,
+			   const char *members, struct alog_err *err)
+{
+	return alog_buf_addf(out, err,
+			     "{\"type\":\"%s\",\"source\":\"auditlog\"%s%s}",
+			     type, members && *members ? "," : "",
+			     members ? members : "");
+}
+
+int alog_log_submit_internal(struct alog_log *log, const char *type,
+			     const char *members, int64_t now_us,
+			     struct alog_submit *res, struct alog_err *err)
+{
+	struct alog_provenance prov;
+	struct alog_buf line;
+	int rc;
+
+	alog_log_internal_provenance(&prov);
+	alog_buf_init(&line, ALOG_EVENT_LINE_MAX);
+	rc = alog_log_internal_line(&line, type, members, err);
+	if (rc == 0)
+		rc = alog_log_submit(log, (const char *)line.data, line.len,
+				     &prov, now_us, 1, res, err);
+	if (rc == 0 && res->status != ALOG_SUBMIT_ACCEPTED)
+		rc = alog_err_set(err, ALOG_EINVAL,
+				  "internal event '%s' was refused: %s", type,
+				  res->code ? res->code : "duplicate");
+	alog_buf_release(&line);
+	return rc;
+}
+
 int alog_log_append_internal(struct alog_log *log, const char *type,
 			     const char *members, int64_t now_us,
 			     uint64_t *index, struct alog_err *err)
 {
-	struct alog_provenance prov = {
-		.transport = "internal",
-		.uid = (int64_t)getuid(),
-		.gid = -1,
-		.pid = (int64_t)getpid(),
-	};
 	struct alog_submit res;
-	struct alog_buf line;
 	int rc;
 
-	alog_buf_init(&line, ALOG_EVENT_LINE_MAX);
 	/* What the caller had pending goes first; if that fails it stays
 	 * pending (alog_log_commit's contract). */
 	rc = alog_log_commit(log, err);
 	if (rc < 0)
-		goto out;
-	rc = alog_buf_addf(&line, err,
-				   "{\"type\":\"%s\",\"source\":\"auditlog\"%s%s}",
-				   type, members && *members ? "," : "",
-				   members ? members : "");
-	if (rc == 0)
-		rc = alog_log_submit(log, (const char *)line.data, line.len,
-				     &prov, now_us, 1, &res, err);
-	if (rc == 0 && res.status != ALOG_SUBMIT_ACCEPTED)
-		rc = alog_err_set(err, ALOG_EINVAL,
-				  "internal event '%s' was refused: %s", type,
-				  res.code ? res.code : "duplicate");
+		return rc;
+	rc = alog_log_submit_internal(log, type, members, now_us, &res, err);
 	if (rc == 0)
 		rc = alog_log_commit(log, err);
 	if (rc < 0)
 		alog_log_discard(log); /* only our own event is pending */
 	else if (index)
 		*index = res.index;
-out:
-	alog_buf_release(&line);
 	return rc;
+}
+
+int alog_log_stage_replay(struct alog_log *log,
+			  const char key[ALOG_STORE_REPLAY_KEY_LEN],
+			  const struct alog_store_replay *r,
+			  struct alog_err *err)
+{
+	return alog_store_replay_stage(log->store, key, r, err);
+}
+
+int64_t alog_log_last_received(const struct alog_log *log)
+{
+	return log->last_received;
 }
 
 /* 1 when record index is the checkpoint.signed event of checkpoint seq. */

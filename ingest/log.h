@@ -23,6 +23,10 @@
 
 #define ALOG_LOG_BATCH_MAX 4096
 #define ALOG_LOG_BATCH_BYTES_MAX (8u * 1024 * 1024)
+/* The daemon-owned component (SPEC.md 18.4; = ALOG_CONFIG_PRIMARY_STORE):
+ * producers' breaker.transition and health.probe events about it are
+ * refused as reserved_component. */
+#define ALOG_LOG_OWNED_COMPONENT "primary_store"
 
 struct alog_log;
 
@@ -68,6 +72,11 @@ int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
 			   const struct alog_provenance *prov, int64_t now_us,
 			   int trusted, struct alog_submit *res,
 			   struct alog_err *err);
+/* The checks of a submit that need no store: a producer's reserved type
+ * or daemon-owned component (trusted = 0). Returns 1 and fills res (and
+ * err) when ev is refused, else 0. The spool uses it. */
+int alog_log_precheck(const struct alog_event *ev, int trusted,
+		      struct alog_submit *res, struct alog_err *err);
 size_t alog_log_pending(const struct alog_log *log);
 /* 1 when the next submit could exceed a batch limit. */
 int alog_log_batch_full(const struct alog_log *log);
@@ -82,6 +91,26 @@ void alog_log_discard(struct alog_log *log);
 int alog_log_append_internal(struct alog_log *log, const char *type,
 			     const char *members, int64_t now_us,
 			     uint64_t *index, struct alog_err *err);
+
+/* The same, into the pending batch without committing. */
+int alog_log_submit_internal(struct alog_log *log, const char *type,
+			     const char *members, int64_t now_us,
+			     struct alog_submit *res, struct alog_err *err);
+/* The line of an internal event (type with members, source auditlog)
+ * appended to out, and the provenance auditlog's own events carry:
+ * transport internal, this process's uid and pid. */
+int alog_log_internal_line(struct alog_buf *out, const char *type,
+			   const char *members, struct alog_err *err);
+void alog_log_internal_provenance(struct alog_provenance *out);
+
+/* Replay progress, committed with the next alog_log_commit (which then
+ * commits even with nothing pending): alog_store_replay_stage. */
+int alog_log_stage_replay(struct alog_log *log,
+			  const char key[ALOG_STORE_REPLAY_KEY_LEN],
+			  const struct alog_store_replay *r,
+			  struct alog_err *err);
+/* The latest received time given (committed or pending). */
+int64_t alog_log_last_received(const struct alog_log *log);
 
 /*
  * Commit what is pending, then, unless the latest checkpoint already

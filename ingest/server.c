@@ -54,10 +54,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ingest/breaker.h"
 #include "ingest/clock.h"
+#include "ingest/config.h"
 #include "ingest/event.h"
 #include "ingest/json.h"
 #include "ingest/log.h"
+#include "ingest/replay.h"
+#include "ingest/spool.h"
 #include "ingest/tls.h"
 #include "store/bytes.h"
 #include "store/merkle.h"
@@ -75,6 +79,9 @@
 #define EPOLL_EVENTS 64
 #define LOG_LINE_MAX 8192
 #define ADDR_MAX 64
+/* Breaker transitions waiting to be recorded (while the spool fails too
+ * they wait; past this many the latest are logged as not recorded). */
+#define TRANS_MAX 64
 
 /* ---- items: lines on their way to the writer and back -------------- */
 
@@ -82,7 +89,8 @@
  * the line and text holds the answer (set as the answer by the writer, in
  * order, unless the store is gone). */
 enum { ITEM_LINE = 0, ITEM_BAD, ITEM_TOO_LONG };
-enum { ANS_NONE = 0, ANS_SEQ, ANS_DUP, ANS_TEXT };
+enum { ANS_NONE = 0, ANS_SEQ, ANS_DUP, ANS_TEXT, ANS_SPOOLED,
+       ANS_SPOOL_PENDING, ANS_SPOOL_PENDING_DUP };
 
 struct conn;
 
@@ -236,8 +244,26 @@ struct srv {
 	uint64_t since_checkpoint;
 	int64_t next_checkpoint_ms;
 	uint64_t n_checkpoints;
-	int64_t next_reopen_ms;   /* while log is NULL: when to try again */
-	uint64_t reopen_failures; /* in a row */
+	int64_t last_received;    /* latest received time given, in the
+				     store or the spool */
+	uint64_t stored_spool;    /* events spooled by this run */
+
+	/* breaker, spool, replay (SPEC.md 17.8, 17.9) */
+	struct alog_config builtin;   /* when no configuration was given */
+	const struct alog_config *cfg;
+	struct alog_breaker breaker;
+	struct alog_spool *spool;
+	char *spool_path;
+	int spool_same_device;
+	int spooling;             /* the spool holds files: events go there */
+	int draining;             /* replaying the last spool file */
+	int call_open;            /* an admitted breaker call awaits its end */
+	int64_t call_started_us;
+	int64_t fail_at_us;       /* first failure before the spool is used */
+	char fail_msg[ALOG_ERR_MSG_MAX];
+	int64_t next_replay_ms;
+	struct alog_breaker_transition trans[TRANS_MAX]; /* to record */
+	size_t n_trans;
 
 	struct shared sh;
 };
@@ -714,15 +740,19 @@ static void item_set_error(struct item *it, const char *code, int retry,
 
 /* ---- the writer thread ---------------------------------------------- */
 
-static int open_log(struct srv *s, struct alog_store_recovery *rec,
-		    struct alog_err *err)
+static int open_log(struct srv *s, struct alog_err *err)
 {
 	struct alog_store_recovery r;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
-	rc = alog_log_open(s->o->store_dir, alog_clock_now_us(), &s->log, &r,
-			   err);
+	/* While the spool holds lines, a store.recovered event written by
+	 * open takes the store's last received time (the log raises an
+	 * earlier time to it), so that the spooled lines after it keep
+	 * theirs (SPEC.md 17.8). */
+	rc = alog_log_open(s->o->store_dir,
+			   s->spooling ? 0 : alog_clock_now_us(),
+			   &s->log, &r, err);
 	if (r.cut || r.removed_segments) {
 		char seg[24], from[24], cut[24], removed[24];
 
@@ -733,38 +763,16 @@ static int open_log(struct srv *s, struct alog_store_recovery *rec,
 		     "removed_segments", u64s(removed, r.removed_segments),
 		     NULL);
 	}
-	if (rec)
-		*rec = r;
+	if (rc == 0 && alog_log_last_received(s->log) > s->last_received)
+		s->last_received = alog_log_last_received(s->log);
 	return rc;
 }
 
-/* Reopen after a failed commit (the store refuses writes until then).
- * While it fails the writer tries again every second (and for every
- * batch); the first failure is logged, then one in sixty. */
-static int reopen_log(struct srv *s, struct alog_store_recovery *rec)
+static void close_log(struct srv *s)
 {
-	struct alog_err err = { 0 };
-	char n[24];
-	int rc;
-
 	alog_log_close(s->log);
 	s->log = NULL;
-	s->next_reopen_ms = mono_ms() + 1000;
-	rc = open_log(s, rec, &err);
-	if (rc < 0) {
-		if (s->reopen_failures++ % 60 == 0)
-			slog(s, "error", "cannot reopen the store; trying again every second",
-			     "attempts", u64s(n, s->reopen_failures), "error",
-			     err.msg, NULL);
-		return rc;
-	}
-	slog(s, "info", "store reopened", "attempts",
-	     u64s(n, s->reopen_failures + 1), NULL);
-	s->reopen_failures = 0;
-	return 0;
 }
-
-static void do_checkpoint(struct srv *s);
 
 /* Hand judged items back to the I/O thread. */
 static void release(struct srv *s, struct item_list *batch)
@@ -783,71 +791,56 @@ static void release(struct srv *s, struct item_list *batch)
 	}
 }
 
-/* Commit what is pending, then release the batch. A failed commit makes
- * every line of the batch "unavailable", unless reopening shows that the
- * commit did reach the disk (an LMDB commit whose outcome was unknown). */
-static void commit_batch(struct srv *s, struct item_list *batch,
-			 size_t accepted)
+/* -- the breaker of primary_store (SPEC.md 17.8) -- */
+
+static void on_transition(void *ctx, const struct alog_breaker_transition *t)
 {
-	struct alog_store_recovery rec;
-	struct alog_err err = { 0 };
-	uint64_t old_size, n;
-	int rc;
+	struct srv *s = ctx;
+	char opens[24];
 
-	if (!s->log || alog_log_pending(s->log) == 0) {
-		release(s, batch);
-		return;
-	}
-	n = alog_log_pending(s->log);
-	old_size = alog_store_size(alog_log_store(s->log));
-	rc = alog_log_commit(s->log, &err);
-	if (rc < 0) {
-		char lines[24];
-		int settled = 0;
-
-		slog(s, "error", "commit failed: answering the batch unavailable",
-		     "lines", u64s(lines, n), "error", err.msg, NULL);
-		if (reopen_log(s, &rec) == 0) {
-			uint64_t extra = (rec.cut || rec.removed_segments) ? 1 : 0;
-			uint64_t now = alog_store_size(alog_log_store(s->log));
-
-			if (now == old_size + n + extra)
-				settled = 1;
-			else if (now != old_size + extra)
-				slog(s, "error",
-				     "after the failed commit the store holds an unexpected number of records",
-				     NULL);
-		}
-		if (settled) {
-			slog(s, "warn",
-			     "the failed commit did reach the disk: the batch is stored",
-			     NULL);
-		} else {
-			char msg[ALOG_ERR_MSG_MAX + 64];
-
-			snprintf(msg, sizeof(msg),
-				 "the store failed to commit: %s", err.msg);
-			for (struct item *it = batch->head; it; it = it->next)
-				item_set_error(it, "unavailable", 1, msg);
-			release(s, batch);
-			return;
-		}
-	}
-	s->stored += accepted;
-	s->since_checkpoint += n;
-	release(s, batch);
-	/* --checkpoint-events: checked after every commit, so a checkpoint
-	 * comes at most one batch after the count was reached. */
-	if (s->since_checkpoint >= s->checkpoint_events)
-		do_checkpoint(s);
+	if (s->n_trans < TRANS_MAX)
+		s->trans[s->n_trans++] = *t;
+	else
+		slog(s, "error", "breaker transition not recorded (too many pending)",
+		     NULL);
+	slog(s, t->to == ALOG_BREAKER_CLOSED ? "info" : "warn",
+	     "breaker transition", "component", ALOG_LOG_OWNED_COMPONENT,
+	     "from", alog_breaker_state_name(t->from),
+	     "to", alog_breaker_state_name(t->to),
+	     "cause", alog_breaker_cause_name(t->cause),
+	     "opens", u64s(opens, t->opens), NULL);
 }
 
-static void judge(struct srv *s, struct item *it, size_t *accepted)
+/* Every attempt to make something durable in the store is one call of
+ * the breaker: begin admits it (0: the breaker refuses), end records it. */
+static int call_begin(struct srv *s)
 {
-	struct alog_submit res;
-	struct alog_err err = { 0 };
+	if (s->call_open)
+		return 1;
+	if (!alog_breaker_allow(&s->breaker, alog_clock_now_us()))
+		return 0;
+	s->call_open = 1;
+	s->call_started_us = alog_clock_now_us();
+	return 1;
+}
+
+static void call_end(struct srv *s, int ok, const char *why)
+{
+	if (!s->call_open)
+		return;
+	s->call_open = 0;
+	if (!ok && !s->spooling && !s->fail_at_us) {
+		/* the activation's first failure, for backup.activated */
+		s->fail_at_us = s->call_started_us;
+		snprintf(s->fail_msg, sizeof(s->fail_msg), "%s", why);
+	}
+	alog_breaker_record(&s->breaker, alog_clock_now_us(), ok);
+}
+
+/* The answer of a line refused before judging (too long, not an event). */
+static void judge_refused(struct item *it)
+{
 	char msg[80];
-	int rc;
 
 	if (it->kind == ITEM_TOO_LONG) {
 		snprintf(msg, sizeof(msg), "line is longer than %d bytes",
@@ -855,17 +848,378 @@ static void judge(struct srv *s, struct item *it, size_t *accepted)
 		item_set_error(it, "too_long", 0, msg);
 		return;
 	}
-	if (it->kind == ITEM_BAD) {
-		it->ans = ANS_TEXT;
+	it->ans = ANS_TEXT;
+}
+
+/* -- spool batches -- */
+
+struct sprec {
+	size_t ev_off, ev_len, prov_off, prov_len;
+	int64_t received_us;
+	char id[ALOG_EVENT_ID_MAX + 1];
+};
+
+struct spbatch {
+	struct sprec *r;
+	size_t n, cap;
+	size_t n_trans;           /* transitions included */
+	struct alog_buf bytes;    /* events and provenance objects */
+};
+
+static void sp_release(struct spbatch *b)
+{
+	free(b->r);
+	alog_buf_release(&b->bytes);
+}
+
+static int64_t spool_time(struct srv *s)
+{
+	int64_t t = alog_clock_now_us();
+
+	return t < s->last_received ? s->last_received : t;
+}
+
+static int sp_add(struct srv *s, struct spbatch *b, const void *event,
+		  size_t len, const char *id,
+		  const struct alog_provenance *prov, struct alog_err *err)
+{
+	struct sprec *r;
+	int rc;
+
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 64;
+		struct sprec *p = realloc(b->r, cap * sizeof(*p));
+
+		if (!p)
+			return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+		b->r = p;
+		b->cap = cap;
+	}
+	r = &b->r[b->n];
+	r->ev_off = b->bytes.len;
+	r->ev_len = len;
+	rc = alog_buf_add(&b->bytes, event, len, err);
+	if (rc < 0)
+		return rc;
+	r->prov_off = b->bytes.len;
+	rc = alog_provenance_format(prov, &b->bytes, err);
+	if (rc < 0)
+		return rc;
+	r->prov_len = b->bytes.len - r->prov_off;
+	r->received_us = spool_time(s);
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	b->n++;
+	return 0;
+}
+
+static int sp_add_internal(struct srv *s, struct spbatch *b, const char *type,
+			   const char *members, struct alog_err *err)
+{
+	struct alog_provenance prov;
+	struct alog_buf line;
+	char id[40];
+	int rc;
+
+	alog_log_internal_provenance(&prov);
+	alog_buf_init(&line, ALOG_EVENT_LINE_MAX);
+	rc = alog_log_internal_line(&line, type, members, err);
+	if (rc == 0)
+		rc = alog_uuid7(alog_clock_now_us(), id, err);
+	if (rc == 0)
+		rc = sp_add(s, b, line.data, line.len, id, &prov, err);
+	alog_buf_release(&line);
+	return rc;
+}
+
+static int transition_members(struct alog_buf *m,
+			      const struct alog_breaker_transition *t,
+			      struct alog_err *err)
+{
+	return alog_breaker_transition_format(m, ALOG_LOG_OWNED_COMPONENT,
+					      strlen(ALOG_LOG_OWNED_COMPONENT),
+					      t, err);
+}
+
+/* Start a spool batch: backup.activated first when the spool is not in
+ * use yet, then the breaker's pending transitions. */
+static int sp_begin(struct srv *s, struct spbatch *b, struct alog_err *err)
+{
+	struct alog_buf m;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	alog_buf_init(&b->bytes, 0);
+	rc = alog_spool_begin(s->spool, alog_clock_now_us(), err);
+	if (rc < 0)
+		return rc;
+	alog_buf_init(&m, ALOG_EVENT_LINE_MAX);
+	if (!s->spooling) {
+		char at[ALOG_TIME_TEXT_MAX];
+		int64_t fail = s->fail_at_us ? s->fail_at_us : alog_clock_now_us();
+
+		alog_time_format(fail, at);
+		rc = alog_buf_addf(&m, err, "\"component\":\"%s\",\"spool\":",
+				   ALOG_LOG_OWNED_COMPONENT);
+		if (rc == 0)
+			rc = alog_json_string_format(&m, s->spool_path,
+						     strlen(s->spool_path), err);
+		if (rc == 0)
+			rc = alog_buf_addf(&m, err,
+					   ",\"file\":\"%s\",\"failed_at\":\"%s\",\"failed_at_us\":%" PRId64 ",\"error\":",
+					   alog_spool_current_id(s->spool), at,
+					   fail);
+		if (rc == 0)
+			rc = alog_json_string_format(&m, s->fail_msg,
+						     strlen(s->fail_msg), err);
+		if (rc == 0)
+			rc = sp_add_internal(s, b, "backup.activated",
+					     (const char *)m.data, err);
+	}
+	for (size_t i = 0; rc == 0 && i < s->n_trans; i++) {
+		alog_buf_reset(&m);
+		rc = transition_members(&m, &s->trans[i], err);
+		if (rc == 0)
+			rc = sp_add_internal(s, b, "breaker.transition",
+					     (const char *)m.data, err);
+	}
+	b->n_trans = s->n_trans;
+	alog_buf_release(&m);
+	return rc;
+}
+
+/* Append the batch to the spool with one fsync. */
+static int sp_commit(struct srv *s, struct spbatch *b, struct alog_err *err)
+{
+	struct alog_backup_spool_rec *recs;
+	int rc;
+
+	recs = calloc(b->n ? b->n : 1, sizeof(*recs));
+	if (!recs)
+		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	for (size_t i = 0; i < b->n; i++) {
+		const struct sprec *r = &b->r[i];
+
+		recs[i].event = (const char *)b->bytes.data + r->ev_off;
+		recs[i].event_len = r->ev_len;
+		recs[i].received_us = r->received_us;
+		recs[i].id = r->id;
+		recs[i].provenance = (const char *)b->bytes.data + r->prov_off;
+		recs[i].provenance_len = r->prov_len;
+	}
+	rc = alog_spool_append(s->spool, recs, b->n, alog_clock_now_us(), err);
+	free(recs);
+	if (rc < 0) {
+		char n[24];
+
+		slog(s, "error", "the spool failed too: answering unavailable",
+		     "lines", u64s(n, b->n), "error", err->msg, NULL);
+		return rc;
+	}
+	if (!s->spooling) {
+		char at[24];
+
+		slog(s, "warn", "store failing: events go to the spool (logged as backup.activated)",
+		     "spool", s->spool_path, "failed_at_us",
+		     u64s(at, (uint64_t)s->fail_at_us), "error", s->fail_msg,
+		     NULL);
+	}
+	s->spooling = 1;
+	s->fail_at_us = 0;
+	s->fail_msg[0] = 0;
+	if (b->n && b->r[b->n - 1].received_us > s->last_received)
+		s->last_received = b->r[b->n - 1].received_us;
+	/* the transitions it holds are recorded; any later ones stay */
+	memmove(s->trans, s->trans + b->n_trans,
+		(s->n_trans - b->n_trans) * sizeof(*s->trans));
+	s->n_trans -= b->n_trans;
+	return 0;
+}
+
+/* The breaker's pending transitions go to the spool (they reach the log
+ * by replay, in order). */
+static void spool_transitions(struct srv *s)
+{
+	struct spbatch b;
+	struct alog_err err = { 0 };
+
+	if (!s->n_trans)
 		return;
+	if (sp_begin(s, &b, &err) == 0)
+		sp_commit(s, &b, &err);
+	else
+		slog(s, "error", "cannot spool the breaker's transitions",
+		     "error", err.msg, NULL);
+	sp_release(&b);
+}
+
+/*
+ * Spool a list of items. judged = 0: the lines were not judged yet (the
+ * checks that need no store run here, ids are assigned). judged = 1: a
+ * batch the store failed to commit: its accepted lines are spooled as
+ * judged; a duplicate of a line of the same batch (seq >= base) follows
+ * its original into the spool. Every other answer stands.
+ */
+static void spool_items(struct srv *s, struct item_list *list, int judged,
+			uint64_t base)
+{
+	struct spbatch b;
+	struct alog_err err = { 0 };
+	struct item *it;
+	char msg[ALOG_ERR_MSG_MAX + 64];
+	int rc;
+
+	/* first what goes to the spool, and every other answer */
+	for (it = list->head; it; it = it->next) {
+		struct alog_submit res;
+		struct alog_err jerr = { 0 };
+
+		if (judged) {
+			if (it->ans == ANS_DUP && it->seq >= base)
+				it->ans = ANS_SPOOL_PENDING_DUP;
+			else if (it->ans == ANS_SEQ)
+				it->ans = ANS_SPOOL_PENDING;
+		} else if (it->kind == ITEM_TOO_LONG || it->kind == ITEM_BAD) {
+			judge_refused(it);
+		} else if (alog_log_precheck(&it->ev, 0, &res, &jerr)) {
+			item_set_error(it, res.code, 0, jerr.msg);
+		} else {
+			it->ans = ANS_SPOOL_PENDING;
+		}
+	}
+	rc = sp_begin(s, &b, &err);
+	for (it = list->head; rc == 0 && it; it = it->next) {
+		if (it->ans != ANS_SPOOL_PENDING)
+			continue;
+		if (!it->ev.id[0])
+			rc = alog_uuid7(alog_clock_now_us(), it->ev.id, &err);
+		if (rc == 0)
+			rc = sp_add(s, &b, it->ev.canon.data, it->ev.canon.len,
+				    it->ev.id, it->prov, &err);
+	}
+	if (rc == 0)
+		rc = sp_commit(s, &b, &err);
+	sp_release(&b);
+	snprintf(msg, sizeof(msg), "the store and the spool failed: %s",
+		 err.msg);
+	for (it = list->head; it; it = it->next) {
+		if (it->ans != ANS_SPOOL_PENDING &&
+		    it->ans != ANS_SPOOL_PENDING_DUP)
+			continue;
+		if (rc == 0)
+			it->ans = ANS_SPOOLED;
+		else
+			item_set_error(it, "unavailable", 1, msg);
+	}
+	if (rc == 0)
+		s->stored_spool += b.n;
+	release(s, list);
+}
+
+static void do_checkpoint(struct srv *s);
+
+/* After a failed commit: did it reach the disk anyway? Only an LMDB
+ * commit whose outcome is unknown can have; a read-only open (which
+ * writes nothing, so it works on a full disk) tells. 1: it did, 0: it
+ * did not, -1: unknown. */
+static int settled(struct srv *s, uint64_t want)
+{
+	struct alog_store *ro = NULL;
+	struct alog_err err = { 0 };
+	int rc;
+
+	if (alog_store_open(s->o->store_dir, ALOG_STORE_RDONLY, &ro, NULL,
+			    &err) < 0) {
+		slog(s, "error", "cannot tell whether the failed commit reached the disk",
+		     "error", err.msg, NULL);
+		return -1;
+	}
+	rc = alog_store_size(ro) == want;
+	alog_store_close(ro);
+	return rc;
+}
+
+/* Commit what is pending, then release the batch. A failed commit sends
+ * the batch to the spool (SPEC.md 17.8), unless it did reach the disk;
+ * when that can't be told, the lines are answered unavailable. */
+static void commit_batch(struct srv *s, struct item_list *batch,
+			 size_t accepted)
+{
+	struct alog_err err = { 0 };
+	uint64_t old_size, n;
+	int rc, unknown;
+
+	if (!s->log || alog_log_pending(s->log) == 0) {
+		release(s, batch);
+		return;
+	}
+	n = alog_log_pending(s->log);
+	old_size = alog_store_size(alog_log_store(s->log));
+	if (!call_begin(s)) {
+		alog_log_discard(s->log);
+		spool_items(s, batch, 1, old_size);
+		return;
+	}
+	rc = alog_log_commit(s->log, &err);
+	call_end(s, rc == 0, err.msg);
+	if (rc < 0) {
+		char lines[24];
+
+		unknown = alog_store_failed(alog_log_store(s->log));
+		slog(s, "error", "commit failed", "lines", u64s(lines, n),
+		     "error", err.msg, NULL);
+		close_log(s);
+		rc = unknown ? settled(s, old_size + n) : 0;
+		if (rc == 0) {
+			spool_items(s, batch, 1, old_size);
+			spool_transitions(s);
+			return;
+		}
+		if (rc < 0) {
+			char msg[ALOG_ERR_MSG_MAX + 64];
+
+			snprintf(msg, sizeof(msg),
+				 "the store failed to commit: %s", err.msg);
+			for (struct item *it = batch->head; it; it = it->next)
+				if (it->ans == ANS_SEQ || it->ans == ANS_DUP)
+					item_set_error(it, "unavailable", 1,
+						       msg);
+			release(s, batch);
+			spool_transitions(s);
+			return;
+		}
+		slog(s, "warn",
+		     "the failed commit did reach the disk: the batch is stored",
+		     NULL);
+	}
+	s->stored += accepted;
+	s->since_checkpoint += n;
+	release(s, batch);
+	spool_transitions(s);
+	/* --checkpoint-events: checked after every commit, so a checkpoint
+	 * comes at most one batch after the count was reached. */
+	if (s->log && !s->spooling &&
+	    s->since_checkpoint >= s->checkpoint_events)
+		do_checkpoint(s);
+}
+
+/* Judge one line into the pending batch. 0, or a negative code when the
+ * store failed (the line was not judged). */
+static int judge(struct srv *s, struct item *it, size_t *accepted)
+{
+	struct alog_submit res;
+	struct alog_err err = { 0 };
+	int rc;
+
+	if (it->kind == ITEM_TOO_LONG || it->kind == ITEM_BAD) {
+		judge_refused(it);
+		return 0;
 	}
 	rc = alog_log_submit_parsed(s->log, &it->ev, it->prov,
 				    alog_clock_now_us(), 0, &res, &err);
 	if (rc < 0) {
 		slog(s, "error", "a line could not be judged", "error", err.msg,
 		     NULL);
-		item_set_error(it, "unavailable", 1, err.msg);
-		return;
+		return rc;
 	}
 	switch (res.status) {
 	case ALOG_SUBMIT_ACCEPTED:
@@ -882,38 +1236,244 @@ static void judge(struct srv *s, struct item *it, size_t *accepted)
 			       err.msg[0] ? err.msg : "refused");
 		break;
 	}
+	return 0;
+}
+
+/* Open the store as a breaker call. 0 when it is open. */
+static int ensure_log(struct srv *s)
+{
+	struct alog_err err = { 0 };
+	int rc;
+
+	if (s->log)
+		return 0;
+	if (!call_begin(s))
+		return ALOG_EBUSY;
+	rc = open_log(s, &err);
+	if (rc < 0) {
+		slog(s, "error", "cannot open the store", "error", err.msg,
+		     NULL);
+		call_end(s, 0, err.msg);
+		spool_transitions(s);
+		return rc;
+	}
+	/* opening is not yet a write: the call goes on to the commit */
+	return 0;
 }
 
 /* Judge a list of items in order; commit when the batch is full and at
- * the end; release each batch's items after its commit. */
+ * the end; release each batch's items after its commit. While the spool
+ * is in use, everything goes there. */
 static void judge_all(struct srv *s, struct item_list *list)
 {
-	static const char gone[] =
-		"the store cannot be opened; see the daemon's log";
 	struct item_list batch;
 	size_t accepted = 0;
 	struct item *it;
 
+	if (!s->spooling && ensure_log(s) < 0) {
+		spool_items(s, list, 0, 0);
+		return;
+	}
+	if (s->spooling) {
+		spool_items(s, list, 0, 0);
+		return;
+	}
 	list_init(&batch);
-	if (!s->log)
-		reopen_log(s, NULL); /* once per batch, not once per line */
 	while ((it = list->head) != NULL) {
 		list->head = it->next;
 		if (!list->head)
 			list->tail = &list->head;
 		list->n--;
-		if (it->kind != ITEM_TOO_LONG && s->log &&
+		if (s->log && it->kind != ITEM_TOO_LONG &&
 		    alog_log_batch_full(s->log)) {
 			commit_batch(s, &batch, accepted);
 			accepted = 0;
 		}
-		if (it->kind != ITEM_TOO_LONG && !s->log)
-			item_set_error(it, "unavailable", 1, gone);
-		else
-			judge(s, it, &accepted);
+		if (s->spooling || !s->log) {
+			/* an earlier batch of this list failed */
+			list_push(&batch, it);
+			continue;
+		}
+		if (judge(s, it, &accepted) < 0)
+			item_set_error(it, "unavailable", 1,
+				       "the line could not be judged; see the daemon's log");
 		list_push(&batch, it);
 	}
+	if (s->spooling || !s->log) {
+		/* lines after a failure: judged = 0 spools the unjudged */
+		spool_items(s, &batch, 0, 0);
+		return;
+	}
 	commit_batch(s, &batch, accepted);
+}
+
+/* -- replay of the spool (SPEC.md 17.9) -- */
+
+static void take_incoming(struct srv *s, struct item_list *list)
+{
+	pthread_mutex_lock(&s->sh.mu);
+	list_move(list, &s->sh.in);
+	pthread_mutex_unlock(&s->sh.mu);
+}
+
+/* After each committed replay batch: that call succeeded; live events
+ * that came meanwhile go to the spool (except while the last file is
+ * replayed: they wait, and reach the store directly after it); the next
+ * batch is a new call. */
+static int replay_after_batch(void *ctx)
+{
+	struct srv *s = ctx;
+
+	call_end(s, 1, "");
+	if (!s->draining) {
+		struct item_list list;
+
+		list_init(&list);
+		take_incoming(s, &list);
+		if (list.head)
+			spool_items(s, &list, 0, 0);
+		spool_transitions(s);
+	}
+	return call_begin(s) ? 0 : ALOG_EBUSY;
+}
+
+static void replay_note(void *ctx, const struct alog_replay_note *n)
+{
+	struct srv *s = ctx;
+	char line[24], idx[24];
+
+	if (strcmp(n->outcome, "duplicate") == 0)
+		return;
+	slog(s, "warn", n->outcome[0] == 'c' ?
+	     "spool replay: conflict (the same source and id is stored with another event)" :
+	     "spool replay: line refused",
+	     "line", u64s(line, n->line), "code", n->code ? n->code : "",
+	     "stored_index", u64s(idx, n->index), "error", n->msg, NULL);
+}
+
+/* The breaker's transitions held while the last spool file was replayed
+ * go to the log directly (the spool is drained). */
+static void log_transitions(struct srv *s)
+{
+	struct alog_buf m;
+	struct alog_err err = { 0 };
+	int rc = 0;
+
+	alog_buf_init(&m, ALOG_EVENT_LINE_MAX);
+	while (s->n_trans && rc == 0) {
+		if (ensure_log(s) < 0 || !call_begin(s))
+			break;
+		alog_buf_reset(&m);
+		rc = transition_members(&m, &s->trans[0], &err);
+		if (rc == 0)
+			rc = alog_log_append_internal(s->log, "breaker.transition",
+						      (const char *)m.data,
+						      alog_clock_now_us(), NULL,
+						      &err);
+		call_end(s, rc == 0, err.msg);
+		if (rc < 0) {
+			slog(s, "error", "cannot log a breaker transition",
+			     "error", err.msg, NULL);
+			close_log(s);
+			break;
+		}
+		memmove(s->trans, s->trans + 1,
+			(s->n_trans - 1) * sizeof(*s->trans));
+		s->n_trans--;
+	}
+	alog_buf_release(&m);
+	if (s->n_trans)
+		spool_transitions(s);
+}
+
+/* Replay spool files while the breaker admits calls. */
+static void try_replay(struct srv *s)
+{
+	char path[ALOG_SPOOL_PATH_MAX];
+
+	s->next_replay_ms = mono_ms() + 1000; /* unless it drains */
+	while (s->spooling) {
+		struct alog_replay_opts o;
+		struct alog_replay_result res;
+		struct alog_err err = { 0 };
+		char a[24], d[24], c[24], r[24];
+		int rc;
+
+		rc = alog_spool_oldest(s->spool, path, sizeof(path), &err);
+		if (rc == ALOG_ENOTFOUND && alog_spool_has_current(s->spool)) {
+			/* replay reached the current file: seal it, live
+			 * events start a new one */
+			rc = alog_spool_seal(s->spool, &err);
+			if (rc < 0)
+				slog(s, "warn", "cannot seal the spool file (replayed unsealed)",
+				     "error", err.msg, NULL);
+			continue;
+		}
+		if (rc == ALOG_ENOTFOUND) {
+			s->spooling = 0;
+			break;
+		}
+		if (rc < 0 || !call_begin(s))
+			break;
+		if (!s->log && open_log(s, &err) < 0) {
+			slog(s, "error", "cannot open the store", "error",
+			     err.msg, NULL);
+			call_end(s, 0, err.msg);
+			spool_transitions(s);
+			break;
+		}
+		memset(&o, 0, sizeof(o));
+		o.origin = ALOG_REPLAY_SPOOL;
+		o.drained = s->draining = alog_spool_last(s->spool);
+		o.after_batch = replay_after_batch;
+		o.note = replay_note;
+		o.ctx = s;
+		rc = alog_replay_file(s->log, path, &o, &res, &err);
+		s->draining = 0;
+		if (rc == ALOG_ECORRUPT && res.file_bad) {
+			struct alog_err qerr = { 0 };
+
+			slog(s, "error", "spool file does not verify: quarantined, not imported",
+			     "file", path, "error", err.msg, NULL);
+			if (alog_spool_quarantine_oldest(s->spool, err.msg,
+							 &qerr) < 0) {
+				slog(s, "error", "cannot quarantine the spool file",
+				     "file", path, "error", qerr.msg, NULL);
+				break;
+			}
+			continue;
+		}
+		if (rc == ALOG_EBUSY)
+			break; /* the breaker admits no more calls now */
+		if (rc < 0) {
+			slog(s, "error", "spool replay failed", "file", path,
+			     "error", err.msg, NULL);
+			call_end(s, 0, err.msg);
+			close_log(s);
+			spool_transitions(s);
+			break;
+		}
+		slog(s, "info", "spool file replayed", "file", path,
+		     "imported", u64s(a, res.imported),
+		     "duplicates", u64s(d, res.duplicates),
+		     "conflicts", u64s(c, res.conflicts),
+		     "refused", u64s(r, res.refused), NULL);
+		rc = alog_spool_remove_oldest(s->spool, &err);
+		if (rc < 0) {
+			slog(s, "error", "cannot remove the replayed spool file",
+			     "file", path, "error", err.msg, NULL);
+			break;
+		}
+		if (o.drained) {
+			s->spooling = 0;
+			slog(s, "info", "spool drained: events go to the store again",
+			     NULL);
+		}
+	}
+	if (!s->spooling) {
+		s->next_replay_ms = 0;
+		log_transitions(s);
+	}
 }
 
 static void do_checkpoint(struct srv *s)
@@ -924,13 +1484,16 @@ static void do_checkpoint(struct srv *s)
 
 	s->since_checkpoint = 0;
 	s->next_checkpoint_ms = mono_ms() + (int64_t)s->checkpoint_s * 1000;
-	if (!s->log && reopen_log(s, NULL) < 0)
+	/* none while spooling: the store is what fails (SPEC.md 17.8) */
+	if (s->spooling || ensure_log(s) < 0 || !call_begin(s))
 		return;
 	rc = alog_log_checkpoint(s->log, s->o->signer, alog_clock_now_us(),
 				 &ck, &err);
+	call_end(s, rc == 0, err.msg);
 	if (rc < 0) {
 		slog(s, "error", "checkpoint failed", "error", err.msg, NULL);
-		reopen_log(s, NULL); /* the store may refuse writes now */
+		close_log(s);
+		spool_transitions(s);
 		return;
 	}
 	if (alog_store_checkpoint_count(alog_log_store(s->log)) !=
@@ -954,43 +1517,86 @@ static const char *signal_name(int signo)
 	}
 }
 
-/* daemon.stopped, then the final checkpoint. */
+/* daemon.stopped, then the final checkpoint; while spooling both go...
+ * daemon.stopped to the spool, and no checkpoint. */
 static int finish(struct srv *s, struct alog_err *err)
 {
 	struct alog_store_checkpoint ck = { 0 };
-	char members[256];
+	struct spbatch b;
+	char members[256], n[24];
 	int rc;
 
-	if (!s->log) {
-		rc = open_log(s, NULL, err);
-		if (rc < 0)
-			return rc;
-	}
 	snprintf(members, sizeof(members),
 		 "\"pid\":%ld,\"reason\":\"signal\",\"signal_name\":\"%s\",\"events\":%" PRIu64,
 		 (long)getpid(), signal_name(s->signo), s->stored);
-	rc = alog_log_append_internal(s->log, "daemon.stopped", members,
-				      alog_clock_now_us(), NULL, err);
+	if (!s->spooling && ensure_log(s) == 0 && call_begin(s)) {
+		rc = alog_log_append_internal(s->log, "daemon.stopped", members,
+					      alog_clock_now_us(), NULL, err);
+		if (rc == 0) {
+			rc = alog_log_checkpoint(s->log, s->o->signer,
+						 alog_clock_now_us(), &ck, err);
+			call_end(s, rc == 0, err->msg);
+			if (rc < 0) {
+				alog_err_prefix(err, "final checkpoint");
+				return rc;
+			}
+			{
+				char seq[24], size[24];
+
+				slog(s, "info", "final checkpoint signed",
+				     "checkpoint", u64s(seq, ck.seq), "size",
+				     u64s(size, ck.size), NULL);
+			}
+			alog_store_checkpoint_release(&ck);
+			slog(s, "info", "daemon stopped", "events",
+			     u64s(n, s->stored), NULL);
+			return 0;
+		}
+		call_end(s, 0, err->msg);
+		close_log(s);
+		slog(s, "error", "cannot write daemon.stopped to the store",
+		     "error", err->msg, NULL);
+	}
+	/* the store is failing, or the spool is not drained yet */
+	rc = sp_begin(s, &b, err);
+	if (rc == 0)
+		rc = sp_add_internal(s, &b, "daemon.stopped", members, err);
+	if (rc == 0)
+		rc = sp_commit(s, &b, err);
+	sp_release(&b);
 	if (rc < 0) {
 		alog_err_prefix(err, "writing daemon.stopped");
 		return rc;
 	}
-	rc = alog_log_checkpoint(s->log, s->o->signer, alog_clock_now_us(),
-				 &ck, err);
-	if (rc < 0) {
-		alog_err_prefix(err, "final checkpoint");
+	rc = alog_spool_seal(s->spool, err);
+	if (rc < 0)
 		return rc;
-	}
-	{
-		char seq[24], size[24], events[24];
-
-		slog(s, "info", "final checkpoint signed", "checkpoint",
-		     u64s(seq, ck.seq), "size", u64s(size, ck.size), NULL);
-		slog(s, "info", "daemon stopped", "events",
-		     u64s(events, s->stored), NULL);
-	}
-	alog_store_checkpoint_release(&ck);
+	slog(s, "warn", "daemon stopped with events in the spool: they are replayed into the store at the next start",
+	     "spool", s->spool_path,
+	     "files", u64s(n, alog_spool_count(s->spool)), NULL);
 	return 0;
+}
+
+/* When the writer must wake next (monotonic ms); INT64_MAX: only for
+ * work. */
+static int64_t next_wake_ms(struct srv *s)
+{
+	int64_t at = INT64_MAX, dl = alog_breaker_next_deadline(&s->breaker);
+
+	if (!s->spooling)
+		at = s->next_checkpoint_ms;
+	if (dl != INT64_MAX) {
+		int64_t left = (dl - alog_clock_now_us()) / 1000 + 1;
+		int64_t t = mono_ms() + (left > 0 ? left : 0);
+
+		if (t < at)
+			at = t;
+	}
+	if (s->spooling &&
+	    alog_breaker_state(&s->breaker) != ALOG_BREAKER_OPEN &&
+	    s->next_replay_ms < at)
+		at = s->next_replay_ms;
+	return at;
 }
 
 static void *writer_main(void *arg)
@@ -1004,14 +1610,12 @@ static void *writer_main(void *arg)
 	for (;;) {
 		pthread_mutex_lock(&s->sh.mu);
 		while (!s->sh.in.head && !s->sh.stop &&
-		       mono_ms() < s->next_checkpoint_ms &&
-		       (s->log || mono_ms() < s->next_reopen_ms)) {
+		       mono_ms() < next_wake_ms(s)) {
 			struct timespec ts;
-			int64_t at = s->next_checkpoint_ms;
+			int64_t at = next_wake_ms(s);
 
-			if (!s->log && s->next_reopen_ms < at)
-				at = s->next_reopen_ms;
-
+			if (at > mono_ms() + 3600 * 1000)
+				at = mono_ms() + 3600 * 1000;
 			ts.tv_sec = at / 1000;
 			ts.tv_nsec = (at % 1000) * 1000000;
 			pthread_cond_timedwait(&s->sh.cv, &s->sh.mu, &ts);
@@ -1020,12 +1624,24 @@ static void *writer_main(void *arg)
 		list_move(&list, &s->sh.in);
 		stop = s->sh.stop;
 		pthread_mutex_unlock(&s->sh.mu);
-		if (!s->log && !list.head && mono_ms() >= s->next_reopen_ms)
-			reopen_log(s, NULL);
+		/* the breaker's timer: open -> half_open at its deadline */
+		if (alog_breaker_tick(&s->breaker, alog_clock_now_us()))
+			s->next_replay_ms = 0;
+		if (s->n_trans && s->spooling)
+			spool_transitions(s);
 		if (list.head)
 			judge_all(s, &list);
-		if (!stop && (s->since_checkpoint >= s->checkpoint_events ||
-			      mono_ms() >= s->next_checkpoint_ms))
+		if (!stop && s->spooling && mono_ms() >= s->next_replay_ms)
+			try_replay(s);
+		if (s->n_trans) {
+			if (s->spooling)
+				spool_transitions(s);
+			else
+				log_transitions(s);
+		}
+		if (!stop && !s->spooling &&
+		    (s->since_checkpoint >= s->checkpoint_events ||
+		     mono_ms() >= s->next_checkpoint_ms))
 			do_checkpoint(s);
 		if (stop && !list.head)
 			break;
@@ -1034,8 +1650,7 @@ static void *writer_main(void *arg)
 	if (rc < 0)
 		slog(s, "error", "shutdown did not complete", "error", err.msg,
 		     NULL);
-	alog_log_close(s->log);
-	s->log = NULL;
+	close_log(s);
 	pthread_mutex_lock(&s->sh.mu);
 	s->sh.done = 1;
 	s->sh.rc = rc;
@@ -1668,6 +2283,10 @@ static int append_answer(struct conn *c, const struct item *it)
 			     "{\"ok\":true,\"duplicate\":true,\"seq\":%" PRIu64 "}\n",
 			     it->seq);
 		return alog_buf_add(&c->out, line, (size_t)n, NULL);
+	case ANS_SPOOLED:
+		return alog_buf_addf(&c->out, NULL,
+				     "{\"ok\":true,\"spooled\":true,\"id\":\"%s\"}\n",
+				     it->ev.id);
 	case ANS_TEXT:
 		if (it->text)
 			return alog_buf_add(&c->out, it->text, it->text_len,
@@ -1975,16 +2594,115 @@ static int log_started(struct srv *s, struct alog_err *err)
 	if (rc == 0)
 		rc = json_str(&m, s->store_path, err);
 	if (rc == 0)
-		rc = alog_buf_adds(&m, ",\"spool\":null,\"spool_same_device\":null",
-				   err);
+		rc = alog_buf_adds(&m, ",\"spool\":", err);
 	if (rc == 0)
+		rc = json_str(&m, s->spool_path, err);
+	if (rc == 0)
+		rc = alog_buf_addf(&m, err, ",\"spool_same_device\":%s",
+				   s->spool_same_device ? "true" : "false");
+	if (rc == 0 && !s->spooling && call_begin(s)) {
 		rc = alog_log_append_internal(s->log, "daemon.started",
 					      (const char *)m.data,
 					      alog_clock_now_us(), NULL, err);
+		call_end(s, rc == 0, err->msg);
+		if (rc < 0) {
+			slog(s, "error", "cannot write daemon.started to the store",
+			     "error", err->msg, NULL);
+			close_log(s);
+			alog_err_clear(err);
+		} else {
+			goto out;
+		}
+	}
+	if (rc == 0) {
+		/* the spool holds events from before: this one goes after
+		 * them, so the log keeps their order */
+		struct spbatch b;
+
+		rc = sp_begin(s, &b, err);
+		if (rc == 0)
+			rc = sp_add_internal(s, &b, "daemon.started",
+					     (const char *)m.data, err);
+		if (rc == 0)
+			rc = sp_commit(s, &b, err);
+		sp_release(&b);
+	}
+out:
 	if (rc < 0)
 		alog_err_prefix(err, "writing daemon.started");
 	alog_buf_release(&m);
 	return rc;
+}
+
+/* The configuration, the breaker of primary_store and the spool
+ * (SPEC.md 17.8): only the newest spool file's tail is read. */
+static int setup_spool(struct srv *s, struct alog_err *err)
+{
+	const struct alog_config_component *c;
+	struct alog_spool_start st;
+	struct stat a, b;
+	char *real;
+	int rc;
+
+	s->cfg = s->o->config;
+	if (!s->cfg) {
+		rc = alog_config_builtin(&s->builtin, err);
+		if (rc < 0)
+			return rc;
+		s->cfg = &s->builtin;
+	}
+	c = alog_config_component_find(s->cfg, ALOG_CONFIG_PRIMARY_STORE,
+				       strlen(ALOG_CONFIG_PRIMARY_STORE));
+	if (!c)
+		return alog_err_set(err, ALOG_EINVAL,
+				    "the configuration has no %s component",
+				    ALOG_CONFIG_PRIMARY_STORE);
+	rc = alog_breaker_init(&s->breaker, &c->breaker, alog_clock_now_us(),
+			       on_transition, s, err);
+	if (rc < 0)
+		return rc;
+	if (s->o->spool_dir) {
+		s->spool_path = strdup(s->o->spool_dir);
+	} else {
+		size_t n = strlen(s->store_path);
+
+		s->spool_path = malloc(n + sizeof("/spool"));
+		if (s->spool_path) {
+			memcpy(s->spool_path, s->store_path, n);
+			memcpy(s->spool_path + n, "/spool", sizeof("/spool"));
+		}
+	}
+	if (!s->spool_path)
+		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	rc = alog_spool_open(s->spool_path, &s->spool, &st, err);
+	if (rc < 0) {
+		alog_err_prefix(err, "spool");
+		return rc;
+	}
+	real = realpath(s->spool_path, NULL);
+	if (real) {
+		free(s->spool_path);
+		s->spool_path = real;
+	}
+	s->spool_same_device = stat(s->spool_path, &a) == 0 &&
+			       stat(s->store_path, &b) == 0 &&
+			       a.st_dev == b.st_dev;
+	if (st.cut_bytes) {
+		char off[24], bytes[24];
+
+		slog(s, "warn", "spool: cut a torn last line (never acknowledged)",
+		     "file", st.cut_file, "offset", u64s(off, st.cut_offset),
+		     "bytes", u64s(bytes, st.cut_bytes), NULL);
+	}
+	if (st.files) {
+		char files[24];
+
+		s->spooling = 1;
+		slog(s, "warn", "spool holds events from before: replaying them into the store",
+		     "spool", s->spool_path, "files", u64s(files, st.files),
+		     NULL);
+	}
+	return 0;
 }
 
 static int setup(struct srv *s, struct alog_err *err)
@@ -2058,7 +2776,10 @@ static int setup(struct srv *s, struct alog_err *err)
 
 	/* The store first: its lock tells a second daemon on the same store
 	 * to go away before it touches the first one's socket. */
-	rc = open_log(s, NULL, err);
+	rc = open_log(s, err);
+	if (rc < 0)
+		return rc;
+	rc = setup_spool(s, err);
 	if (rc < 0)
 		return rc;
 	rc = check_signer(s, err);
@@ -2134,6 +2855,9 @@ static void teardown(struct srv *s)
 		close(s->wakefd);
 	pthread_cond_destroy(&s->sh.cv);
 	pthread_mutex_destroy(&s->sh.mu);
+	alog_spool_close(s->spool);
+	alog_config_release(&s->builtin);
+	free(s->spool_path);
 	free(s->store_path);
 	free(s->socket_path);
 }

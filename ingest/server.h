@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "store/err.h"
+#include "ingest/config.h"
 #include "store/sign.h"
 
 #define ALOG_SOCKET_PATH_MAX 107
@@ -47,6 +48,12 @@ struct alog_server_options {
 	unsigned max_conns;        /* 0: ALOG_SERVER_CONNS_MAX (also the most) */
 	const char *version;       /* written in daemon.started; NULL: "" */
 	const char *key_path;      /* for the configuration hash only */
+	/* Components and the breaker of primary_store (SPEC.md 18); NULL:
+	 * the built-in configuration. Copied. */
+	const struct alog_config *config;
+	const char *config_path;   /* for daemon.started; NULL: built in */
+	/* The spool directory (SPEC.md 17.8); NULL: <store_dir>/spool. */
+	const char *spool_dir;
 	/* Where diagnostics go, one structured line each (SPEC.md 15.6).
 	 * The library never prints itself: NULL drops them. */
 	void (*log_fn)(void *ctx, const char *line);

@@ -47,7 +47,12 @@ struct alog_store {
 	int lock_fd;
 	MDB_env *env;
 	MDB_dbi dbi_meta, dbi_blocks, dbi_times, dbi_ids, dbi_nodes,
-		dbi_ckpt, dbi_segs;
+		dbi_ckpt, dbi_segs, dbi_replays;
+	int has_replays;    /* the replays table exists (read-only opens of
+			       a store that never replayed may lack it) */
+	int replay_staged;  /* replay_key/replay_val go with the next append */
+	char replay_key[ALOG_STORE_REPLAY_KEY_LEN];
+	struct alog_store_replay replay_val;
 
 	/* committed state (SPEC.md "LMDB layout", meta "state") */
 	uint64_t size;
@@ -241,6 +246,17 @@ static int open_dbis(struct alog_store *s, MDB_txn *txn, unsigned flags,
 					    t[i].name);
 		if (rc)
 			return db_fail(err, rc, "open table");
+	}
+	/* replays came with the spool; a store opened read-only that never
+	 * replayed anything may lack it (it is created on a writer's open). */
+	{
+		int rc = mdb_dbi_open(txn, "replays", flags, &s->dbi_replays);
+
+		if (rc == MDB_NOTFOUND)
+			return 0;
+		if (rc)
+			return db_fail(err, rc, "open table");
+		s->has_replays = 1;
 	}
 	return 0;
 }
@@ -714,6 +730,22 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 	txn = NULL;
 	if (rc < 0)
 		goto out;
+	if (mode == ALOG_STORE_WRITE && !s->has_replays) {
+		rc = txn_begin(s, 1, &txn, err);
+		if (rc == 0) {
+			rc = mdb_dbi_open(txn, "replays", MDB_CREATE,
+					  &s->dbi_replays);
+			if (rc)
+				rc = db_fail(err, rc, "create table");
+		}
+		if (rc == 0) {
+			rc = txn_commit(txn, err);
+			txn = NULL;
+		}
+		if (rc < 0)
+			goto out;
+		s->has_replays = 1;
+	}
 	rc = alog_codec_new(&s->codec, err);
 	if (rc < 0)
 		goto out;
@@ -1424,6 +1456,95 @@ static int put_blocks(struct alog_store *s, MDB_txn *txn,
 	return put_checked(txn, s->dbi_times, k, 16, "", 0, 0, err);
 }
 
+/* ---- replay progress (SPEC.md "LMDB layout", table replays) ---------- */
+
+#define REPLAY_VAL_LEN 40
+
+static int put_replay(struct alog_store *s, MDB_txn *txn, struct alog_err *err)
+{
+	unsigned char v[REPLAY_VAL_LEN];
+
+	alog_put_be64(v, s->replay_val.line);
+	alog_put_be64(v + 8, s->replay_val.imported);
+	alog_put_be64(v + 16, s->replay_val.duplicates);
+	alog_put_be64(v + 24, s->replay_val.conflicts);
+	alog_put_be64(v + 32, s->replay_val.refused);
+	return put_checked(txn, s->dbi_replays, s->replay_key,
+			   ALOG_STORE_REPLAY_KEY_LEN, v, sizeof(v), 0, err);
+}
+
+/* A batch with no record (every line a duplicate, say) still moves the
+ * replay's progress: one transaction with that alone. */
+static int commit_replay_only(struct alog_store *s, struct alog_err *err)
+{
+	MDB_txn *txn = NULL;
+	int rc;
+
+	rc = grow_map(s, err);
+	if (rc == 0)
+		rc = txn_begin(s, 1, &txn, err);
+	if (rc == 0)
+		rc = put_replay(s, txn, err);
+	if (rc == 0) {
+		rc = txn_commit(txn, err);
+		txn = NULL;
+		if (rc < 0)
+			s->failed = 1; /* its outcome is unknown: reopen */
+	}
+	if (txn)
+		mdb_txn_abort(txn);
+	if (rc == 0)
+		s->replay_staged = 0;
+	return rc;
+}
+
+int alog_store_replay_stage(struct alog_store *s,
+			    const char key[ALOG_STORE_REPLAY_KEY_LEN],
+			    const struct alog_store_replay *r,
+			    struct alog_err *err)
+{
+	if (s->mode != ALOG_STORE_WRITE || !s->has_replays)
+		return alog_err_set(err, ALOG_ESTATE, "store is open read-only");
+	memcpy(s->replay_key, key, ALOG_STORE_REPLAY_KEY_LEN);
+	s->replay_val = *r;
+	s->replay_staged = 1;
+	return 0;
+}
+
+int alog_store_replay_get(struct alog_store *s,
+			  const char key[ALOG_STORE_REPLAY_KEY_LEN],
+			  struct alog_store_replay *out, struct alog_err *err)
+{
+	MDB_txn *txn = NULL;
+	const void *v;
+	size_t len;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!s->has_replays)
+		return alog_err_set(err, ALOG_ENOTFOUND, "no replay recorded");
+	rc = txn_begin(s, 0, &txn, err);
+	if (rc < 0)
+		return rc;
+	rc = get_checked(txn, s->dbi_replays, "replays", key,
+			 ALOG_STORE_REPLAY_KEY_LEN, &v, &len, err);
+	if (rc == 0 && len != REPLAY_VAL_LEN)
+		rc = alog_err_set(err, ALOG_ECORRUPT,
+				  "index table 'replays': value of %zu bytes",
+				  len);
+	if (rc == 0) {
+		const unsigned char *p = v;
+
+		out->line = alog_get_be64(p);
+		out->imported = alog_get_be64(p + 8);
+		out->duplicates = alog_get_be64(p + 16);
+		out->conflicts = alog_get_be64(p + 24);
+		out->refused = alog_get_be64(p + 32);
+	}
+	mdb_txn_abort(txn);
+	return rc;
+}
+
 int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		      size_t n, struct alog_err *err)
 {
@@ -1442,7 +1563,7 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		return alog_err_set(err, ALOG_ESTATE,
 				    "an earlier commit failed: reopen the store");
 	if (n == 0)
-		return 0;
+		return s->replay_staged ? commit_replay_only(s, err) : 0;
 	for (size_t i = 0; i < n; i++) {
 		if (recs[i].len == 0 || recs[i].len > ALOG_STORE_RECORD_MAX ||
 		    memchr(recs[i].data, '\n', recs[i].len))
@@ -1599,6 +1720,8 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 
 		s->seg_first = alog_segment_first_index(s->cur);
 		rc = put_state(s, txn, err);
+		if (rc == 0 && s->replay_staged)
+			rc = put_replay(s, txn, err);
 		if (rc == 0) {
 			rc = txn_commit(txn, err);
 			txn = NULL;
@@ -1620,6 +1743,7 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		    s->group_k >= old_size >> ALOG_STORE_NODE_LEVEL)
 			s->group_k = UINT64_MAX;
 		s->abandoned = 0;
+		s->replay_staged = 0;
 	}
 out:
 	if (txn)
@@ -1634,6 +1758,11 @@ out:
 	free(closed);
 	free(blocks);
 	return rc;
+}
+
+int alog_store_failed(const struct alog_store *s)
+{
+	return s->failed;
 }
 
 void alog_store_test_fail_next_sync(struct alog_store *s)

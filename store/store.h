@@ -184,6 +184,35 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 		     const struct alog_store_check_progress *progress,
 		     uint64_t *bad_index, struct alog_err *err);
 
+/*
+ * Replay progress (SPEC.md "LMDB layout", table replays): per backup or
+ * spool file, keyed by its file id (the header's UUIDv7 text), how far a
+ * replay got. Staged progress is written in the same transaction as the
+ * next alog_store_append (which then commits even with n = 0), so records
+ * and progress are durable together or not at all.
+ */
+#define ALOG_STORE_REPLAY_KEY_LEN 36
+struct alog_store_replay {
+	uint64_t line;        /* chain index of the last line done */
+	uint64_t imported;    /* records appended */
+	uint64_t duplicates;  /* (source, id) stored with the same event */
+	uint64_t conflicts;   /* (source, id) stored with another event */
+	uint64_t refused;     /* lines the log refused */
+};
+int alog_store_replay_stage(struct alog_store *s,
+			    const char key[ALOG_STORE_REPLAY_KEY_LEN],
+			    const struct alog_store_replay *r,
+			    struct alog_err *err);
+/* ALOG_ENOTFOUND when nothing was recorded for key. */
+int alog_store_replay_get(struct alog_store *s,
+			  const char key[ALOG_STORE_REPLAY_KEY_LEN],
+			  struct alog_store_replay *out, struct alog_err *err);
+
+/* 1 after a commit whose outcome is unknown (an LMDB commit that
+ * failed: it may have reached the disk). The store then refuses writes;
+ * reopen it, or open it read-only to see what is committed. */
+int alog_store_failed(const struct alog_store *s);
+
 /* For tests only: make the next fdatasync of the writer's current
  * segment fail (alog_segment_test_fail_next_sync). No-op without one. */
 void alog_store_test_fail_next_sync(struct alog_store *s);

@@ -166,6 +166,7 @@ static const char usage_main[] =
 "  verify       recompute every leaf and the tree; check every checkpoint\n"
 "  serve        run the daemon: producers send events over a socket\n"
 "  send         send events to the daemon; back them up when it is down\n"
+"  replay       import backup files that send or applications wrote\n"
 "  demo         print a realistic stream of audit events (NDJSON)\n"
 "\n"
 "The store is --store DIR, else $AUDITLOG_STORE, else ./auditlog-data.\n"
@@ -983,7 +984,7 @@ static const struct {
 	{ "export", cmd_export },     { "get", cmd_get },
 	{ "prove", cmd_prove },       { "verify", cmd_verify },
 	{ "demo", cmd_demo },          { "serve", cmd_serve },
-	{ "send", cmd_send },
+	{ "send", cmd_send },         { "replay", cmd_replay },
 };
 
 int main(int argc, char **argv)

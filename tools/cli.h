@@ -34,5 +34,6 @@ int cli_parse_u64(const char *s, uint64_t *out);
 int cmd_demo(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_send(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 #endif

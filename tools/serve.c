@@ -19,6 +19,7 @@ static const char usage_serve[] =
 "                      [--listen HOST:PORT [--tls-cert F --tls-key F --tls-ca F]]\n"
 "                      [--checkpoint-interval S] [--checkpoint-events N]\n"
 "                      [--idle-timeout S] [--max-connections N]\n"
+"                      [--config FILE] [--spool DIR]\n"
 "\n"
 "Run the daemon. It owns the store (a second writer is refused) and takes\n"
 "events from many producers at once. A producer connects, writes events as\n"
@@ -28,11 +29,14 @@ static const char usage_serve[] =
 "  {\"ok\":true,\"seq\":N}                   stored at index N, on disk (fsynced)\n"
 "  {\"ok\":true,\"duplicate\":true,\"seq\":N}  this source+id and event is stored\n"
 "                                         at N already; nothing new stored\n"
+"  {\"ok\":true,\"spooled\":true,\"id\":\"ID\"} the store is failing: durable in\n"
+"                                         the spool; it reaches the store later\n"
 "  {\"ok\":false,\"code\":\"C\",\"retry\":R,\"error\":\"...\"}  not stored\n"
 "\n"
 "retry false: the line itself is refused (not_json, too_long, bad_field,\n"
 "reserved_type, conflict, ...); sending it again never works. retry true:\n"
-"unavailable (the store failed to commit), overloaded (too many connections)\n"
+"unavailable (neither the store nor the spool could take it), overloaded\n"
+"(too many connections)\n"
 "or shutting_down; send the same line again later. Give every event an \"id\"\n"
 "(and a \"source\"), so that a retry after a lost answer is a duplicate, not\n"
 "a second event. No answer is sent before the event is durable; lines that\n"
@@ -55,6 +59,27 @@ static const char usage_serve[] =
 "  --checkpoint-interval S   sign every S seconds if the log grew (default 60)\n"
 "  --checkpoint-events N     ... or after N events, whichever comes first\n"
 "                            (default 100000); and always at shutdown\n"
+"\n";
+
+/* (Two strings: C11 compilers need support only 4095 bytes in one.) */
+static const char usage_serve_more[] =
+"The spool:\n"
+"When the store fails (a full disk, an I/O error, a failed fsync), the\n"
+"breaker of the component primary_store counts it, and events go to the\n"
+"spool: backup files with a SHA-256 chain, fsynced before the answer. After\n"
+"the configured number of failures the breaker opens; when its open\n"
+"timeout ends it half-opens and the daemon tries one batch of the spool;\n"
+"success closes it and the whole spool is replayed into the store, in\n"
+"order, without duplicates, keeping each event's received time. Every\n"
+"transition is logged as a breaker.transition event, each activation as\n"
+"backup.activated, each replayed file as backup.replayed.\n"
+"  --config FILE   components and breaker settings (SPEC.md section 18;\n"
+"                  example: tools/auditlog.example.json). Default: the\n"
+"                  built-in inventory, primary_store critical: opens after 2\n"
+"                  failures, half-opens after 15 s\n"
+"  --spool DIR     the spool directory (default DIR/spool beside the store;\n"
+"                  put it on another disk, so that it works when the\n"
+"                  store's disk is full). Created mode 0700.\n"
 "\n"
 "Limits:\n"
 "  --idle-timeout S      close a connection that sends nothing for S seconds\n"
@@ -84,7 +109,7 @@ static const char usage_serve[] =
 "(store locked or missing, key, a daemon already on the socket, bind).\n";
 
 enum { O_STORE = 1000, O_HELP, O_KEY, O_SOCKET, O_LISTEN, O_CERT, O_TLSKEY,
-       O_CA, O_CK_S, O_CK_N, O_IDLE, O_MAXC };
+       O_CA, O_CK_S, O_CK_N, O_IDLE, O_MAXC, O_CONFIG, O_SPOOL };
 
 static void log_line(void *ctx, const char *line)
 {
@@ -130,12 +155,15 @@ int cmd_serve(int argc, char **argv)
 		{ "checkpoint-events", required_argument, NULL, O_CK_N },
 		{ "idle-timeout", required_argument, NULL, O_IDLE },
 		{ "max-connections", required_argument, NULL, O_MAXC },
+		{ "config", required_argument, NULL, O_CONFIG },
+		{ "spool", required_argument, NULL, O_SPOOL },
 		{ 0 },
 	};
 	struct alog_server_options o = { 0 };
 	struct alog_err err = { 0 };
 	struct alog_signer *signer = NULL;
-	const char *store = NULL, *key = NULL;
+	struct alog_config cfg = { 0 };
+	const char *store = NULL, *key = NULL, *config = NULL;
 	char *def_key = NULL;
 	sigset_t set;
 	uint64_t v;
@@ -150,6 +178,8 @@ int cmd_serve(int argc, char **argv)
 		case O_CERT: o.tls_cert = optarg; break;
 		case O_TLSKEY: o.tls_key = optarg; break;
 		case O_CA: o.tls_ca = optarg; break;
+		case O_CONFIG: config = optarg; break;
+		case O_SPOOL: o.spool_dir = optarg; break;
 		case O_CK_S:
 			if (parse_count("--checkpoint-interval", optarg,
 					UINT32_MAX / 1000, &v) < 0)
@@ -176,9 +206,11 @@ int cmd_serve(int argc, char **argv)
 			break;
 		case O_HELP:
 			fputs(usage_serve, stdout);
+			fputs(usage_serve_more, stdout);
 			return EXIT_OK;
 		default:
 			fputs(usage_serve, stderr);
+			fputs(usage_serve_more, stderr);
 			return EXIT_USAGE;
 		}
 	}
@@ -208,6 +240,16 @@ int cmd_serve(int argc, char **argv)
 		code = EXIT_OPER;
 		goto out;
 	}
+	if (config) {
+		if (alog_config_load(&cfg, config, &err) < 0) {
+			code = cli_fail(&err);
+			if (code == EXIT_VERIFY)
+				code = EXIT_USAGE;
+			goto out;
+		}
+		o.config = &cfg;
+		o.config_path = config;
+	}
 	if (alog_signer_load(key, &signer, &err) < 0) {
 		code = cli_fail(&err);
 		goto out;
@@ -226,6 +268,7 @@ int cmd_serve(int argc, char **argv)
 	if (alog_server_run(&o, &err) < 0)
 		code = cli_fail(&err);
 out:
+	alog_config_release(&cfg);
 	alog_signer_free(signer);
 	free(def_key);
 	return code;

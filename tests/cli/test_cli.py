@@ -1096,23 +1096,8 @@ class CommandTest(CliTest):
         self.assertRegex(p.stdout.decode(), r"^auditlog \d+\.\d+\.\d+\n$")
 
 
-def main():
-    if not os.access(BIN, os.X_OK):
-        print("auditlog binary not found at %s (set ALOG_BIN)" % BIN)
-        print("0 passed, 1 failed")
-        return 1
-    suite = unittest.defaultTestLoader.loadTestsFromModule(
-        sys.modules[__name__])
-    result = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(suite)
-    failed = (len(result.failures) + len(result.errors) +
-              len(result.unexpectedSuccesses))
-    xfail = len(result.expectedFailures)
-    passed = result.testsRun - failed - xfail - len(result.skipped)
-    if xfail:
-        print("%d expected failures (known bugs, marked BUG:)" % xfail)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.path.insert(0, HERE)
+    import runner  # noqa: E402
+    sys.exit(runner.main(__name__, BIN))

@@ -50,6 +50,7 @@ DEADLINE = 600 if WRAP else 120  # seconds for any awaited condition
 LOGFMT = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S*)')
 OK_RE = re.compile(rb'^\{"ok":true,"seq":(0|[1-9][0-9]*)\}$')
 DUP_RE = re.compile(rb'^\{"ok":true,"duplicate":true,"seq":(0|[1-9][0-9]*)\}$')
+SPOOLED_RE = re.compile(rb'^\{"ok":true,"spooled":true,"id":"([!#-\[\]-~]{1,128})"\}$')
 ERR_RE = re.compile(rb'^\{"ok":false,"code":"([a-z0-9_]+)","retry":(true|false),'
                     rb'"error":"(?:[^"\\]|\\.)+"\}$')
 
@@ -84,7 +85,8 @@ def wait_for(pred, what, deadline=DEADLINE):
 
 
 def answer_kind(a: bytes):
-    """('ok', seq) | ('dup', seq) | ('err', code, retry); AssertionError
+    """('ok', seq) | ('dup', seq) | ('spooled', id) | ('err', code, retry);
+    AssertionError
     if the line is not one of the exact forms of SPEC.md 15.2."""
     m = OK_RE.match(a)
     if m:
@@ -92,6 +94,9 @@ def answer_kind(a: bytes):
     m = DUP_RE.match(a)
     if m:
         return ("dup", int(m.group(1)))
+    m = SPOOLED_RE.match(a)
+    if m:
+        return ("spooled", m.group(1).decode())
     m = ERR_RE.match(a)
     if m:
         json.loads(a)  # the message is a valid JSON string
@@ -496,9 +501,12 @@ class ServeTest(unittest.TestCase):
         self.assertTrue(self.verify(store)["verified"])
 
     @unittest.skipUnless(os.access(FAILSYNC, os.R_OK), "no failsync shim")
-    def test_a_failed_commit_answers_unavailable_then_the_daemon_reopens_the_store_and_goes_on(self):
+    def test_a_failed_commit_goes_to_the_spool_and_reaches_the_store_once_the_disk_recovers(self):
         # The segment's fdatasync fails (the store stays usable), then
-        # LMDB's own sync fails (the store refuses writes until reopened).
+        # LMDB's own sync fails (the store refuses writes until reopened):
+        # the batch is answered "spooled", and once the disk works again
+        # the spool is replayed; every event is stored exactly once.
+        # (tests/cli/test_spool.py covers the breaker and the spool.)
         for match in ("/segments/", "data.mdb"):
             with self.subTest(failing=match):
                 store = self.init("store-" + match.strip("/").replace(".", "-"))
@@ -514,18 +522,17 @@ class ServeTest(unittest.TestCase):
                 batch = [event("during", i) for i in range(3)]
                 open(flag, "w").close()
                 c.send(b"".join(x + b"\n" for x in batch))
-                for a in c.answers(3):
-                    self.assertEqual(answer_kind(a), ("err", "unavailable", True))
+                for i, a in enumerate(c.answers(3)):
+                    self.assertEqual(answer_kind(a), ("spooled", "during-%d" % i))
                 os.unlink(flag)
-                d.wait_log(lambda x: x.get("msg") == "store reopened",
-                           "the store to be reopened")
+                d.wait_log(lambda x: x.get("msg", "").startswith("spool drained"),
+                           "the spool to be replayed")
                 self.assertTrue(any(x.get("msg", "").startswith("commit failed")
                                     and x.get("level") == "error" for x in d.log()))
-                # Nothing of the failed batch was stored: the same lines are
-                # new events now, not duplicates.
+                # The batch is stored now: the same lines are duplicates.
                 c.send(b"".join(x + b"\n" for x in batch))
                 self.assertEqual([answer_kind(a)[0] for a in c.answers(3)],
-                                 ["ok"] * 3)
+                                 ["dup"] * 3)
                 c.close()
                 d.stop()
                 recs, _ = self.export(store)
@@ -733,7 +740,9 @@ class ServeTest(unittest.TestCase):
         self.assertEqual(started["pid"], d.proc.pid)
         self.assertRegex(started["config_hash"], "^[0-9a-f]{64}$")
         self.assertEqual(started["store"], os.path.realpath(store))
-        self.assertIsNone(started["spool"])
+        self.assertEqual(started["spool"],
+                         os.path.join(os.path.realpath(store), "spool"))
+        self.assertIs(started["spool_same_device"], True)
         self.assertTrue(self.verify(store)["verified"])
 
     def test_the_checkpoint_interval_signs_when_the_log_grew_and_sigint_stops_like_sigterm(self):
@@ -921,18 +930,8 @@ class ServeTest(unittest.TestCase):
         self.assertTrue(self.verify(store)["verified"])
 
 
-def main():
-    if not os.access(BIN, os.X_OK):
-        print("auditlog binary not found at %s (set ALOG_BIN)" % BIN)
-        print("0 passed, 1 failed")
-        return 1
-    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
-    result = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(suite)
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    passed = result.testsRun - failed - len(result.expectedFailures) - len(result.skipped)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.path.insert(0, HERE)
+    import runner  # noqa: E402
+    sys.exit(runner.main(__name__, BIN))

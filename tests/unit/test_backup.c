@@ -5,6 +5,14 @@
  * every kind of tampering is refused naming its line; torn tails, locks
  * and limits +-1. Tampered files with a valid chain are built here with
  * OpenSSL's SHA-256 directly (the rule of 16.1, not the code under test).
+ *
+ * Spool records (16.1, the second record form): V-BACKUP-2
+ * (tests/vectors/backup-spool-1.jsonl, chain values computed with Python
+ * hashlib) is read back with every field and reproduced by the writer;
+ * every broken spool member is corrupt at its line, and the writer
+ * refuses it without writing. alog_backup_cut_tail (16.2, a spool's
+ * start-up) is shown to look only at the tail by files whose head no
+ * reader would accept.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <inttypes.h>
 
 #include <cmocka.h>
 #include <openssl/sha.h>
@@ -28,6 +37,15 @@
 #define V1_EV1 "{\"type\":\"auth.login\",\"id\":\"e1\",\"source\":\"sso\"}"
 #define V1_EV2 "{\"type\":\"auth.login\",\"id\":\"e2\",\"source\":\"sso\"}"
 #define NOW_US INT64_C(1700000000123456)
+/* V-BACKUP-2: V-BACKUP-1's header line, then one spool record */
+#define V2_RECEIVED "2023-07-01T00:00:01.250000Z"
+#define V2_RECEIVED_US INT64_C(1688169601250000)
+#define V2_ID "e1"
+#define V2_PROV "{\"transport\":\"unix\",\"uid\":1000,\"gid\":100,\"pid\":4242}"
+/* the record line's chain value, from Python hashlib (SPEC.md 16.3) */
+#define V2_CHAIN1 \
+	"b455756982e0db69d24f61d20eb59fd34715e8070405d93a1945d7b522f6cdfb"
+#define V2_LEN 434
 
 struct fixture {
 	char *dir;
@@ -61,16 +79,21 @@ struct bytes {
 	size_t n;
 };
 
-static struct bytes vector_v1(void)
+static struct bytes vector_file(const char *name)
 {
 	char path[1024];
 	const char *dir = getenv("ALOG_VECTORS");
 	struct bytes b;
 
-	snprintf(path, sizeof(path), "%s/backup-v1.jsonl",
-		 dir ? dir : "tests/vectors");
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/vectors",
+		 name);
 	b.p = testutil_read_file(path, &b.n);
 	return b;
+}
+
+static struct bytes vector_v1(void)
+{
+	return vector_file("backup-v1.jsonl");
 }
 
 static void write_bytes(const char *path, const void *p, size_t n)
@@ -896,6 +919,729 @@ static void test_backup_open_refuses_a_directory_and_a_missing_directory(
 	assert_null(b);
 }
 
+/* ---- spool records ---- */
+
+struct entry_copy {
+	uint64_t line_no;
+	int spool;
+	char ev[256];
+	char received[32];
+	int64_t received_us;
+	char id[160];
+	char prov[256];
+};
+
+struct entries {
+	int n;
+	struct entry_copy e[8];
+};
+
+static void copy_span(char *dst, size_t cap, const char *p, size_t n)
+{
+	assert_true(n < cap);
+	if (n)
+		memcpy(dst, p, n);
+	dst[n] = 0;
+}
+
+static int entry_cb(void *ctx, const struct alog_backup_entry *e)
+{
+	struct entries *s = ctx;
+
+	if (s->n < 8) {
+		struct entry_copy *d = &s->e[s->n];
+
+		d->line_no = e->line_no;
+		d->spool = e->spool;
+		copy_span(d->ev, sizeof(d->ev), e->event, e->event_len);
+		copy_span(d->received, sizeof(d->received), e->received,
+			  e->received_len);
+		d->received_us = e->received_us;
+		copy_span(d->id, sizeof(d->id), e->id, e->id_len);
+		copy_span(d->prov, sizeof(d->prov), e->provenance,
+			  e->provenance_len);
+	}
+	s->n++;
+	return 0;
+}
+
+static void assert_file_is(const char *path, const void *p, size_t n)
+{
+	struct bytes out;
+
+	out.p = testutil_read_file(path, &out.n);
+	assert_int_equal(out.n, n);
+	assert_memory_equal(out.p, p, n);
+	free(out.p);
+}
+
+static struct alog_backup_spool_rec spool_rec(const char *event,
+					      int64_t received_us,
+					      const char *id, const char *prov)
+{
+	struct alog_backup_spool_rec r;
+
+	r.event = event;
+	r.event_len = event ? strlen(event) : 0;
+	r.received_us = received_us;
+	r.id = id;
+	r.provenance = prov;
+	r.provenance_len = prov ? strlen(prov) : 0;
+	return r;
+}
+
+static void test_backup_reads_vector_v_backup_2_spool_record_with_every_field(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct bytes v = vector_file("backup-spool-1.jsonl");
+	struct alog_backup_info info;
+	struct alog_err err = { 0 };
+	struct entries es = { 0 };
+	struct seen s = { 0 };
+	char path[1024];
+
+	/* the published bytes hold the chain value Python computed */
+	assert_int_equal(v.n, V2_LEN);
+	assert_non_null(memmem(v.p, v.n, V2_CHAIN1, 64));
+	snprintf(path, sizeof(path), "%s/backup-spool-1.jsonl",
+		 getenv("ALOG_VECTORS") ? getenv("ALOG_VECTORS") :
+		 "tests/vectors");
+	assert_int_equal(alog_backup_read_entries(path, entry_cb, &es, &info,
+						  &err), 0);
+	assert_string_equal(info.file_id, V1_FILE_ID);
+	assert_int_equal(info.created_us, V1_CREATED_US);
+	assert_int_equal(info.records, 1);
+	assert_int_equal(info.lines, 2);
+	assert_int_equal(info.sealed, 0);
+	assert_int_equal(info.torn_tail, 0);
+	assert_int_equal(es.n, 1);
+	assert_int_equal(es.e[0].line_no, 1);
+	assert_int_equal(es.e[0].spool, 1);
+	assert_string_equal(es.e[0].ev, V1_EV1);
+	assert_string_equal(es.e[0].received, V2_RECEIVED);
+	assert_int_equal(es.e[0].received_us, V2_RECEIVED_US);
+	assert_string_equal(es.e[0].id, V2_ID);
+	assert_string_equal(es.e[0].prov, V2_PROV);
+	/* the old reader reports the event bytes */
+	assert_int_equal(alog_backup_read(path, record_cb, &s, &info, &err), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.line_no[0], 1);
+	assert_string_equal(s.ev[0], V1_EV1);
+	(void)f;
+	free(v.p);
+}
+
+/* The writer, resuming a file that holds only the vector's header line,
+ * writes the spool record line byte for byte. */
+static void test_backup_writer_reproduces_vector_v_backup_2_byte_for_byte(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct bytes v = vector_file("backup-spool-1.jsonl");
+	struct alog_backup *b = NULL;
+	struct alog_err err = { 0 };
+	struct alog_backup_spool_rec r = spool_rec(V1_EV1, V2_RECEIVED_US,
+						   V2_ID, V2_PROV);
+	size_t starts[4];
+
+	assert_int_equal(line_starts(&v, starts, 4), 2);
+	write_bytes(f->path, v.p, starts[1]);
+	assert_int_equal(alog_backup_open(f->path, NOW_US, &b, &err), 0);
+	assert_int_equal(alog_backup_opened(b)->created, 0);
+	assert_int_equal(alog_backup_size(b), starts[1]);
+	assert_int_equal(alog_backup_append_spool(b, &r, 1, &err), 0);
+	assert_int_equal(alog_backup_records(b), 1);
+	assert_int_equal(alog_backup_lines(b), 2);
+	assert_int_equal(alog_backup_size(b), v.n);
+	alog_backup_close(b);
+	assert_file_is(f->path, v.p, v.n);
+	free(v.p);
+}
+
+static void test_backup_spool_records_read_back_every_field_among_plain_ones(
+	void **state)
+{
+	struct fixture *f = *state;
+	char id128[ALOG_BACKUP_ID_MAX + 1];
+	struct alog_backup_spool_rec recs[3];
+	struct alog_backup *b = NULL;
+	struct alog_backup_info info;
+	struct alog_err err = { 0 };
+	struct entries es = { 0 };
+	struct seen s = { 0 };
+
+	memset(id128, '~', ALOG_BACKUP_ID_MAX);
+	id128[0] = '!';
+	id128[ALOG_BACKUP_ID_MAX] = 0;
+	recs[0] = spool_rec("{\"type\":\"a.b\"}", NOW_US, "ev-1",
+			    "{\"transport\":\"tls\",\"subject\":\"CN=a\\\"b\"}");
+	/* outer whitespace of event and provenance is dropped */
+	recs[1] = spool_rec(" {} ", 0, id128, "\t{}\r");
+	recs[2] = spool_rec("{\"n\":[1,{\"x\":null}]}", ALOG_TIME_MIN_US,
+			    "018bcfe5-687b-74b0-8000-000000000000",
+			    "{\"transport\":\"internal\"}");
+	assert_int_equal(alog_backup_open(f->path, NOW_US, &b, &err), 0);
+	assert_int_equal(alog_backup_append(b, V1_EV1, strlen(V1_EV1), &err), 0);
+	assert_int_equal(alog_backup_append_spool(b, recs, 2, &err), 0);
+	assert_int_equal(alog_backup_append_spool(b, recs + 2, 1, &err), 0);
+	assert_int_equal(alog_backup_append_spool(b, recs, 0, &err), 0);
+	alog_backup_close(b);
+	/* a writer resumes a file that holds spool records */
+	assert_int_equal(alog_backup_open(f->path, NOW_US, &b, &err), 0);
+	assert_int_equal(alog_backup_opened(b)->records, 4);
+	assert_int_equal(alog_backup_append(b, V1_EV2, strlen(V1_EV2), &err), 0);
+	assert_int_equal(alog_backup_records(b), 5);
+	assert_int_equal(alog_backup_seal(b, &err), 0);
+	alog_backup_close(b);
+
+	assert_int_equal(alog_backup_read_entries(f->path, entry_cb, &es, &info,
+						  &err), 0);
+	assert_int_equal(info.records, 5);
+	assert_int_equal(info.sealed, 1);
+	assert_int_equal(es.n, 5);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(es.e[i].line_no, (uint64_t)i + 1);
+	assert_int_equal(es.e[0].spool, 0);
+	assert_string_equal(es.e[0].ev, V1_EV1);
+	assert_string_equal(es.e[0].id, "");
+	assert_int_equal(es.e[1].spool, 1);
+	assert_string_equal(es.e[1].ev, "{\"type\":\"a.b\"}");
+	assert_string_equal(es.e[1].received, "2023-11-14T22:13:20.123456Z");
+	assert_int_equal(es.e[1].received_us, NOW_US);
+	assert_string_equal(es.e[1].id, "ev-1");
+	assert_string_equal(es.e[1].prov,
+			    "{\"transport\":\"tls\",\"subject\":\"CN=a\\\"b\"}");
+	assert_string_equal(es.e[2].ev, "{}");
+	assert_string_equal(es.e[2].received, "1970-01-01T00:00:00.000000Z");
+	assert_int_equal(es.e[2].received_us, 0);
+	assert_string_equal(es.e[2].id, id128);
+	assert_string_equal(es.e[2].prov, "{}");
+	assert_string_equal(es.e[3].received, "0000-01-01T00:00:00.000000Z");
+	assert_int_equal(es.e[3].received_us, ALOG_TIME_MIN_US);
+	assert_string_equal(es.e[3].prov, "{\"transport\":\"internal\"}");
+	assert_int_equal(es.e[4].spool, 0);
+	assert_string_equal(es.e[4].ev, V1_EV2);
+
+	/* the old reader gets the event bytes of both kinds */
+	assert_int_equal(alog_backup_read(f->path, record_cb, &s, &info, &err), 0);
+	assert_int_equal(s.n, 5);
+	assert_string_equal(s.ev[0], V1_EV1);
+	assert_string_equal(s.ev[1], "{\"type\":\"a.b\"}");
+	assert_string_equal(s.ev[2], "{}");
+	assert_string_equal(s.ev[3], "{\"n\":[1,{\"x\":null}]}");
+	assert_string_equal(s.ev[4], V1_EV2);
+	assert_int_equal(s.line_no[1], 2);
+}
+
+#define GOOD_SPOOL "\"event\":{\"a\":1},\"received\":\"" V2_RECEIVED \
+	"\",\"id\":\"e1\",\"provenance\":{}}"
+
+/* Spool record lines with a correct chain that break 16.1, each after a
+ * good spool record: corrupt at line 3. */
+static void test_backup_broken_spool_records_are_corrupt_naming_the_line(
+	void **state)
+{
+	struct fixture *f = *state;
+	char id129[ALOG_BACKUP_ID_MAX + 2], long_id_line[400];
+	const char *cases[] = {
+		/* received not canonical, or not a time */
+		"\"event\":{},\"received\":\"2024-01-01T00:00:00Z\",\"id\":\"e1\",\"provenance\":{}}",
+		"\"event\":{},\"received\":\"2023-07-01t00:00:01.250000Z\",\"id\":\"e1\",\"provenance\":{}}",
+		"\"event\":{},\"received\":\"2023-07-01T02:00:01.2+02:00\",\"id\":\"e1\",\"provenance\":{}}",
+		"\"event\":{},\"received\":\"2023-07-01T00:00:01.250000z\",\"id\":\"e1\",\"provenance\":{}}",
+		"\"event\":{},\"received\":\"2023-02-29T00:00:01.250000Z\",\"id\":\"e1\",\"provenance\":{}}",
+		"\"event\":{},\"received\":\"2023-07-01T00:00:01.250000\\u005a\",\"id\":\"e1\",\"provenance\":{}}",
+		"\"event\":{},\"received\":1688169601250000,\"id\":\"e1\",\"provenance\":{}}",
+		"\"event\":{},\"received\":\"2023-07-01T00:00:01.2500000Z\",\"id\":\"e1\",\"provenance\":{}}",
+		/* id: escaped, a space, empty, not ASCII, not a string */
+		"\"event\":{},\"received\":\"" V2_RECEIVED "\",\"id\":\"e\\u0031\",\"provenance\":{}}",
+		"\"event\":{},\"received\":\"" V2_RECEIVED "\",\"id\":\"e\\\"1\",\"provenance\":{}}",
+		"\"event\":{},\"received\":\"" V2_RECEIVED "\",\"id\":\"e 1\",\"provenance\":{}}",
+		"\"event\":{},\"received\":\"" V2_RECEIVED "\",\"id\":\"\",\"provenance\":{}}",
+		"\"event\":{},\"received\":\"" V2_RECEIVED "\",\"id\":\"\xc3\xa9\",\"provenance\":{}}",
+		"\"event\":{},\"received\":\"" V2_RECEIVED "\",\"id\":\"\x7f\",\"provenance\":{}}",
+		"\"event\":{},\"received\":\"" V2_RECEIVED "\",\"id\":1,\"provenance\":{}}",
+		long_id_line,
+		/* provenance not an object */
+		"\"event\":{},\"received\":\"" V2_RECEIVED "\",\"id\":\"e1\",\"provenance\":[]}",
+		"\"event\":{},\"received\":\"" V2_RECEIVED "\",\"id\":\"e1\",\"provenance\":\"unix\"}",
+		"\"event\":{},\"received\":\"" V2_RECEIVED "\",\"id\":\"e1\",\"provenance\":null}",
+		/* event not an object */
+		"\"event\":[],\"received\":\"" V2_RECEIVED "\",\"id\":\"e1\",\"provenance\":{}}",
+		/* members reordered */
+		"\"event\":{},\"id\":\"e1\",\"received\":\"" V2_RECEIVED "\",\"provenance\":{}}",
+		"\"event\":{},\"received\":\"" V2_RECEIVED "\",\"provenance\":{},\"id\":\"e1\"}",
+		"\"received\":\"" V2_RECEIVED "\",\"event\":{},\"id\":\"e1\",\"provenance\":{}}",
+		/* a member missing (the 4th: id; the 5th: provenance) */
+		"\"event\":{},\"received\":\"" V2_RECEIVED "\",\"provenance\":{}}",
+		"\"event\":{},\"received\":\"" V2_RECEIVED "\",\"id\":\"e1\"}",
+		"\"event\":{},\"received\":\"" V2_RECEIVED "\"}",
+		/* an extra member, at the end or inside */
+		"\"event\":{},\"received\":\"" V2_RECEIVED "\",\"id\":\"e1\",\"provenance\":{},\"x\":1}",
+		"\"event\":{},\"received\":\"" V2_RECEIVED "\",\"x\":1,\"id\":\"e1\",\"provenance\":{}}",
+		/* keys written with escapes, or another key */
+		"\"event\":{},\"received\":\"" V2_RECEIVED "\",\"\\u0069d\":\"e1\",\"provenance\":{}}",
+		"\"event\":{},\"received\":\"" V2_RECEIVED "\",\"ids\":\"e1\",\"provenance\":{}}",
+		"\"event\":{},\"received\":\"" V2_RECEIVED "\",\"id\":\"e1\",\"Provenance\":{}}",
+	};
+	struct alog_backup_info info;
+	struct alog_err err = { 0 };
+
+	memset(id129, 'a', sizeof(id129) - 1);
+	id129[sizeof(id129) - 1] = 0;
+	snprintf(long_id_line, sizeof(long_id_line),
+		 "\"event\":{},\"received\":\"" V2_RECEIVED "\",\"id\":\"%s\","
+		 "\"provenance\":{}}", id129);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct chained c;
+		struct alog_backup *b = NULL;
+
+		chained_v1_start(&c);
+		chained_add(&c, GOOD_SPOOL);
+		chained_add(&c, cases[i]);
+		err.msg[0] = 0;
+		assert_int_equal(read_text(f->path, c.text, c.len, &info, &err),
+				 ALOG_ECORRUPT);
+		assert_int_equal(info.bad_line, 3);
+		assert_int_equal(info.records, 1);
+		assert_non_null(strstr(err.msg, "line 3:"));
+		assert_int_equal(alog_backup_open(f->path, NOW_US, &b, &err),
+				 ALOG_ECORRUPT);
+		free(c.text);
+	}
+	/* accepted at the limits: JSON whitespace inside BODY, an id of
+	 * 128 bytes, the edges of the alphabet, the time range's ends */
+	{
+		static const char *const good[] = {
+			"\"event\" : { } , \"received\" :\"" V2_RECEIVED "\" ,\"id\": \"!~\" ,\"provenance\" : {\"a\" : [ ] } } ",
+			"\"event\":{},\"received\":\"0000-01-01T00:00:00.000000Z\",\"id\":\"#\",\"provenance\":{}}",
+			"\"event\":{},\"received\":\"9999-12-31T23:59:59.999999Z\",\"id\":\"[]\",\"provenance\":{}}",
+		};
+		struct entries es = { 0 };
+		struct chained c;
+
+		chained_v1_start(&c);
+		for (size_t i = 0; i < 3; i++)
+			chained_add(&c, good[i]);
+		id129[ALOG_BACKUP_ID_MAX] = 0;
+		snprintf(long_id_line, sizeof(long_id_line),
+			 "\"event\":{},\"received\":\"" V2_RECEIVED "\",\"id\":"
+			 "\"%s\",\"provenance\":{}}", id129);
+		chained_add(&c, long_id_line);
+		write_bytes(f->path, c.text, c.len);
+		assert_int_equal(alog_backup_read_entries(f->path, entry_cb, &es,
+							  &info, &err), 0);
+		assert_int_equal(es.n, 4);
+		assert_string_equal(es.e[0].ev, "{ }");
+		assert_string_equal(es.e[0].id, "!~");
+		assert_string_equal(es.e[0].prov, "{\"a\" : [ ] }");
+		assert_int_equal(es.e[1].received_us, ALOG_TIME_MIN_US);
+		assert_int_equal(es.e[2].received_us, ALOG_TIME_MAX_US);
+		assert_int_equal(strlen(es.e[3].id), ALOG_BACKUP_ID_MAX);
+		free(c.text);
+	}
+}
+
+/* Every refusal leaves the file's bytes as they were, also when the bad
+ * record comes after good ones in one call. */
+static void test_backup_append_spool_refuses_bad_records_writing_nothing(
+	void **state)
+{
+	struct fixture *f = *state;
+	char id129[ALOG_BACKUP_ID_MAX + 2];
+	const struct {
+		const char *event, *id, *prov;
+		int64_t received_us;
+		int code;
+	} bad[] = {
+		{ "{}", "e 1", "{}", 0, ALOG_EINVAL },
+		{ "{}", "", "{}", 0, ALOG_EINVAL },
+		{ "{}", "e\"1", "{}", 0, ALOG_EINVAL },
+		{ "{}", "e\\1", "{}", 0, ALOG_EINVAL },
+		{ "{}", "e\x7f", "{}", 0, ALOG_EINVAL },
+		{ "{}", "\xc3\xa9", "{}", 0, ALOG_EINVAL },
+		{ "{}", "e\n", "{}", 0, ALOG_EINVAL },
+		{ "{}", id129, "{}", 0, ALOG_EINVAL },
+		{ "{}", NULL, "{}", 0, ALOG_EINVAL },
+		{ "{}", "e1", NULL, 0, ALOG_EINVAL },
+		{ "{}", "e1", "", 0, ALOG_EINVAL },
+		{ "{}", "e1", "[]", 0, ALOG_EINVAL },
+		{ "{}", "e1", "\"unix\"", 0, ALOG_EINVAL },
+		{ "{}", "e1", "{", 0, ALOG_EINVAL },
+		{ "{}", "e1", "{\"a\":\n1}", 0, ALOG_EINVAL },
+		{ "{}", "e1", "{\"a\":1,\"a\":2}", 0, ALOG_EINVAL },
+		{ "{}", "e1", "{}{}", 0, ALOG_EINVAL },
+		{ "[]", "e1", "{}", 0, ALOG_EINVAL },
+		{ "{\"a\":\n1}", "e1", "{}", 0, ALOG_EINVAL },
+		{ "{\"a\":\"\xff\"}", "e1", "{}", 0, ALOG_EINVAL },
+		{ "{}", "e1", "{}", ALOG_TIME_MAX_US + 1, ALOG_EINVAL },
+		{ "{}", "e1", "{}", ALOG_TIME_MIN_US - 1, ALOG_EINVAL },
+	};
+	struct alog_backup *b = NULL;
+	struct alog_backup_spool_rec good = spool_rec("{}", 0, "e1", "{}");
+	struct alog_err err = { 0 };
+	struct bytes before;
+
+	memset(id129, 'a', sizeof(id129) - 1);
+	id129[sizeof(id129) - 1] = 0;
+	assert_int_equal(alog_backup_open(f->path, NOW_US, &b, &err), 0);
+	assert_int_equal(alog_backup_append_spool(b, &good, 1, &err), 0);
+	before.p = testutil_read_file(f->path, &before.n);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct alog_backup_spool_rec recs[3];
+
+		recs[0] = good;
+		recs[1] = good;
+		recs[2] = spool_rec(bad[i].event, bad[i].received_us, bad[i].id,
+				    bad[i].prov);
+		assert_int_equal(alog_backup_append_spool(b, recs + 2, 1, &err),
+				 bad[i].code);
+		assert_non_null(strstr(err.msg, "event 0"));
+		assert_int_equal(alog_backup_append_spool(b, recs, 3, &err),
+				 bad[i].code);
+		assert_non_null(strstr(err.msg, "event 2"));
+		assert_file_is(f->path, before.p, before.n);
+	}
+	/* the writer goes on after refusals */
+	assert_int_equal(alog_backup_append_spool(b, &good, 1, &err), 0);
+	assert_int_equal(alog_backup_records(b), 2);
+	alog_backup_close(b);
+	assert_int_equal(alog_backup_read(f->path, NULL, NULL, NULL, &err), 0);
+	free(before.p);
+}
+
+/* The whole line counts: a spool line of exactly ALOG_BACKUP_LINE_MAX
+ * bytes is written, one byte more (in the event, the id or the
+ * provenance) is ALOG_ELIMIT, and an event a plain record still holds
+ * (ALOG_BACKUP_EVENT_MAX) is too long for a spool record. */
+static void test_backup_spool_line_limit_accepts_the_limit_and_refuses_one_more(
+	void **state)
+{
+	struct fixture *f = *state;
+	const char *id = "e1", *prov = "{\"transport\":\"unix\"}";
+	size_t room = ALOG_BACKUP_LINE_MAX - ALOG_BACKUP_SPOOL_OVERHEAD -
+		      strlen(id) - strlen(prov);
+	size_t big = ALOG_BACKUP_EVENT_MAX;
+	char *ev = malloc(big + 2), *pv = malloc(64);
+	struct alog_backup_spool_rec r;
+	struct alog_backup *b = NULL;
+	struct alog_err err = { 0 };
+	struct bytes file;
+	size_t starts[4];
+
+	/* {"p":"xxx...x"} of n bytes in ev */
+#define MAKE_EVENT(n) do { memset(ev, 'x', (n)); memcpy(ev, "{\"p\":\"", 6); \
+		memcpy(ev + (n) - 2, "\"}", 3); } while (0)
+	assert_int_equal(alog_backup_open(f->path, NOW_US, &b, &err), 0);
+	file.p = testutil_read_file(f->path, &file.n);
+	MAKE_EVENT(big);
+	r = spool_rec(ev, 0, id, prov);
+	assert_int_equal(alog_backup_append_spool(b, &r, 1, &err), ALOG_ELIMIT);
+	assert_non_null(strstr(err.msg, "event 0"));
+	/* the same event as a plain record fits */
+	MAKE_EVENT(room + 1);
+	r = spool_rec(ev, 0, id, prov);
+	assert_int_equal(alog_backup_append_spool(b, &r, 1, &err), ALOG_ELIMIT);
+	/* one byte more in the id or the provenance instead */
+	MAKE_EVENT(room);
+	r = spool_rec(ev, 0, "e12", prov);
+	assert_int_equal(alog_backup_append_spool(b, &r, 1, &err), ALOG_ELIMIT);
+	snprintf(pv, 64, "{\"transport\":\"unix\" }");
+	r = spool_rec(ev, 0, id, pv);
+	assert_int_equal(alog_backup_append_spool(b, &r, 1, &err), ALOG_ELIMIT);
+	assert_file_is(f->path, file.p, file.n);
+	free(file.p);
+	/* exactly the limit */
+	r = spool_rec(ev, 0, id, prov);
+	assert_int_equal(alog_backup_append_spool(b, &r, 1, &err), 0);
+	MAKE_EVENT(big);
+	assert_int_equal(alog_backup_append(b, ev, big, &err), 0);
+	alog_backup_close(b);
+#undef MAKE_EVENT
+	file.p = testutil_read_file(f->path, &file.n);
+	assert_int_equal(line_starts(&file, starts, 4), 3);
+	assert_int_equal(starts[2] - starts[1] - 1, ALOG_BACKUP_LINE_MAX);
+	assert_int_equal(starts[3] - starts[2] - 1, ALOG_BACKUP_LINE_MAX);
+	free(file.p);
+	assert_int_equal(alog_backup_read(f->path, NULL, NULL, NULL, &err), 0);
+	free(ev);
+	free(pv);
+}
+
+/* ---- cut_tail: a spool's start-up looks only at the tail ---- */
+
+static uint64_t file_size(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return (uint64_t)st.st_size;
+}
+
+/* A file of spool records (and no seal) made by the writer. */
+static struct bytes spool_file(const char *path, int n)
+{
+	struct alog_backup *b = NULL;
+	struct alog_err err = { 0 };
+	struct bytes out;
+
+	assert_int_equal(alog_backup_open(path, NOW_US, &b, &err), 0);
+	for (int i = 0; i < n; i++) {
+		char id[16];
+		struct alog_backup_spool_rec r;
+
+		snprintf(id, sizeof(id), "ev-%d", i);
+		r = spool_rec(V1_EV1, NOW_US + i, id, V2_PROV);
+		assert_int_equal(alog_backup_append_spool(b, &r, 1, &err), 0);
+	}
+	alog_backup_close(b);
+	out.p = testutil_read_file(path, &out.n);
+	return out;
+}
+
+static void test_backup_cut_tail_cuts_a_torn_tail_at_every_offset_and_reports_it(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct bytes v = spool_file(f->path, 3);
+	size_t starts[8], last;
+
+	assert_int_equal(line_starts(&v, starts, 8), 4);
+	last = starts[3];
+	for (size_t k = 1; k < v.n - last; k++) {
+		struct alog_backup_tail t;
+		struct alog_backup_info info;
+		struct alog_err err = { 0 };
+
+		write_bytes(f->path, v.p, last + k);
+		assert_int_equal(alog_backup_cut_tail(f->path, &t, &err), 0);
+		assert_int_equal(t.cut_bytes, k);
+		assert_int_equal(t.cut_offset, last);
+		assert_int_equal(t.cut_line, 0);
+		assert_int_equal(t.size, last);
+		assert_int_equal(t.sealed, 0);
+		assert_file_is(f->path, v.p, last);
+		assert_int_equal(alog_backup_read(f->path, NULL, NULL, &info,
+						  &err), 0);
+		assert_int_equal(info.torn_tail, 0);
+		assert_int_equal(info.records, 2);
+	}
+	free(v.p);
+}
+
+static void test_backup_cut_tail_leaves_a_clean_file_untouched(void **state)
+{
+	struct fixture *f = *state;
+	struct bytes v = spool_file(f->path, 2);
+	struct alog_backup_tail t;
+	struct alog_err err = { 0 };
+
+	assert_int_equal(alog_backup_cut_tail(f->path, &t, &err), 0);
+	assert_int_equal(t.cut_bytes, 0);
+	assert_int_equal(t.cut_offset, 0);
+	assert_int_equal(t.size, v.n);
+	assert_int_equal(t.sealed, 0);
+	assert_file_is(f->path, v.p, v.n);
+	/* an empty file, too */
+	write_bytes(f->path, "", 0);
+	assert_int_equal(alog_backup_cut_tail(f->path, &t, &err), 0);
+	assert_int_equal(t.size, 0);
+	assert_int_equal(t.cut_bytes, 0);
+	/* a file with no complete line is cut to nothing */
+	write_bytes(f->path, v.p, 40);
+	assert_int_equal(alog_backup_cut_tail(f->path, &t, &err), 0);
+	assert_int_equal(t.cut_bytes, 40);
+	assert_int_equal(t.cut_offset, 0);
+	assert_int_equal(t.size, 0);
+	assert_int_equal(file_size(f->path), 0);
+	/* a missing file */
+	assert_int_equal(alog_backup_cut_tail("/nonexistent/spool.jsonl", &t,
+					      &err), ALOG_ENOTFOUND);
+	free(v.p);
+}
+
+static void test_backup_cut_tail_reports_a_sealed_file_and_refuses_bytes_after_its_seal(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct bytes v = vector_v1();
+	struct alog_backup_tail t;
+	struct alog_err err = { 0 };
+	struct chained c;
+	unsigned char *p;
+
+	write_bytes(f->path, v.p, v.n);
+	assert_int_equal(alog_backup_cut_tail(f->path, &t, &err), 0);
+	assert_int_equal(t.sealed, 1);
+	assert_int_equal(t.cut_bytes, 0);
+	assert_int_equal(t.size, v.n);
+	/* a torn line after the seal is corrupt (16.1 rule 1): not cut */
+	p = malloc(v.n + 5);
+	memcpy(p, v.p, v.n);
+	memcpy(p + v.n, "{\"ch", 4);
+	write_bytes(f->path, p, v.n + 4);
+	assert_int_equal(alog_backup_cut_tail(f->path, &t, &err), ALOG_ECORRUPT);
+	assert_non_null(strstr(err.msg, "seal"));
+	assert_file_is(f->path, p, v.n + 4);
+	free(p);
+	/* a seal with JSON whitespace is a seal; a record whose event
+	 * holds "seal":true is not */
+	chained_v1_start(&c);
+	chained_add(&c, "\"event\":{\"seal\":true}}");
+	write_bytes(f->path, c.text, c.len);
+	assert_int_equal(alog_backup_cut_tail(f->path, &t, &err), 0);
+	assert_int_equal(t.sealed, 0);
+	chained_add(&c, " \"seal\" : true , \"records\" : 1 }");
+	write_bytes(f->path, c.text, c.len);
+	assert_int_equal(alog_backup_cut_tail(f->path, &t, &err), 0);
+	assert_int_equal(t.sealed, 1);
+	free(c.text);
+	chained_v1_start(&c);
+	chained_add(&c, "\"seal\":false,\"records\":0}");
+	write_bytes(f->path, c.text, c.len);
+	assert_int_equal(alog_backup_cut_tail(f->path, &t, &err), 0);
+	assert_int_equal(t.sealed, 0);
+	free(c.text);
+	/* only the header */
+	{
+		size_t starts[8];
+
+		assert_int_equal(line_starts(&v, starts, 8), 4);
+		write_bytes(f->path, v.p, starts[1]);
+	}
+	assert_int_equal(alog_backup_cut_tail(f->path, &t, &err), 0);
+	assert_int_equal(t.sealed, 0);
+	free(v.p);
+}
+
+/* A torn tail of ALOG_BACKUP_LINE_MAX bytes is cut; one byte more (no
+ * newline in the window) is corrupt and nothing is cut. */
+static void test_backup_cut_tail_refuses_a_torn_tail_longer_than_the_limit(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct bytes v = spool_file(f->path, 1);
+	size_t n = v.n + ALOG_BACKUP_LINE_MAX + 1;
+	unsigned char *p = malloc(n);
+	struct alog_backup_tail t;
+	struct alog_err err = { 0 };
+
+	memcpy(p, v.p, v.n);
+	memset(p + v.n, 'x', n - v.n);
+	write_bytes(f->path, p, n);
+	assert_int_equal(alog_backup_cut_tail(f->path, &t, &err), ALOG_ECORRUPT);
+	assert_non_null(strstr(err.msg, "ALOG_BACKUP_LINE_MAX"));
+	assert_int_equal(file_size(f->path), n);
+	write_bytes(f->path, p, n - 1);
+	assert_int_equal(alog_backup_cut_tail(f->path, &t, &err), 0);
+	assert_int_equal(t.cut_bytes, ALOG_BACKUP_LINE_MAX);
+	assert_int_equal(t.cut_offset, v.n);
+	assert_file_is(f->path, v.p, v.n);
+	/* without any complete line: the same limit */
+	write_bytes(f->path, p + v.n, ALOG_BACKUP_LINE_MAX + 1);
+	assert_int_equal(alog_backup_cut_tail(f->path, &t, &err), ALOG_ECORRUPT);
+	write_bytes(f->path, p + v.n, ALOG_BACKUP_LINE_MAX);
+	assert_int_equal(alog_backup_cut_tail(f->path, &t, &err), 0);
+	assert_int_equal(t.cut_bytes, ALOG_BACKUP_LINE_MAX);
+	assert_int_equal(t.size, 0);
+	free(p);
+	free(v.p);
+}
+
+/* 20 MB of records behind a first line no reader accepts (longer than
+ * the limit, no JSON): cut_tail still cuts the tail, so it never read
+ * the head; a full read refuses line 1. */
+static void test_backup_cut_tail_of_a_20_mb_file_reads_only_the_tail(
+	void **state)
+{
+	struct fixture *f = *state;
+	const size_t total = 20u << 20;
+	struct bytes rec = spool_file(f->path, 1);
+	size_t starts[4], line_len, n = 0;
+	struct alog_backup_info info;
+	struct alog_backup_tail t;
+	struct alog_err err = { 0 };
+	unsigned char *p = malloc(total + 70000);
+
+	assert_int_equal(line_starts(&rec, starts, 4), 2);
+	line_len = starts[2] - starts[1];
+	memset(p, 'x', 100000);
+	p[100000] = '\n';
+	n = 100001;
+	while (n < total) {
+		memcpy(p + n, rec.p + starts[1], line_len);
+		n += line_len;
+	}
+	memcpy(p + n, rec.p + starts[1], 50);
+	write_bytes(f->path, p, n + 50);
+	assert_int_equal(alog_backup_read(f->path, NULL, NULL, &info, &err),
+			 ALOG_ECORRUPT);
+	assert_int_equal(info.bad_line, 1);
+	assert_int_equal(alog_backup_cut_tail(f->path, &t, &err), 0);
+	assert_int_equal(t.cut_bytes, 50);
+	assert_int_equal(t.cut_offset, n);
+	assert_int_equal(t.size, n);
+	assert_int_equal(file_size(f->path), n);
+	free(p);
+	free(rec.p);
+}
+
+/* The same with 64 GiB whose head is a hole (zero bytes, never
+ * written): a reader of the whole file would hold or scan 64 GiB. Skipped
+ * where the file system has no sparse files that large. */
+static void test_backup_cut_tail_of_a_64_gib_sparse_file_reads_only_the_tail(
+	void **state)
+{
+	struct fixture *f = *state;
+	const uint64_t hole = UINT64_C(64) << 30;
+	struct bytes rec = spool_file(f->path, 1);
+	struct alog_backup_tail t;
+	struct alog_err err = { 0 };
+	size_t starts[4];
+	FILE *fp;
+
+	assert_int_equal(line_starts(&rec, starts, 4), 2);
+	if (truncate(f->path, (off_t)hole) != 0) {
+		free(rec.p);
+		skip();
+	}
+	fp = fopen(f->path, "ab");
+	assert_non_null(fp);
+	/* a newline ends the hole's "line", then a record and a torn one */
+	assert_int_equal(fwrite("\n", 1, 1, fp), 1);
+	assert_int_equal(fwrite(rec.p + starts[1], 1, starts[2] - starts[1], fp),
+			 starts[2] - starts[1]);
+	assert_int_equal(fwrite(rec.p + starts[1], 1, 30, fp), 30);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(alog_backup_cut_tail(f->path, &t, &err), 0);
+	assert_int_equal(t.cut_bytes, 30);
+	assert_int_equal(t.cut_offset, hole + 1 + (starts[2] - starts[1]));
+	assert_int_equal(t.size, t.cut_offset);
+	assert_int_equal(t.sealed, 0);
+	assert_int_equal(file_size(f->path), t.cut_offset);
+	assert_int_equal(truncate(f->path, 0), 0);
+	free(rec.p);
+}
+
+static void test_backup_cut_tail_gets_ebusy_while_a_writer_holds_the_file(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct alog_backup *b = NULL;
+	struct alog_backup_tail t;
+	struct alog_err err = { 0 };
+
+	assert_int_equal(alog_backup_open(f->path, NOW_US, &b, &err), 0);
+	assert_int_equal(alog_backup_cut_tail(f->path, &t, &err), ALOG_EBUSY);
+	assert_non_null(strstr(err.msg, "locked"));
+	alog_backup_close(b);
+	assert_int_equal(alog_backup_cut_tail(f->path, &t, &err), 0);
+	/* the lock is held only during the call */
+	assert_int_equal(alog_backup_open(f->path, NOW_US, &b, &err), 0);
+	alog_backup_close(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -917,6 +1663,19 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backup_torn_tail_at_every_offset_of_the_last_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_open_gives_an_empty_or_torn_header_file_a_header, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_open_refuses_a_directory_and_a_missing_directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_reads_vector_v_backup_2_spool_record_with_every_field, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_writer_reproduces_vector_v_backup_2_byte_for_byte, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_spool_records_read_back_every_field_among_plain_ones, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_broken_spool_records_are_corrupt_naming_the_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_append_spool_refuses_bad_records_writing_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_spool_line_limit_accepts_the_limit_and_refuses_one_more, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_cut_tail_cuts_a_torn_tail_at_every_offset_and_reports_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_cut_tail_leaves_a_clean_file_untouched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_cut_tail_reports_a_sealed_file_and_refuses_bytes_after_its_seal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_cut_tail_refuses_a_torn_tail_longer_than_the_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_cut_tail_of_a_20_mb_file_reads_only_the_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_cut_tail_of_a_64_gib_sparse_file_reads_only_the_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_cut_tail_gets_ebusy_while_a_writer_holds_the_file, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

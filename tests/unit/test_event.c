@@ -644,7 +644,7 @@ static const char ev1[] = "{\"type\":\"a.b\",\"n\":1.50}";
 static void test_record_format_writes_the_exact_canonical_bytes(
 	void **state)
 {
-	struct alog_provenance p = { "unix", 1000, 100, 4242, NULL, NULL };
+	struct alog_provenance p = { "unix", 1000, 100, 4242, NULL, NULL, NULL, 0 };
 	struct alog_buf out;
 	struct alog_err err = { 0 };
 
@@ -662,7 +662,7 @@ static void test_record_format_parsed_writes_the_record_of_a_parsed_line(
 {
 	/* V-RECORD-1 again, from a spaced line through alog_event_parse */
 	static const char line[] = " { \"type\" : \"a.b\" , \"n\" : 1.50 } ";
-	struct alog_provenance p = { "unix", 1000, 100, 4242, NULL, NULL };
+	struct alog_provenance p = { "unix", 1000, 100, 4242, NULL, NULL, NULL, 0 };
 	struct alog_event ev;
 	struct alog_buf out;
 	struct alog_err err = { 0 };
@@ -703,8 +703,8 @@ static void test_record_format_escapes_provenance_strings_minimally(
 		"\"addr\":\"[2001:db8::1]:6514\",\"subject\":\"CN=a\\\"b\\\\c"
 		"\\u0009\\u001f\x7f\xc3\xa9\"},\"event\":{\"type\":\"x\"}}";
 	struct alog_provenance p = { "tls", 0, 0, 1, "[2001:db8::1]:6514",
-				     "CN=a\"b\\c\t\x1f\x7f\xc3\xa9" };
-	struct alog_provenance none = { NULL, -1, -1, -1, NULL, NULL };
+				     "CN=a\"b\\c\t\x1f\x7f\xc3\xa9", NULL, 0 };
+	struct alog_provenance none = { NULL, -1, -1, -1, NULL, NULL, NULL, 0 };
 	struct alog_buf out;
 	struct alog_err err = { 0 };
 
@@ -736,9 +736,9 @@ static void test_record_format_refuses_what_the_reader_would_refuse(
 	static const char long_id[] =
 		"0123456789012345678901234567890123456789012345678901234567890123"
 		"45678901234567890123456789012345678901234567890123456789012345678";
-	struct alog_provenance bad_utf8 = { "tcp", -1, -1, -1, "\xff", NULL };
+	struct alog_provenance bad_utf8 = { "tcp", -1, -1, -1, "\xff", NULL, NULL, 0 };
 	struct alog_provenance big_uid = { "unix", INT64_C(1) << 53, -1, -1,
-					   NULL, NULL };
+					   NULL, NULL, NULL, 0 };
 	const unsigned char *e = (const unsigned char *)"{\"type\":\"x\"}";
 	struct alog_buf out;
 	struct alog_err err = { 0 };
@@ -784,7 +784,7 @@ static void test_record_format_refuses_what_the_reader_would_refuse(
 static void test_record_format_bounds_the_wrapper(void **state)
 {
 	char *subject = malloc(ALOG_RECORD_WRAPPER_MAX + 1);
-	struct alog_provenance p = { "tls", -1, -1, -1, NULL, NULL };
+	struct alog_provenance p = { "tls", -1, -1, -1, NULL, NULL, NULL, 0 };
 	struct alog_buf out;
 	struct alog_err err = { 0 };
 
@@ -827,8 +827,8 @@ static void test_record_parse_accepts_every_record_format_writes(
 	void **state)
 {
 	struct alog_provenance p = { "tls", 0, 1, 2, "192.0.2.1:5000",
-				     "CN=\"q\"\\\x01\n\xe2\x82\xac" };
-	struct alog_provenance none = { NULL, -1, -1, -1, NULL, NULL };
+				     "CN=\"q\"\\\x01\n\xe2\x82\xac", NULL, 0 };
+	struct alog_provenance none = { NULL, -1, -1, -1, NULL, NULL, NULL, 0 };
 	const struct alog_provenance *provs[] = { &p, &none, NULL };
 	static const char *const events[] = {
 		"{}", "{\"type\":\"a\",\"x\":[{\"y\":\"\\u00e9\"},1E2,-0.5]}",
@@ -998,7 +998,7 @@ static void test_canonical_event_of_a_max_line_fits_a_record(void **state)
 	struct alog_provenance p = { "tls", INT64_C(4294967295),
 				     INT64_C(4294967295), INT64_C(4294967295),
 				     "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]"
-				     ":65535", "CN=client" };
+				     ":65535", "CN=client", NULL, 0 };
 	struct alog_record_view v;
 	struct alog_event ev;
 	struct alog_buf out;
