@@ -837,6 +837,35 @@ static void call_end(struct srv *s, int ok, const char *why)
 	alog_breaker_record(&s->breaker, alog_clock_now_us(), ok);
 }
 
+/* SPEC.md 17.6: a producer's breaker.transition or health.probe must
+ * name a component of the inventory (a daemon-owned one is refused by
+ * the log as reserved_component). 1 when refused (the answer is set). */
+static int unlisted_component(struct srv *s, struct item *it)
+{
+	const struct alog_event *ev = &it->ev;
+	char msg[ALOG_EVENT_COMPONENT_MAX + 160];
+
+	if (strcmp(ev->type, "breaker.transition") != 0 &&
+	    strcmp(ev->type, "health.probe") != 0)
+		return 0;
+	if (ev->component_state == ALOG_COMPONENT_OTHER)
+		return 0; /* the log's check says why */
+	if (ev->component_state == ALOG_COMPONENT_PLAIN &&
+	    alog_config_component_find(s->cfg, ev->component,
+				       strlen(ev->component)))
+		return 0;
+	if (ev->component_state == ALOG_COMPONENT_PLAIN)
+		snprintf(msg, sizeof(msg),
+			 "component '%s' is not in the daemon's inventory (its configuration file)",
+			 ev->component);
+	else
+		snprintf(msg, sizeof(msg),
+			 "a %s event needs a \"component\" of the daemon's inventory",
+			 ev->type);
+	item_set_error(it, "unknown_component", 0, msg);
+	return 1;
+}
+
 /* The answer of a line refused before judging (too long, not an event). */
 static void judge_refused(struct item *it)
 {
@@ -1082,7 +1111,7 @@ static void spool_items(struct srv *s, struct item_list *list, int judged,
 			judge_refused(it);
 		} else if (alog_log_precheck(&it->ev, 0, &res, &jerr)) {
 			item_set_error(it, res.code, 0, jerr.msg);
-		} else {
+		} else if (!unlisted_component(s, it)) {
 			it->ans = ANS_SPOOL_PENDING;
 		}
 	}
@@ -1214,6 +1243,12 @@ static int judge(struct srv *s, struct item *it, size_t *accepted)
 		judge_refused(it);
 		return 0;
 	}
+	if (alog_log_precheck(&it->ev, 0, &res, &err)) {
+		item_set_error(it, res.code, 0, err.msg);
+		return 0;
+	}
+	if (unlisted_component(s, it))
+		return 0;
 	rc = alog_log_submit_parsed(s->log, &it->ev, it->prov,
 				    alog_clock_now_us(), 0, &res, &err);
 	if (rc < 0) {

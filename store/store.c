@@ -2132,6 +2132,53 @@ out:
 	return rc;
 }
 
+/* Every replays entry: key length, value CRC and length (SPEC.md 7). */
+static int check_replays(struct alog_store *s, MDB_txn *txn,
+			 struct alog_err *err)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, op = MDB_FIRST;
+
+	if (!s->has_replays)
+		return 0;
+	rc = mdb_cursor_open(txn, s->dbi_replays, &c);
+	if (rc)
+		return db_fail(err, rc, "cursor");
+	for (;;) {
+		size_t len;
+
+		rc = mdb_cursor_get(c, &k, &v, (MDB_cursor_op)op);
+		op = MDB_NEXT;
+		if (rc == MDB_NOTFOUND) {
+			rc = 0;
+			break;
+		}
+		if (rc) {
+			rc = db_fail(err, rc, "cursor get");
+			break;
+		}
+		if (k.mv_size != ALOG_STORE_REPLAY_KEY_LEN) {
+			rc = alog_err_set(err, ALOG_ECORRUPT,
+					  "index table 'replays': key of %zu bytes",
+					  k.mv_size);
+			break;
+		}
+		rc = check_val(&k, &v, &len, "replays", err);
+		if (rc == 0 && len != REPLAY_VAL_LEN)
+			rc = alog_err_set(err, ALOG_ECORRUPT,
+					  "index table 'replays': value of %zu bytes",
+					  len);
+		if (rc < 0) {
+			alog_err_prefix(err, "replay of file %.36s",
+					(const char *)k.mv_data);
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	return rc;
+}
+
 int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 		     alog_store_received_fn received_of,
 		     alog_store_record_fn fn, void *ctx,
@@ -2345,6 +2392,8 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 		}
 	}
 	rc = check_times(s, cs.txn, size, n_blocks, err);
+	if (rc == 0)
+		rc = check_replays(s, cs.txn, err);
 	if (rc < 0)
 		goto out;
 	if (next_ckpt < n_ckpt) {
