@@ -35,5 +35,6 @@ int cmd_demo(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_query(int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@ ALOG_VECTORS (default: tests/vectors beside this file).
 The last line printed is "N passed, N failed"; the exit status is 1 when
 anything failed.
 """
+import hashlib
 import json
 import os
 import re
@@ -1059,6 +1060,45 @@ class CommandTest(CliTest):
         self.export("store", "--from", n + 1, expect=EXIT_USAGE)
         self.export("store", "--from", "-1", expect=EXIT_USAGE)
         self.export("store", "--to", "ten", expect=EXIT_USAGE)
+
+    def test_query_prints_the_population_of_a_period_with_its_hash(self):
+        full = self.build(120)
+        recs = self.records(full)
+        got = lambda r: r["received"]
+        # A period from record 30's received time to record 90's: the
+        # records received in [from, to), whatever their index.
+        frm, to = got(recs[30]), got(recs[90])
+        want = [full[i] for i, r in enumerate(recs) if frm <= got(r) < to]
+        p = self.run_cmd("query", "--store", self.path("store"), "--from", frm,
+                         "--to", to, expect=EXIT_OK)
+        self.assertEqual(p.stdout.split(b"\n")[:-1], want)
+        digest = hashlib.sha256(p.stdout).hexdigest()
+        self.assertIn(digest.encode(), p.stderr)
+        # filters: a type prefix, checked against the events themselves
+        p = self.run_cmd("query", "--store", self.path("store"), "--from", frm,
+                         "--to", to, "--type", "auth.*", expect=EXIT_OK)
+        self.assertEqual(p.stdout.split(b"\n")[:-1],
+                         [full[i] for i, r in enumerate(recs)
+                          if frm <= got(r) < to and
+                          (r["event"]["type"] == "auth" or
+                           r["event"]["type"].startswith("auth."))])
+        s = json.loads(self.run_cmd(
+            "query", "--store", self.path("store"), "--from", frm, "--to", to,
+            "--type", "auth.*", "--summary", expect=EXIT_OK).stdout)
+        self.assertEqual(s["sha256"], hashlib.sha256(p.stdout).hexdigest())
+        self.assertEqual(s["count"], len(p.stdout.split(b"\n")) - 1)
+        self.assertEqual(s["query"], 'received >= "%s" and received < "%s" '
+                         'and type matches "auth.*"' % (s["from"], s["to"]))
+        # an empty period is a recorded zero; bad periods are usage errors
+        s = json.loads(self.run_cmd(
+            "query", "--store", self.path("store"), "--from", "2000-01-01",
+            "--to", "2000-01-02", "--summary", expect=EXIT_OK).stdout)
+        self.assertEqual((s["count"], s["index_from"], s["index_to"]), (0, 0, 0))
+        self.assertEqual(s["sha256"], hashlib.sha256(b"").hexdigest())
+        for bad in (["--from", to, "--to", frm], ["--from", "yesterday", "--to", to],
+                    ["--to", to]):
+            self.run_cmd("query", "--store", self.path("store"), *bad,
+                         expect=EXIT_USAGE)
 
     def test_get_prints_one_record_and_refuses_indices_outside_the_log(self):
         full = self.build()

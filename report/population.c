@@ -1,0 +1,162 @@
+/*
+ * population: see population.h.
+ */
+#include "report/population.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "ingest/clock.h"
+#include "ingest/event.h"
+#include "ingest/log.h"
+
+/* The type filter: exact, or a prefix written "a.b.*". */
+static int type_matches(const char *filter, const char *type)
+{
+	size_t n = strlen(filter);
+
+	if (n >= 2 && strcmp(filter + n - 2, ".*") == 0)
+		return strncmp(type, filter, n - 2) == 0 &&
+		       (type[n - 2] == 0 || type[n - 2] == '.');
+	return strcmp(filter, type) == 0;
+}
+
+int alog_population_check(const struct alog_population_query *q,
+			  struct alog_err *err)
+{
+	char t[ALOG_TIME_TEXT_MAX];
+
+	if (q->from_us >= q->to_us)
+		return alog_err_set(err, ALOG_EINVAL,
+				    "the period is empty: --from must come before --to");
+	if (alog_time_format(q->from_us, t) < 0 ||
+	    alog_time_format(q->to_us, t) < 0)
+		return alog_err_set(err, ALOG_EINVAL,
+				    "the period lies outside years 0000..9999");
+	if (q->type && (!q->type[0] || strlen(q->type) > ALOG_EVENT_TYPE_MAX + 2 ||
+			strchr(q->type, '"') || strchr(q->type, '\\')))
+		return alog_err_set(err, ALOG_EINVAL,
+				    "--type must be an event type, or one followed by .*");
+	if (q->component && (!q->component[0] ||
+			     strlen(q->component) > ALOG_EVENT_COMPONENT_MAX ||
+			     strchr(q->component, '"') ||
+			     strchr(q->component, '\\')))
+		return alog_err_set(err, ALOG_EINVAL,
+				    "--component must be a component name of at most %d bytes",
+				    ALOG_EVENT_COMPONENT_MAX);
+	return 0;
+}
+
+int alog_population_text(const struct alog_population_query *q,
+			 struct alog_buf *out, struct alog_err *err)
+{
+	char from[ALOG_TIME_TEXT_MAX], to[ALOG_TIME_TEXT_MAX];
+	size_t n;
+	int rc;
+
+	alog_time_format(q->from_us, from);
+	alog_time_format(q->to_us, to);
+	rc = alog_buf_addf(out, err, "received >= \"%s\" and received < \"%s\"",
+			   from, to);
+	if (rc == 0 && q->type) {
+		n = strlen(q->type);
+		rc = alog_buf_addf(out, err, " and type %s \"%s\"",
+				   n >= 2 && strcmp(q->type + n - 2, ".*") == 0 ?
+				   "matches" : "=", q->type);
+	}
+	if (rc == 0 && q->component)
+		rc = alog_buf_addf(out, err, " and component = \"%s\"",
+				   q->component);
+	return rc;
+}
+
+struct run {
+	const struct alog_population_query *q;
+	alog_population_fn fn;
+	void *ctx;
+	struct alog_population *out;
+	EVP_MD_CTX *md;
+	struct alog_event ev;
+	struct alog_err *err;
+};
+
+static int member(void *ctx, uint64_t index, const unsigned char *rec,
+		  size_t len)
+{
+	struct run *r = ctx;
+	struct alog_record_view v;
+	struct alog_err perr = { 0 };
+	int rc;
+
+	if (alog_record_parse((const char *)rec, len, &v, &perr) < 0)
+		return alog_err_set(r->err, ALOG_ECORRUPT, "record %" PRIu64
+				    ": %s", index, perr.msg);
+	if (v.received_us < r->q->from_us || v.received_us >= r->q->to_us)
+		return alog_err_set(r->err, ALOG_ECORRUPT, "record %" PRIu64
+				    ": received outside the period its index places it in",
+				    index);
+	if (r->q->type || r->q->component) {
+		rc = alog_event_parse(&r->ev, v.event, v.event_len, &perr);
+		if (rc < 0)
+			return alog_err_set(r->err, ALOG_ECORRUPT, "record %"
+					    PRIu64 ": event: %s", index,
+					    perr.msg);
+		if (r->q->type && !type_matches(r->q->type, r->ev.type))
+			return 0;
+		if (r->q->component &&
+		    (r->ev.component_state != ALOG_COMPONENT_PLAIN ||
+		     strcmp(r->ev.component, r->q->component) != 0))
+			return 0;
+	}
+	if (EVP_DigestUpdate(r->md, rec, len) != 1 ||
+	    EVP_DigestUpdate(r->md, "\n", 1) != 1)
+		return alog_err_set(r->err, ALOG_ENOMEM, "sha-256 failed");
+	if (r->out->count == 0)
+		r->out->first_received = v.received_us;
+	r->out->last_received = v.received_us;
+	r->out->count++;
+	return r->fn ? r->fn(r->ctx, index, rec, len) : 0;
+}
+
+int alog_population_run(struct alog_store *s,
+			const struct alog_population_query *q,
+			alog_population_fn fn, void *ctx,
+			struct alog_population *out, struct alog_err *err)
+{
+	struct run r;
+	unsigned int hlen = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = alog_population_check(q, err);
+	if (rc < 0)
+		return rc;
+	rc = alog_store_find_time(s, q->from_us, alog_log_record_received,
+				  &out->index_from, err);
+	if (rc == 0)
+		rc = alog_store_find_time(s, q->to_us, alog_log_record_received,
+					  &out->index_to, err);
+	if (rc < 0)
+		return rc;
+	memset(&r, 0, sizeof(r));
+	r.q = q;
+	r.fn = fn;
+	r.ctx = ctx;
+	r.out = out;
+	r.err = err;
+	r.md = EVP_MD_CTX_new();
+	if (!r.md || EVP_DigestInit_ex(r.md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(r.md);
+		return alog_err_set(err, ALOG_ENOMEM, "sha-256 context");
+	}
+	alog_event_init(&r.ev);
+	rc = alog_store_read(s, out->index_from, out->index_to, member, &r,
+			     err);
+	if (rc == 0 && EVP_DigestFinal_ex(r.md, out->sha256, &hlen) != 1)
+		rc = alog_err_set(err, ALOG_ENOMEM, "sha-256 failed");
+	alog_event_release(&r.ev);
+	EVP_MD_CTX_free(r.md);
+	return rc;
+}
