@@ -23,6 +23,7 @@ struct run {
 	size_t in_batch;                 /* lines judged since the commit */
 	size_t batch_max;
 	int64_t last_received;           /* spool: the latest line's */
+	int64_t created_us;              /* the file header's time */
 	struct alog_event ev;
 	struct alog_err *err;
 };
@@ -103,8 +104,6 @@ static int judge(struct run *r, const struct alog_backup_entry *e)
 			  memcmp(e->provenance, INTERNAL_PREFIX,
 				 strlen(INTERNAL_PREFIX)) == 0;
 		now_us = e->received_us;
-		if (now_us > r->last_received)
-			r->last_received = now_us;
 	} else {
 		if (e->spool) {
 			refuse(r, e->line_no, "bad_field",
@@ -157,6 +156,8 @@ static int on_entry(void *ctx, const struct alog_backup_entry *e)
 
 	if (e->line_no <= r->prog.line)
 		return 0; /* done by an earlier run */
+	if (e->spool && e->received_us > r->last_received)
+		r->last_received = e->received_us;
 	if (r->in_batch >= r->batch_max || alog_log_batch_full(r->log)) {
 		rc = flush(r);
 		if (rc < 0)
@@ -182,8 +183,9 @@ static int add_replayed_event(struct run *r)
 	/* A spool file's record goes in at the time of its last line, so
 	 * that the lines of the files after it keep their received times
 	 * (which never decrease); when it was written is replayed_at. */
-	if (r->o->origin == ALOG_REPLAY_SPOOL && r->last_received)
-		received = r->last_received;
+	if (r->o->origin == ALOG_REPLAY_SPOOL)
+		received = r->last_received ? r->last_received :
+			   r->created_us; /* a file without records */
 	alog_time_format(now, at);
 	alog_buf_init(&m, ALOG_EVENT_LINE_MAX);
 	rc = alog_buf_addf(&m, r->err, "\"origin\":\"%s\",\"file\":\"%s\",\"path\":",
@@ -256,6 +258,7 @@ int alog_replay_file(struct alog_log *log, const char *path,
 	r.res = res;
 	r.err = err;
 	r.batch_max = o->batch_max ? o->batch_max : ALOG_LOG_BATCH_MAX;
+	r.created_us = info.created_us;
 	/* The spool's progress is persisted; an import relies on
 	 * deduplication instead, so that each run records what it did. */
 	rc = ALOG_ENOTFOUND;

@@ -2729,6 +2729,9 @@ static int setup_spool(struct srv *s, struct alog_err *err)
 		     "file", st.cut_file, "offset", u64s(off, st.cut_offset),
 		     "bytes", u64s(bytes, st.cut_bytes), NULL);
 	}
+	if (st.corrupt_file[0])
+		slog(s, "error", "spool: the newest file's tail is corrupt (replay will quarantine it)",
+		     "file", st.corrupt_file, "error", st.corrupt_msg, NULL);
 	if (st.files) {
 		char files[24];
 

@@ -150,6 +150,16 @@ static int check_tail(struct alog_spool *sp, struct alog_spool_start *st,
 	rc = file_path(sp, sp->seqs[sp->n - 1], path, sizeof(path), err);
 	if (rc == 0)
 		rc = alog_backup_cut_tail(path, &t, err);
+	if (rc == ALOG_ECORRUPT) {
+		/* not a torn line to cut (bytes after a seal, a line past the
+		 * limit): left as it is for replay, which quarantines it */
+		snprintf(st->corrupt_file, sizeof(st->corrupt_file), "%s",
+			 path);
+		snprintf(st->corrupt_msg, sizeof(st->corrupt_msg), "%s",
+			 err->msg);
+		alog_err_clear(err);
+		return 0;
+	}
 	if (rc < 0)
 		return rc;
 	if (t.cut_bytes) {

@@ -33,6 +33,11 @@ struct alog_spool_start {
 	uint64_t cut_bytes;    /* torn tail cut off the newest file */
 	uint64_t cut_offset;
 	char cut_file[ALOG_SPOOL_PATH_MAX]; /* "" when nothing was cut */
+	/* The newest file's tail is not a torn line (bytes after a seal, a
+	 * line past the limit): nothing was cut, replay will quarantine it.
+	 * "" when not so. */
+	char corrupt_file[ALOG_SPOOL_PATH_MAX];
+	char corrupt_msg[ALOG_ERR_MSG_MAX];
 };
 
 /* Open (creating it mode 0700 when missing, with quarantine/) the spool
