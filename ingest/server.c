@@ -499,6 +499,7 @@ static int config_hash(struct srv *s, struct alog_err *err)
 	rc = alog_buf_addf(&b, err,
 			   "checkpoint_events=%" PRIu64 "\n"
 			   "checkpoint_interval=%u\n"
+			   "%s%s%s"
 			   "idle_timeout=%u\n"
 			   "key=%s\n"
 			   "listen=%s\n"
@@ -508,7 +509,10 @@ static int config_hash(struct srv *s, struct alog_err *err)
 			   "tls_ca=%s\n"
 			   "tls_cert=%s\n"
 			   "tls_key=%s\n",
-			   s->checkpoint_events, s->checkpoint_s, s->idle_s,
+			   s->checkpoint_events, s->checkpoint_s,
+			   o->config ? "config_file_sha256=" : "",
+			   o->config ? o->config->hash_hex : "",
+			   o->config ? "\n" : "", s->idle_s,
 			   o->key_path ? o->key_path : "",
 			   o->listen ? o->listen : "", s->max_conns,
 			   s->socket_path, s->store_path,
@@ -2628,6 +2632,17 @@ static int log_started(struct srv *s, struct alog_err *err)
 				   (long)getpid(), s->config_hash);
 	if (rc == 0)
 		rc = json_str(&m, s->store_path, err);
+	if (rc == 0)
+		rc = alog_buf_adds(&m, ",\"config_file\":", err);
+	if (rc == 0 && s->o->config_path)
+		rc = json_str(&m, s->o->config_path, err);
+	else if (rc == 0)
+		rc = alog_buf_adds(&m, "null", err);
+	if (rc == 0)
+		rc = alog_buf_addf(&m, err, ",\"config_file_sha256\":%s%s%s",
+				   s->o->config ? "\"" : "",
+				   s->o->config ? s->o->config->hash_hex : "null",
+				   s->o->config ? "\"" : "");
 	if (rc == 0)
 		rc = alog_buf_adds(&m, ",\"spool\":", err);
 	if (rc == 0)

@@ -242,10 +242,14 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	if (config) {
-		if (alog_config_load(&cfg, config, &err) < 0) {
-			code = cli_fail(&err);
-			if (code == EXIT_VERIFY)
-				code = EXIT_USAGE;
+		int rc = alog_config_load(&cfg, config, &err);
+
+		if (rc < 0) {
+			/* SPEC.md 18.3: 2 for a refused file, 3 when it
+			 * can't be read */
+			cli_msg("%s", err.msg);
+			code = rc == ALOG_ENOTFOUND || rc == ALOG_EIO ?
+			       EXIT_OPER : EXIT_USAGE;
 			goto out;
 		}
 		o.config = &cfg;

@@ -15,6 +15,7 @@ skipped without it), ALOG_FAILSYNC (default build/tests/libfailsync.so, an
 LD_PRELOAD shim that makes fsync fail; the failed-commit test needs it). The last line printed is "N passed, N failed"; the
 exit status is 1 when anything failed.
 """
+import hashlib
 import json
 import os
 import re
@@ -540,6 +541,32 @@ class ServeTest(unittest.TestCase):
                 self.assertEqual(ids, ["before-1", "during-0", "during-1", "during-2"])
                 self.assertTrue(self.verify(store)["verified"])
 
+    def test_a_configuration_file_is_cited_by_hash_and_a_bad_one_stops_the_start(self):
+        store = self.init()
+        cfg = self.path("auditlog.json")
+        text = (b'{"version":1,"components":[{"name":"api","tier":"general"},'
+                b'{"name":"primary_store","tier":"critical",'
+                b'"breaker":{"threshold":3,"open_timeout_s":20}}]}')
+        with open(cfg, "wb") as f:
+            f.write(text)
+        d = Daemon(self, store, "--config", cfg)
+        d.stop()
+        recs, _ = self.export(store)
+        started = recs[0]["event"]
+        self.assertEqual(started["config_file"], cfg)
+        self.assertEqual(started["config_file_sha256"],
+                         hashlib.sha256(text).hexdigest())
+        # refused (exit 2, naming the key) or unreadable (exit 3): no start
+        with open(cfg, "wb") as f:
+            f.write(b'{"version":1,"components":[{"name":"api","tier":"gold"}]}')
+        p = self.run_cmd("serve", "--store", store, "--config", cfg,
+                         expect=EXIT_USAGE)
+        self.assertIn(b"tier", p.stderr)
+        self.run_cmd("serve", "--store", store, "--config",
+                     self.path("missing.json"), expect=EXIT_OPER)
+        recs2, _ = self.export(store)
+        self.assertEqual(len(recs2), len(recs))
+
     # ---- bad input -----------------------------------------------------
 
     def test_bad_input_gets_clear_refusals_and_the_daemon_keeps_serving_everyone(self):
@@ -743,6 +770,8 @@ class ServeTest(unittest.TestCase):
         self.assertEqual(started["spool"],
                          os.path.join(os.path.realpath(store), "spool"))
         self.assertIs(started["spool_same_device"], True)
+        self.assertIsNone(started["config_file"])
+        self.assertIsNone(started["config_file_sha256"])
         self.assertTrue(self.verify(store)["verified"])
 
     def test_the_checkpoint_interval_signs_when_the_log_grew_and_sigint_stops_like_sigterm(self):
