@@ -1556,14 +1556,15 @@ static const char *signal_name(int signo)
 	}
 }
 
-/* daemon.stopped, then the final checkpoint; while spooling both go...
- * daemon.stopped to the spool, and no checkpoint. */
+/* daemon.stopped, the breaker's last transitions, then the final
+ * checkpoint. What the store can't take (it is failing, or the spool is
+ * not drained) goes to the spool, without the checkpoint. */
 static int finish(struct srv *s, struct alog_err *err)
 {
 	struct alog_store_checkpoint ck = { 0 };
 	struct spbatch b;
 	char members[256], n[24];
-	int rc;
+	int rc, stopped = 0;
 
 	snprintf(members, sizeof(members),
 		 "\"pid\":%ld,\"reason\":\"signal\",\"signal_name\":\"%s\",\"events\":%" PRIu64,
@@ -1571,34 +1572,51 @@ static int finish(struct srv *s, struct alog_err *err)
 	if (!s->spooling && ensure_log(s) == 0 && call_begin(s)) {
 		rc = alog_log_append_internal(s->log, "daemon.stopped", members,
 					      alog_clock_now_us(), NULL, err);
+		call_end(s, rc == 0, err->msg);
 		if (rc == 0) {
-			rc = alog_log_checkpoint(s->log, s->o->signer,
-						 alog_clock_now_us(), &ck, err);
-			call_end(s, rc == 0, err->msg);
-			if (rc < 0) {
-				alog_err_prefix(err, "final checkpoint");
-				return rc;
-			}
-			{
-				char seq[24], size[24];
+			stopped = 1;
+		} else {
+			slog(s, "error", "cannot write daemon.stopped to the store",
+			     "error", err->msg, NULL);
+			close_log(s);
+			alog_err_clear(err);
+		}
+	}
+	/* a call's success may close the breaker: record that too, before
+	 * the checkpoint that covers it (a few rounds at most) */
+	for (int round = 0; stopped && round < 4; round++) {
+		if (s->n_trans)
+			log_transitions(s);
+		if (s->spooling || !s->log || !call_begin(s))
+			break;
+		rc = alog_log_checkpoint(s->log, s->o->signer,
+					 alog_clock_now_us(), &ck, err);
+		call_end(s, rc == 0, err->msg);
+		if (rc < 0) {
+			slog(s, "error", "final checkpoint failed", "error",
+			     err->msg, NULL);
+			close_log(s);
+			alog_err_clear(err);
+			break;
+		}
+		{
+			char seq[24], size[24];
 
-				slog(s, "info", "final checkpoint signed",
-				     "checkpoint", u64s(seq, ck.seq), "size",
-				     u64s(size, ck.size), NULL);
-			}
-			alog_store_checkpoint_release(&ck);
+			slog(s, "info", "final checkpoint signed", "checkpoint",
+			     u64s(seq, ck.seq), "size", u64s(size, ck.size),
+			     NULL);
+		}
+		alog_store_checkpoint_release(&ck);
+		if (!s->n_trans) {
 			slog(s, "info", "daemon stopped", "events",
 			     u64s(n, s->stored), NULL);
 			return 0;
 		}
-		call_end(s, 0, err->msg);
-		close_log(s);
-		slog(s, "error", "cannot write daemon.stopped to the store",
-		     "error", err->msg, NULL);
 	}
-	/* the store is failing, or the spool is not drained yet */
+	/* the rest goes to the spool: daemon.stopped unless stored, and the
+	 * transitions not recorded yet */
 	rc = sp_begin(s, &b, err);
-	if (rc == 0)
+	if (rc == 0 && !stopped)
 		rc = sp_add_internal(s, &b, "daemon.stopped", members, err);
 	if (rc == 0)
 		rc = sp_commit(s, &b, err);
