@@ -968,9 +968,22 @@ static int transition_members(struct alog_buf *m,
 			      const struct alog_breaker_transition *t,
 			      struct alog_err *err)
 {
-	return alog_breaker_transition_format(m, ALOG_LOG_OWNED_COMPONENT,
-					      strlen(ALOG_LOG_OWNED_COMPONENT),
-					      t, err);
+	char at[ALOG_TIME_TEXT_MAX];
+	size_t start = m->len;
+	int rc;
+
+	/* the envelope's time is the transition's (SPEC.md 17.6) */
+	if (alog_time_format(t->at_us, at) < 0)
+		return alog_err_set(err, ALOG_EINVAL,
+				    "transition time outside years 0000..9999");
+	rc = alog_buf_addf(m, err, "\"time\":\"%s\",", at);
+	if (rc == 0)
+		rc = alog_breaker_transition_format(m, ALOG_LOG_OWNED_COMPONENT,
+						    strlen(ALOG_LOG_OWNED_COMPONENT),
+						    t, err);
+	if (rc < 0)
+		m->len = start;
+	return rc;
 }
 
 /* Start a spool batch: backup.activated first when the spool is not in
@@ -2702,6 +2715,28 @@ out:
 	return rc;
 }
 
+/* The spool's path; and whether it holds files from before, read before
+ * the store is opened, so that a store.recovered event written by that
+ * open does not pass the spooled lines' received times (SPEC.md 17.8). */
+static int locate_spool(struct srv *s, struct alog_err *err)
+{
+	if (s->o->spool_dir) {
+		s->spool_path = strdup(s->o->spool_dir);
+	} else {
+		size_t n = strlen(s->store_path);
+
+		s->spool_path = malloc(n + sizeof("/spool"));
+		if (s->spool_path) {
+			memcpy(s->spool_path, s->store_path, n);
+			memcpy(s->spool_path + n, "/spool", sizeof("/spool"));
+		}
+	}
+	if (!s->spool_path)
+		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	s->spooling = alog_spool_peek(s->spool_path) > 0;
+	return 0;
+}
+
 /* The configuration, the breaker of primary_store and the spool
  * (SPEC.md 17.8): only the newest spool file's tail is read. */
 static int setup_spool(struct srv *s, struct alog_err *err)
@@ -2729,19 +2764,6 @@ static int setup_spool(struct srv *s, struct alog_err *err)
 			       on_transition, s, err);
 	if (rc < 0)
 		return rc;
-	if (s->o->spool_dir) {
-		s->spool_path = strdup(s->o->spool_dir);
-	} else {
-		size_t n = strlen(s->store_path);
-
-		s->spool_path = malloc(n + sizeof("/spool"));
-		if (s->spool_path) {
-			memcpy(s->spool_path, s->store_path, n);
-			memcpy(s->spool_path + n, "/spool", sizeof("/spool"));
-		}
-	}
-	if (!s->spool_path)
-		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
 	rc = alog_spool_open(s->spool_path, &s->spool, &st, err);
 	if (rc < 0) {
 		alog_err_prefix(err, "spool");
@@ -2765,10 +2787,10 @@ static int setup_spool(struct srv *s, struct alog_err *err)
 	if (st.corrupt_file[0])
 		slog(s, "error", "spool: the newest file's tail is corrupt (replay will quarantine it)",
 		     "file", st.corrupt_file, "error", st.corrupt_msg, NULL);
+	s->spooling = st.files > 0;
 	if (st.files) {
 		char files[24];
 
-		s->spooling = 1;
 		slog(s, "warn", "spool holds events from before: replaying them into the store",
 		     "spool", s->spool_path, "files", u64s(files, st.files),
 		     NULL);
@@ -2847,7 +2869,9 @@ static int setup(struct srv *s, struct alog_err *err)
 
 	/* The store first: its lock tells a second daemon on the same store
 	 * to go away before it touches the first one's socket. */
-	rc = open_log(s, err);
+	rc = locate_spool(s, err);
+	if (rc == 0)
+		rc = open_log(s, err);
 	if (rc < 0)
 		return rc;
 	rc = setup_spool(s, err);

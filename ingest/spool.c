@@ -137,6 +137,22 @@ static int scan(struct alog_spool *sp, struct alog_err *err)
 	return rc;
 }
 
+size_t alog_spool_peek(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+	uint64_t seq;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if (parse_name(e->d_name, &seq) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
 /* Start-up: only the newest file's tail is read. */
 static int check_tail(struct alog_spool *sp, struct alog_spool_start *st,
 		      struct alog_err *err)

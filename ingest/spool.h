@@ -44,6 +44,9 @@ struct alog_spool_start {
  * directory dir. */
 int alog_spool_open(const char *dir, struct alog_spool **out,
 		    struct alog_spool_start *st, struct alog_err *err);
+/* Spool files in dir (0 when it does not exist), without opening or
+ * changing anything. */
+size_t alog_spool_peek(const char *dir);
 /* Seals the current file (when there is one) and frees sp; accepts NULL.
  * A seal that fails leaves the file unsealed, which replay accepts. */
 void alog_spool_close(struct alog_spool *sp);
