@@ -2145,36 +2145,26 @@ static int check_replays(struct alog_store *s, MDB_txn *txn,
 	rc = mdb_cursor_open(txn, s->dbi_replays, &c);
 	if (rc)
 		return db_fail(err, rc, "cursor");
-	for (;;) {
-		size_t len;
+	while ((rc = mdb_cursor_get(c, &k, &v, (MDB_cursor_op)op)) == 0) {
+		size_t len = 0;
 
-		rc = mdb_cursor_get(c, &k, &v, (MDB_cursor_op)op);
 		op = MDB_NEXT;
-		if (rc == MDB_NOTFOUND) {
-			rc = 0;
-			break;
-		}
-		if (rc) {
-			rc = db_fail(err, rc, "cursor get");
-			break;
-		}
-		if (k.mv_size != ALOG_STORE_REPLAY_KEY_LEN) {
+		if (k.mv_size != ALOG_STORE_REPLAY_KEY_LEN)
 			rc = alog_err_set(err, ALOG_ECORRUPT,
 					  "index table 'replays': key of %zu bytes",
 					  k.mv_size);
-			break;
-		}
-		rc = check_val(&k, &v, &len, "replays", err);
-		if (rc == 0 && len != REPLAY_VAL_LEN)
+		else if ((rc = check_val(&k, &v, &len, "replays", err)) == 0 &&
+			 len != REPLAY_VAL_LEN)
 			rc = alog_err_set(err, ALOG_ECORRUPT,
 					  "index table 'replays': value of %zu bytes",
 					  len);
-		if (rc < 0) {
-			alog_err_prefix(err, "replay of file %.36s",
-					(const char *)k.mv_data);
+		if (rc < 0)
 			break;
-		}
 	}
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	else if (rc > 0)
+		rc = db_fail(err, rc, "cursor get");
 	mdb_cursor_close(c);
 	return rc;
 }

@@ -83,6 +83,16 @@ int cli_would_block(int fd)
 	return poll(&p, 1, 0) == 0;
 }
 
+int cli_print_record(void *ctx, uint64_t index, const unsigned char *rec,
+		     size_t len)
+{
+	(void)ctx;
+	(void)index;
+	if (fwrite(rec, 1, len, stdout) != len || putchar('\n') == EOF)
+		return ALOG_EIO;
+	return 0;
+}
+
 int cli_parse_u64(const char *s, uint64_t *out)
 {
 	char *end;
@@ -640,15 +650,6 @@ static const char usage_export[] =
 "exact Merkle leaf input, so anyone can recompute the tree:\n"
 "leaf = SHA-256(0x00 || line), node = SHA-256(0x01 || left || right).\n";
 
-static int print_record(void *ctx, uint64_t index, const unsigned char *rec,
-			size_t len)
-{
-	(void)ctx;
-	(void)index;
-	if (fwrite(rec, 1, len, stdout) != len || putchar('\n') == EOF)
-		return ALOG_EIO;
-	return 0;
-}
 
 static int cmd_export(int argc, char **argv)
 {
@@ -692,7 +693,7 @@ static int cmd_export(int argc, char **argv)
 		alog_store_close(s);
 		return EXIT_USAGE;
 	}
-	rc = alog_store_read(s, from, to, print_record, NULL, &err);
+	rc = alog_store_read(s, from, to, cli_print_record, NULL, &err);
 	alog_store_close(s);
 	if (rc == ALOG_EIO && !err.msg[0])
 		alog_err_set(&err, ALOG_EIO, "write to standard output failed");

@@ -6,6 +6,7 @@
 #ifndef ALOG_TOOLS_CLI_H
 #define ALOG_TOOLS_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "store/err.h"
@@ -28,6 +29,10 @@ char *cli_default_key(const char *dir);
 /* 1 when reading fd now could block: a batch should commit (or answers
  * be drained) before the read, so nothing waits on more input. */
 int cli_would_block(int fd);
+/* Print one record and a newline on stdout (a store/population reader's
+ * callback); ALOG_EIO when stdout fails. */
+int cli_print_record(void *ctx, uint64_t index, const unsigned char *rec,
+		     size_t len);
 /* Parse a non-negative decimal (no sign, no leading junk); -1 if bad. */
 int cli_parse_u64(const char *s, uint64_t *out);
 

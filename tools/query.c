@@ -40,16 +40,6 @@ static const char usage_query[] =
 "\n"
 "exit status: 0 ok, 1 a record in the range is corrupt, 2 usage, 3 error\n";
 
-static int print_member(void *ctx, uint64_t index, const unsigned char *rec,
-			size_t len)
-{
-	(void)ctx;
-	(void)index;
-	if (fwrite(rec, 1, len, stdout) != len || putchar('\n') == EOF)
-		return ALOG_EIO;
-	return 0;
-}
-
 static int parse_time(const char *opt, const char *s, int64_t *us)
 {
 	struct alog_err err = { 0 };
@@ -117,7 +107,7 @@ int cmd_query(int argc, char **argv)
 			     &err);
 	if (rc < 0)
 		return cli_fail(&err);
-	rc = alog_population_run(s, &q, summary ? NULL : print_member, NULL,
+	rc = alog_population_run(s, &q, summary ? NULL : cli_print_record, NULL,
 				 &pop, &err);
 	if (rc == ALOG_EIO && !err.msg[0])
 		alog_err_set(&err, ALOG_EIO, "write to standard output failed");
