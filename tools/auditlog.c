@@ -175,6 +175,7 @@ static const char usage_main[] =
 "  prove        inclusion or consistency proof (JSON)\n"
 "  verify       recompute every leaf and the tree; check every checkpoint\n"
 "  query        the events received in a period: a population (NDJSON)\n"
+"  report       the evidence report for a period (A1.2 availability)\n"
 "  serve        run the daemon: producers send events over a socket\n"
 "  send         send events to the daemon; back them up when it is down\n"
 "  replay       import backup files that send or applications wrote\n"
@@ -987,7 +988,7 @@ static const struct {
 	{ "prove", cmd_prove },       { "verify", cmd_verify },
 	{ "demo", cmd_demo },          { "serve", cmd_serve },
 	{ "send", cmd_send },         { "replay", cmd_replay },
-	{ "query", cmd_query },
+	{ "query", cmd_query },       { "report", cmd_report },
 };
 
 int main(int argc, char **argv)

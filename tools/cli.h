@@ -41,5 +41,6 @@ int cmd_serve(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_query(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

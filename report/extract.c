@@ -1,0 +1,352 @@
+/*
+ * extract: see extract.h.
+ */
+#include "report/extract.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "ingest/clock.h"
+#include "ingest/event.h"
+
+#define INTERNAL_PREFIX "{\"transport\":\"internal\""
+
+/* The types the availability engine reads (SPEC.md 20.1). */
+static const char *const TYPES[] = {
+	"breaker.transition", "health.probe", "maintenance.window",
+	"daemon.started", "daemon.stopped", "backup.activated",
+	"backup.replayed", "admin.action",
+};
+
+struct run {
+	const struct alog_config *cfg;
+	struct alog_extract *x;
+	struct alog_err *err;
+	int pending_activation;   /* a backup.activated awaits its first
+				     spooled record */
+	size_t act_comp, act_pos;
+};
+
+static int own(struct alog_extract *x, const char *s, const char **out)
+{
+	char *p;
+
+	if (!s) {
+		*out = NULL;
+		return 0;
+	}
+	if (x->n_strings == x->cap_strings) {
+		size_t cap = x->cap_strings ? 2 * x->cap_strings : 64;
+		char **q = realloc(x->strings, cap * sizeof(*q));
+
+		if (!q)
+			return ALOG_ENOMEM;
+		x->strings = q;
+		x->cap_strings = cap;
+	}
+	p = strdup(s);
+	if (!p)
+		return ALOG_ENOMEM;
+	x->strings[x->n_strings++] = p;
+	*out = p;
+	return 0;
+}
+
+static int push(struct alog_extract_comp *c, const struct alog_av_obs *o)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 256;
+		struct alog_av_obs *p;
+
+		if (cap > ALOG_AV_OBS_MAX)
+			return ALOG_ELIMIT;
+		p = realloc(c->obs, cap * sizeof(*p));
+		if (!p)
+			return ALOG_ENOMEM;
+		c->obs = p;
+		c->cap = cap;
+	}
+	c->obs[c->n++] = *o;
+	return 0;
+}
+
+static const char *str(const cJSON *ev, const char *key)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(ev, key);
+
+	return cJSON_IsString(m) ? m->valuestring : NULL;
+}
+
+static int time_of(const cJSON *ev, const char *key, int64_t *us)
+{
+	const char *t = str(ev, key);
+
+	return t && alog_time_parse(t, strlen(t), 0, us, NULL) == 0 ? 0 : -1;
+}
+
+static int int_of(const cJSON *ev, const char *key, int64_t *v)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(ev, key);
+
+	if (!cJSON_IsNumber(m) || m->valuedouble != (double)(int64_t)m->valuedouble)
+		return -1;
+	*v = (int64_t)m->valuedouble;
+	return 0;
+}
+
+static long comp_index(const struct run *r, const char *name)
+{
+	for (size_t i = 0; name && i < r->cfg->n_components; i++)
+		if (strcmp(r->cfg->components[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+static long owned_index(const struct run *r)
+{
+	return comp_index(r, ALOG_CONFIG_PRIMARY_STORE);
+}
+
+static void malformed(struct run *r, uint64_t index)
+{
+	if (r->x->malformed++ == 0)
+		r->x->first_malformed = index;
+}
+
+/* One report input: 1 when it was taken, 0 when it is not one (or is
+ * malformed, which is counted), negative on failure. */
+static int take(struct run *r, uint64_t index, int64_t received,
+		const cJSON *ev, const char *type, int internal)
+{
+	struct alog_av_obs o;
+	long c = -1;
+	int64_t v;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.index = index;
+	if (strcmp(type, "breaker.transition") == 0) {
+		const char *f = str(ev, "from"), *t = str(ev, "to"),
+			   *cause = str(ev, "cause");
+
+		c = comp_index(r, str(ev, "component"));
+		o.kind = ALOG_AV_TRANSITION;
+		if (c < 0)
+			return 0;
+		if (!f || !t || !cause || int_of(ev, "at_us", &o.transition.at_us) ||
+		    alog_breaker_state_parse(f, strlen(f), &o.transition.from) ||
+		    alog_breaker_state_parse(t, strlen(t), &o.transition.to) ||
+		    alog_breaker_cause_parse(cause, strlen(cause),
+					     &o.transition.cause))
+			goto bad;
+	} else if (strcmp(type, "health.probe") == 0) {
+		const char *st = str(ev, "status");
+
+		c = comp_index(r, str(ev, "component"));
+		o.kind = ALOG_AV_PROBE;
+		if (c < 0)
+			return 0;
+		if (!st || time_of(ev, "time", &o.probe.time_us))
+			goto bad;
+		if (strcmp(st, "up") == 0)
+			o.probe.status = ALOG_AV_PROBE_UP;
+		else if (strcmp(st, "down") == 0)
+			o.probe.status = ALOG_AV_PROBE_DOWN;
+		else if (strcmp(st, "degraded") == 0)
+			o.probe.status = ALOG_AV_PROBE_DEGRADED;
+		else
+			goto bad;
+	} else if (strcmp(type, "maintenance.window") == 0) {
+		c = comp_index(r, str(ev, "component"));
+		o.kind = ALOG_AV_MAINTENANCE;
+		if (c < 0)
+			return 0;
+		if (time_of(ev, "start", &o.maintenance.start_us) ||
+		    time_of(ev, "end", &o.maintenance.end_us) ||
+		    o.maintenance.end_us <= o.maintenance.start_us)
+			goto bad;
+		if (own(r->x, str(ev, "change_ref"), &o.maintenance.change_ref) ||
+		    own(r->x, str(ev, "approver"), &o.maintenance.approver))
+			return ALOG_ENOMEM;
+	} else if (strcmp(type, "admin.action") == 0) {
+		const char *out = str(ev, "outcome");
+
+		c = comp_index(r, str(ev, "target"));
+		o.kind = ALOG_AV_ADMIN;
+		if (c < 0 || !internal)
+			return 0; /* written by the daemon only */
+		if (!out || time_of(ev, "time", &o.admin.at_us))
+			o.admin.at_us = received;
+		if (!out)
+			goto bad;
+		o.admin.outcome = strcmp(out, "success") == 0 ?
+			ALOG_AV_OUTCOME_SUCCESS : strcmp(out, "denied") == 0 ?
+			ALOG_AV_OUTCOME_DENIED : ALOG_AV_OUTCOME_FAILED;
+		if (own(r->x, str(ev, "operator"), &o.admin.operator_name) ||
+		    own(r->x, str(ev, "auth_method"), &o.admin.auth_method) ||
+		    own(r->x, str(ev, "action"), &o.admin.action) ||
+		    own(r->x, str(ev, "target"), &o.admin.target) ||
+		    own(r->x, str(ev, "reason"), &o.admin.reason) ||
+		    own(r->x, str(ev, "change_ref"), &o.admin.change_ref))
+			return ALOG_ENOMEM;
+	} else {
+		/* the daemon's own: daemon.*, backup.* (trusted only) */
+		c = owned_index(r);
+		if (c < 0 || !internal)
+			return 0;
+		if (strcmp(type, "daemon.started") == 0) {
+			o.kind = ALOG_AV_DAEMON_STARTED;
+			o.daemon.at_us = received;
+		} else if (strcmp(type, "daemon.stopped") == 0) {
+			o.kind = ALOG_AV_DAEMON_STOPPED;
+			o.daemon.at_us = received;
+		} else if (strcmp(type, "backup.activated") == 0) {
+			o.kind = ALOG_AV_ACTIVATED;
+			if (int_of(ev, "failed_at_us", &o.activated.failed_at_us))
+				goto bad;
+		} else {
+			const char *origin = str(ev, "origin");
+			const cJSON *d = cJSON_GetObjectItemCaseSensitive(ev, "drained");
+			int64_t n[5];
+
+			o.kind = ALOG_AV_REPLAYED;
+			if (!origin || !cJSON_IsBool(d) ||
+			    int_of(ev, "records", &n[0]) ||
+			    int_of(ev, "imported", &n[1]) ||
+			    int_of(ev, "duplicates", &n[2]) ||
+			    int_of(ev, "conflicts", &n[3]) ||
+			    int_of(ev, "refused", &n[4]) ||
+			    int_of(ev, "replayed_at_us", &v))
+				goto bad;
+			for (int k = 0; k < 5; k++)
+				if (n[k] < 0)
+					goto bad;
+			o.replayed.import = strcmp(origin, "spool") != 0;
+			o.replayed.records = (uint64_t)n[0];
+			o.replayed.imported = (uint64_t)n[1];
+			o.replayed.duplicates = (uint64_t)n[2];
+			o.replayed.conflicts = (uint64_t)n[3];
+			o.replayed.refused = (uint64_t)n[4];
+			o.replayed.drained = cJSON_IsTrue(d);
+			o.replayed.replayed_at_us = v;
+			if (own(r->x, str(ev, "file"), &o.replayed.file))
+				return ALOG_ENOMEM;
+		}
+	}
+	rc = push(&r->x->comps[c], &o);
+	if (rc < 0)
+		return rc;
+	if (o.kind == ALOG_AV_ACTIVATED) {
+		r->pending_activation = 1;
+		r->act_comp = (size_t)c;
+		r->act_pos = r->x->comps[c].n - 1;
+	}
+	return 1;
+bad:
+	malformed(r, index);
+	return 0;
+}
+
+static int on_record(void *ctx, uint64_t index, const unsigned char *rec,
+		     size_t len)
+{
+	struct run *r = ctx;
+	struct alog_record_view v;
+	struct alog_err perr = { 0 };
+	const char *type = NULL;
+	cJSON *ev;
+	int internal, rc = 0;
+
+	if (alog_record_parse((const char *)rec, len, &v, &perr) < 0)
+		return alog_err_set(r->err, ALOG_ECORRUPT, "record %" PRIu64
+				    ": %s", index, perr.msg);
+	internal = v.prov_len >= strlen(INTERNAL_PREFIX) &&
+		   memcmp(v.prov, INTERNAL_PREFIX, strlen(INTERNAL_PREFIX)) == 0;
+	if (r->pending_activation && !internal) {
+		/* the first spooled producer record after backup.activated */
+		struct alog_av_obs *a =
+			&r->x->comps[r->act_comp].obs[r->act_pos];
+
+		a->activated.has_first_spooled = 1;
+		a->activated.first_spooled_us = v.received_us;
+		r->pending_activation = 0;
+	}
+	/* cheap filter before a parse: the type's text must appear */
+	for (size_t i = 0; i < sizeof(TYPES) / sizeof(TYPES[0]); i++) {
+		size_t n = strlen(TYPES[i]);
+
+		for (const char *p = v.event; p && (size_t)(p - v.event) + n + 2 <=
+		     v.event_len;) {
+			p = memchr(p, '"', v.event_len - (size_t)(p - v.event));
+			if (!p || (size_t)(p - v.event) + n + 2 > v.event_len)
+				break;
+			if (memcmp(p + 1, TYPES[i], n) == 0 && p[n + 1] == '"') {
+				type = TYPES[i];
+				break;
+			}
+			p++;
+		}
+		if (type)
+			break;
+	}
+	if (!type)
+		return 0;
+	ev = cJSON_ParseWithLength(v.event, v.event_len);
+	if (!ev)
+		return alog_err_set(r->err, ALOG_ECORRUPT, "record %" PRIu64
+				    ": the event does not parse", index);
+	type = str(ev, "type");
+	for (size_t i = 0; type && i < sizeof(TYPES) / sizeof(TYPES[0]); i++)
+		if (strcmp(type, TYPES[i]) == 0) {
+			rc = take(r, index, v.received_us, ev, type, internal);
+			break;
+		}
+	cJSON_Delete(ev);
+	if (rc == ALOG_ENOMEM)
+		return alog_err_set(r->err, ALOG_ENOMEM, "out of memory");
+	if (rc == ALOG_ELIMIT)
+		return alog_err_set(r->err, ALOG_ELIMIT,
+				    "more than %u observations of one component",
+				    ALOG_AV_OBS_MAX);
+	return rc < 0 ? rc : 0;
+}
+
+int alog_extract_run(struct alog_store *s, const struct alog_config *cfg,
+		     uint64_t to_index, struct alog_extract *out,
+		     struct alog_err *err)
+{
+	struct run r;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->first_malformed = UINT64_MAX;
+	out->comps = calloc(cfg->n_components ? cfg->n_components : 1,
+			    sizeof(*out->comps));
+	if (!out->comps)
+		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	out->n_comps = cfg->n_components;
+	memset(&r, 0, sizeof(r));
+	r.cfg = cfg;
+	r.x = out;
+	r.err = err;
+	rc = alog_store_read(s, 0, to_index, on_record, &r, err);
+	if (rc < 0)
+		alog_extract_release(out);
+	return rc;
+}
+
+void alog_extract_release(struct alog_extract *x)
+{
+	if (!x)
+		return;
+	for (size_t i = 0; i < x->n_comps; i++)
+		free(x->comps[i].obs);
+	free(x->comps);
+	for (size_t i = 0; i < x->n_strings; i++)
+		free(x->strings[i]);
+	free(x->strings);
+	memset(x, 0, sizeof(*x));
+}

@@ -1,0 +1,41 @@
+/*
+ * extract: the availability observations of every configured component,
+ * read from the log (SPEC.md 11.1 and 20.1): one pass over the records
+ * [0, to) so that the state at the period's start is carried in.
+ *
+ * Invariants: each component's observations are in log order; every
+ * string an observation points to is owned by the extraction and lives
+ * until alog_extract_release; an event that breaks its row of SPEC 11.1
+ * is not guessed at: it is counted as malformed with its index.
+ */
+#ifndef ALOG_REPORT_EXTRACT_H
+#define ALOG_REPORT_EXTRACT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ingest/config.h"
+#include "report/availability.h"
+#include "store/store.h"
+
+struct alog_extract_comp {
+	struct alog_av_obs *obs;
+	size_t n, cap;
+};
+
+struct alog_extract {
+	struct alog_extract_comp *comps;  /* one per cfg component, in order */
+	size_t n_comps;
+	uint64_t malformed;               /* report inputs refused */
+	uint64_t first_malformed;         /* its index, or UINT64_MAX */
+	char **strings;                   /* owned */
+	size_t n_strings, cap_strings;
+};
+
+/* Read records [0, to_index) of s. */
+int alog_extract_run(struct alog_store *s, const struct alog_config *cfg,
+		     uint64_t to_index, struct alog_extract *out,
+		     struct alog_err *err);
+void alog_extract_release(struct alog_extract *x);
+
+#endif

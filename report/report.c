@@ -1,0 +1,568 @@
+/*
+ * report: see report.h.
+ */
+#include "report/report.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "ingest/clock.h"
+#include "ingest/json.h"
+#include "report/availability.h"
+#include "report/extract.h"
+#include "report/population.h"
+#include "store/bytes.h"
+#include "store/merkle.h"
+#include "store/note.h"
+
+/* ---- a small JSON writer: members in the order written ------------ */
+
+#define JW_DEPTH 16
+
+struct jw {
+	struct alog_buf *b;
+	int first[JW_DEPTH];
+	int depth;
+	int rc;
+	struct alog_err *err;
+};
+
+static void jw_sep(struct jw *w, const char *key)
+{
+	if (w->rc < 0)
+		return;
+	if (!w->first[w->depth])
+		w->rc = alog_buf_addc(w->b, ',', w->err);
+	w->first[w->depth] = 0;
+	if (key && w->rc == 0) {
+		w->rc = alog_json_string_format(w->b, key, strlen(key), w->err);
+		if (w->rc == 0)
+			w->rc = alog_buf_addc(w->b, ':', w->err);
+	}
+}
+
+static void jw_open(struct jw *w, const char *key, char c)
+{
+	jw_sep(w, key);
+	if (w->rc == 0)
+		w->rc = alog_buf_addc(w->b, c, w->err);
+	if (w->rc == 0 && w->depth + 1 < JW_DEPTH)
+		w->first[++w->depth] = 1;
+}
+
+static void jw_close(struct jw *w, char c)
+{
+	if (w->rc == 0)
+		w->rc = alog_buf_addc(w->b, c, w->err);
+	if (w->depth > 0)
+		w->depth--;
+}
+
+static void jw_str(struct jw *w, const char *key, const char *v)
+{
+	jw_sep(w, key);
+	if (w->rc < 0)
+		return;
+	if (!v)
+		w->rc = alog_buf_adds(w->b, "null", w->err);
+	else
+		w->rc = alog_json_string_format(w->b, v, strlen(v), w->err);
+}
+
+static void jw_int(struct jw *w, const char *key, int64_t v)
+{
+	jw_sep(w, key);
+	if (w->rc == 0)
+		w->rc = alog_buf_addf(w->b, w->err, "%" PRId64, v);
+}
+
+static void jw_uint(struct jw *w, const char *key, uint64_t v)
+{
+	jw_sep(w, key);
+	if (w->rc == 0)
+		w->rc = alog_buf_addf(w->b, w->err, "%" PRIu64, v);
+}
+
+static void jw_bool(struct jw *w, const char *key, int v)
+{
+	jw_sep(w, key);
+	if (w->rc == 0)
+		w->rc = alog_buf_adds(w->b, v ? "true" : "false", w->err);
+}
+
+static void jw_null(struct jw *w, const char *key)
+{
+	jw_sep(w, key);
+	if (w->rc == 0)
+		w->rc = alog_buf_adds(w->b, "null", w->err);
+}
+
+static void jw_time(struct jw *w, const char *key, int64_t us)
+{
+	char t[ALOG_TIME_TEXT_MAX];
+
+	if (alog_time_format(us, t) < 0)
+		jw_null(w, key);
+	else
+		jw_str(w, key, t);
+}
+
+static void jw_hex(struct jw *w, const char *key, const unsigned char *h,
+		   size_t n)
+{
+	char hex[2 * ALOG_HASH_LEN + 1];
+
+	alog_hex_encode(h, n, hex);
+	jw_str(w, key, hex);
+}
+
+static void jw_percent(struct jw *w, const char *key, uint32_t ppm)
+{
+	char p[ALOG_AV_PERCENT_TEXT_MAX];
+
+	if (alog_av_percent_format(ppm, p) < 0)
+		jw_null(w, key);
+	else
+		jw_str(w, key, p);
+}
+
+/* ---- the report id -------------------------------------------------- */
+
+int alog_report_id(const char *origin, int64_t from_us, int64_t to_us,
+		   const char *config_sha256_hex, char out[33],
+		   struct alog_err *err)
+{
+	static const char tag[] = "auditlog-report-v1";
+	char from[ALOG_TIME_TEXT_MAX], to[ALOG_TIME_TEXT_MAX];
+	unsigned char h[ALOG_HASH_LEN];
+	unsigned int n = 0;
+	EVP_MD_CTX *md;
+	int ok;
+
+	if (alog_time_format(from_us, from) < 0 ||
+	    alog_time_format(to_us, to) < 0)
+		return alog_err_set(err, ALOG_EINVAL,
+				    "the period lies outside years 0000..9999");
+	md = EVP_MD_CTX_new();
+	ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	     EVP_DigestUpdate(md, tag, sizeof(tag)) == 1 &&
+	     EVP_DigestUpdate(md, origin, strlen(origin) + 1) == 1 &&
+	     EVP_DigestUpdate(md, from, strlen(from) + 1) == 1 &&
+	     EVP_DigestUpdate(md, to, strlen(to) + 1) == 1 &&
+	     EVP_DigestUpdate(md, config_sha256_hex,
+			      strlen(config_sha256_hex)) == 1 &&
+	     EVP_DigestFinal_ex(md, h, &n) == 1;
+	EVP_MD_CTX_free(md);
+	if (!ok)
+		return alog_err_set(err, ALOG_ENOMEM, "sha-256 failed");
+	alog_hex_encode(h, 16, out);
+	return 0;
+}
+
+/* ---- checkpoints ---------------------------------------------------- */
+
+struct bracket {
+	int have_start, have_end;
+	struct alog_store_checkpoint start, end;
+	struct alog_checkpoint start_ck, end_ck;
+	int consistent;              /* the proof between them verified */
+	unsigned char proof[ALOG_MERKLE_PROOF_MAX][ALOG_HASH_LEN];
+	size_t n_proof;
+};
+
+/* The last checkpoint signed before from, the first signed at or after
+ * to (SPEC.md 21); each note verified with the store's key. */
+static int find_bracket(struct alog_store *s, const struct alog_report_opts *o,
+			struct bracket *br, struct alog_err *err)
+{
+	uint64_t n = alog_store_checkpoint_count(s);
+	int rc = 0;
+
+	for (uint64_t i = 0; i < n && rc == 0; i++) {
+		struct alog_store_checkpoint ck = { 0 };
+
+		rc = alog_store_checkpoint_get(s, i, &ck, err);
+		if (rc < 0)
+			break;
+		if (ck.signed_us < o->from_us) {
+			if (br->have_start)
+				alog_store_checkpoint_release(&br->start);
+			br->start = ck;
+			br->have_start = 1;
+		} else if (ck.signed_us >= o->to_us && !br->have_end) {
+			br->end = ck;
+			br->have_end = 1;
+			break;
+		} else {
+			alog_store_checkpoint_release(&ck);
+		}
+	}
+	if (rc == 0 && br->have_start)
+		rc = alog_checkpoint_open_note(alog_store_vkey(s),
+					       (const char *)br->start.note.data,
+					       br->start.note.len,
+					       &br->start_ck, err);
+	if (rc == 0 && br->have_end)
+		rc = alog_checkpoint_open_note(alog_store_vkey(s),
+					       (const char *)br->end.note.data,
+					       br->end.note.len, &br->end_ck,
+					       err);
+	if (rc == 0 && br->have_end) {
+		uint64_t old = br->have_start ? br->start_ck.size : 0;
+
+		if (old == 0) {
+			/* the empty tree: every log extends it */
+			br->consistent = 1;
+		} else {
+			rc = alog_store_prove_consistency(s, old,
+							  br->end_ck.size,
+							  br->proof,
+							  &br->n_proof, err);
+			if (rc == 0)
+				br->consistent = alog_merkle_verify_consistency(
+					NULL, old, br->end_ck.size,
+					br->start_ck.root, br->end_ck.root,
+					(const unsigned char (*)[ALOG_HASH_LEN])
+					br->proof, br->n_proof, NULL) == 0;
+		}
+	}
+	return rc;
+}
+
+static void jw_checkpoint(struct jw *w, const char *key, int have,
+			  const struct alog_store_checkpoint *c,
+			  const struct alog_checkpoint *ck)
+{
+	if (!have) {
+		jw_null(w, key);
+		return;
+	}
+	jw_open(w, key, '{');
+	jw_uint(w, "checkpoint", c->seq);
+	jw_uint(w, "size", ck->size);
+	jw_hex(w, "root", ck->root, ALOG_HASH_LEN);
+	jw_time(w, "signed_at", c->signed_us);
+	jw_int(w, "signed_at_us", c->signed_us);
+	jw_sep(w, "note");
+	if (w->rc == 0)
+		w->rc = alog_json_string_format(w->b, (const char *)c->note.data,
+						c->note.len, w->err);
+	jw_close(w, '}');
+}
+
+/* ---- A1.2 ----------------------------------------------------------- */
+
+static void jw_totals(struct jw *w, const struct alog_av_totals *t)
+{
+	jw_int(w, "period_us", t->period_us);
+	jw_int(w, "excluded_us", t->excluded_us);
+	jw_int(w, "down_us", t->down_us);
+	jw_int(w, "partial_us", t->partial_us);
+	jw_int(w, "unknown_us", t->unknown_us);
+	jw_int(w, "up_us", t->up_us);
+	jw_bool(w, "measured", t->measured);
+	jw_uint(w, "availability_raw_ppm", t->raw_ppm);
+	jw_percent(w, "availability_raw", t->raw_ppm);
+	jw_uint(w, "availability_weighted_ppm", t->weighted_ppm);
+	jw_percent(w, "availability_weighted", t->weighted_ppm);
+	jw_uint(w, "error_budget_used_permille", t->budget_used_permille);
+	jw_uint(w, "episodes_started", t->episodes_started);
+	jw_bool(w, "pass", t->pass);
+	jw_bool(w, "unknown_decides", t->unknown_decides);
+}
+
+static void jw_optional_us(struct jw *w, const char *key, int has, int64_t v)
+{
+	if (has)
+		jw_int(w, key, v);
+	else
+		jw_null(w, key);
+}
+
+static void jw_component(struct jw *w, const struct alog_config_component *c,
+			 const struct alog_av_result *r)
+{
+	jw_open(w, NULL, '{');
+	jw_str(w, "component", c->name);
+	jw_str(w, "tier", alog_config_tier_name(c->tier));
+	jw_uint(w, "target_ppm", c->target_ppm);
+	jw_percent(w, "target", c->target_ppm);
+	jw_str(w, "signal", alog_av_signal_name(r->signal));
+	jw_bool(w, "daemon_owned", r->daemon_owned);
+	jw_str(w, "state_at_from", alog_av_class_name(r->state_at_from));
+	jw_totals(w, &r->total);
+	jw_optional_us(w, "mttd_us", r->has_mttd, r->mttd_us);
+	jw_optional_us(w, "mttr_us", r->has_mttr, r->mttr_us);
+	jw_optional_us(w, "mtbf_us", r->has_mtbf, r->mtbf_us);
+	if (r->has_longest)
+		jw_int(w, "longest_outage_us",
+		       r->episodes[r->longest].duration_us);
+	else
+		jw_null(w, "longest_outage_us");
+	jw_open(w, "episodes", '[');
+	for (size_t i = 0; i < r->n_episodes; i++) {
+		const struct alog_av_episode *e = &r->episodes[i];
+
+		jw_open(w, NULL, '{');
+		jw_time(w, "start", e->start_us);
+		jw_time(w, "end", e->end_us);
+		jw_bool(w, "ended", e->ended);
+		jw_int(w, "duration_us", e->duration_us);
+		jw_int(w, "in_period_us", e->in_period_us);
+		jw_int(w, "down_us", e->down_us);
+		jw_int(w, "partial_us", e->partial_us);
+		jw_int(w, "excluded_us", e->excluded_us);
+		jw_int(w, "unknown_us", e->unknown_us);
+		jw_str(w, "trigger", e->trigger);
+		jw_str(w, "recovery", alog_av_recovery_name(e->recovery));
+		jw_uint(w, "half_open_failures", e->half_open_failures);
+		jw_optional_us(w, "detect_us", e->has_detect, e->detect_us);
+		jw_bool(w, "flapping", e->flapping);
+		jw_uint(w, "start_index", e->start_index);
+		if (e->end_index == ALOG_AV_NO_INDEX)
+			jw_null(w, "end_index");
+		else
+			jw_uint(w, "end_index", e->end_index);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_open(w, "maintenance", '[');
+	for (size_t i = 0; i < r->n_windows; i++) {
+		const struct alog_av_window *m = &r->windows[i];
+
+		jw_open(w, NULL, '{');
+		jw_time(w, "start", m->start_us);
+		jw_time(w, "end", m->end_us);
+		jw_bool(w, "approved", m->approved);
+		jw_str(w, "change_ref", m->src->maintenance.change_ref);
+		jw_str(w, "approver", m->src->maintenance.approver);
+		jw_uint(w, "index", m->src->index);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_open(w, "activations", '[');
+	for (size_t i = 0; i < r->n_activations; i++) {
+		const struct alog_av_activation *a = &r->activations[i];
+
+		jw_open(w, NULL, '{');
+		jw_time(w, "failed_at", a->src->activated.failed_at_us);
+		jw_optional_us(w, "failover_us", a->failover_measured,
+			       a->failover_us);
+		jw_bool(w, "failover_pass", a->failover_pass);
+		jw_uint(w, "files", a->n_files);
+		jw_uint(w, "spooled", a->spooled);
+		jw_uint(w, "imported", a->imported);
+		jw_uint(w, "duplicates", a->duplicates);
+		jw_uint(w, "conflicts", a->conflicts);
+		jw_uint(w, "refused", a->refused);
+		jw_bool(w, "drained", a->drained);
+		jw_bool(w, "reconciled", a->reconciled);
+		jw_uint(w, "index", a->src->index);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_open(w, "interventions", '[');
+	for (size_t i = 0; i < r->n_interventions; i++) {
+		const struct alog_av_obs *x = r->interventions[i];
+
+		jw_open(w, NULL, '{');
+		jw_time(w, "at", x->admin.at_us);
+		jw_str(w, "operator", x->admin.operator_name);
+		jw_str(w, "auth_method", x->admin.auth_method);
+		jw_str(w, "action", x->admin.action);
+		jw_str(w, "reason", x->admin.reason);
+		jw_str(w, "change_ref", x->admin.change_ref);
+		jw_uint(w, "index", x->index);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_open(w, "months", '[');
+	for (size_t i = 0; i < r->n_months; i++) {
+		char ym[16];
+
+		snprintf(ym, sizeof(ym), "%04d-%02u", (int)r->months[i].year,
+			 r->months[i].month);
+		jw_open(w, NULL, '{');
+		jw_str(w, "month", ym);
+		jw_totals(w, &r->months[i].t);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_open(w, "timeline", '[');
+	for (size_t i = 0; i < r->n_segments; i++) {
+		jw_open(w, NULL, '[');
+		jw_int(w, NULL, r->segments[i].start_us);
+		jw_int(w, NULL, r->segments[i].end_us);
+		jw_str(w, NULL, alog_av_class_name(r->segments[i].cls));
+		jw_close(w, ']');
+	}
+	jw_close(w, ']');
+	jw_open(w, "findings", '[');
+	for (size_t i = 0; i < r->n_findings; i++) {
+		jw_open(w, NULL, '{');
+		jw_str(w, "finding", alog_av_finding_name(r->findings[i].kind));
+		jw_uint(w, "index", r->findings[i].index);
+		jw_time(w, "at", r->findings[i].at_us);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_close(w, '}');
+}
+
+static int a1_2(struct jw *w, struct alog_store *s,
+		const struct alog_report_opts *o, uint64_t to_index,
+		struct alog_report_summary *sum, struct alog_err *err)
+{
+	struct alog_extract x;
+	int rc;
+
+	rc = alog_extract_run(s, o->cfg, to_index, &x, err);
+	if (rc < 0)
+		return rc;
+	jw_open(w, "a1_2", '{');
+	jw_str(w, "criterion", "A1.2");
+	jw_uint(w, "partial_weight_permille",
+		o->cfg->partial_weight_permille);
+	jw_uint(w, "failover_target_s", o->cfg->failover_target_s);
+	jw_uint(w, "malformed_inputs", x.malformed);
+	jw_open(w, "components", '[');
+	for (size_t i = 0; rc == 0 && i < o->cfg->n_components; i++) {
+		const struct alog_config_component *c = &o->cfg->components[i];
+		struct alog_av_input in = {
+			.component = c,
+			.partial_weight_permille = o->cfg->partial_weight_permille,
+			.failover_target_s = o->cfg->failover_target_s,
+			.from_us = o->from_us,
+			.to_us = o->to_us,
+			.obs = x.comps[i].obs,
+			.n_obs = x.comps[i].n,
+		};
+		struct alog_av_result r;
+
+		rc = alog_av_compute(&in, &r, err);
+		if (rc < 0) {
+			alog_err_prefix(err, "component '%s'", c->name);
+			break;
+		}
+		jw_component(w, c, &r);
+		sum->components++;
+		if (r.total.pass)
+			sum->passed++;
+		alog_av_result_release(&r);
+	}
+	jw_close(w, ']');
+	jw_close(w, '}');
+	alog_extract_release(&x);
+	return rc;
+}
+
+/* ---- the whole report ----------------------------------------------- */
+
+int alog_report_json(struct alog_store *s, const struct alog_report_opts *o,
+		     struct alog_buf *json, struct alog_report_summary *sum,
+		     struct alog_err *err)
+{
+	struct alog_population_query q = { o->from_us, o->to_us, NULL, NULL };
+	struct alog_population pop;
+	struct alog_buf text;
+	struct bracket *br;
+	struct jw w;
+	int rc;
+
+	memset(sum, 0, sizeof(*sum));
+	br = calloc(1, sizeof(*br));
+	if (!br)
+		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	alog_buf_init(&text, 4096);
+	rc = alog_report_id(alog_store_origin(s), o->from_us, o->to_us,
+			    o->cfg->hash_hex, sum->report_id, err);
+	if (rc == 0)
+		rc = alog_population_run(s, &q, NULL, NULL, &pop, err);
+	if (rc == 0)
+		rc = alog_population_text(&q, &text, err);
+	if (rc == 0)
+		rc = find_bracket(s, o, br, err);
+	if (rc < 0)
+		goto out;
+	sum->population = pop.count;
+	sum->complete = br->have_end && br->consistent &&
+			br->end_ck.size >= pop.index_to &&
+			(!br->have_start || br->start_ck.size <= pop.index_from);
+
+	memset(&w, 0, sizeof(w));
+	w.b = json;
+	w.err = err;
+	w.first[0] = 1;
+	jw_open(&w, NULL, '{');
+	jw_str(&w, "schema", ALOG_REPORT_SCHEMA);
+	jw_str(&w, "report_id", sum->report_id);
+	jw_str(&w, "title", "Availability (A1.2) evidence");
+	jw_str(&w, "nature", "management-prepared, system-generated evidence; not an audit opinion");
+	jw_str(&w, "generator", o->generator);
+	jw_time(&w, "generated_at", o->generated_at_us);
+	jw_str(&w, "origin", alog_store_origin(s));
+	jw_open(&w, "period", '{');
+	jw_time(&w, "from", o->from_us);
+	jw_time(&w, "to", o->to_us);
+	jw_int(&w, "from_us", o->from_us);
+	jw_int(&w, "to_us", o->to_us);
+	jw_str(&w, "time_zone", "UTC");
+	jw_close(&w, '}');
+	jw_open(&w, "config", '{');
+	jw_str(&w, "file", o->config_path);
+	jw_str(&w, "sha256", o->cfg->from_file ? o->cfg->hash_hex : NULL);
+	jw_close(&w, '}');
+	jw_open(&w, "recorded", '{');
+	jw_bool(&w, "recorded", o->recorded == NULL);
+	jw_str(&w, "reason", o->recorded);
+	jw_close(&w, '}');
+	jw_open(&w, "integrity", '{');
+	jw_checkpoint(&w, "start_checkpoint", br->have_start, &br->start,
+		      &br->start_ck);
+	jw_checkpoint(&w, "end_checkpoint", br->have_end, &br->end,
+		      &br->end_ck);
+	jw_open(&w, "consistency_proof", '[');
+	for (size_t i = 0; i < br->n_proof; i++)
+		jw_hex(&w, NULL, br->proof[i], ALOG_HASH_LEN);
+	jw_close(&w, ']');
+	jw_bool(&w, "consistency_verified", br->have_end && br->consistent);
+	jw_bool(&w, "complete", sum->complete);
+	jw_close(&w, '}');
+	jw_open(&w, "population", '{');
+	jw_sep(&w, "query");
+	if (w.rc == 0)
+		w.rc = alog_json_string_format(json, (const char *)text.data,
+					       text.len, err);
+	jw_uint(&w, "count", pop.count);
+	jw_uint(&w, "index_from", pop.index_from);
+	jw_uint(&w, "index_to", pop.index_to);
+	jw_uint(&w, "gaps", 0);
+	if (pop.count) {
+		jw_time(&w, "first_received", pop.first_received);
+		jw_time(&w, "last_received", pop.last_received);
+	} else {
+		jw_null(&w, "first_received");
+		jw_null(&w, "last_received");
+	}
+	jw_hex(&w, "sha256", pop.sha256, sizeof(pop.sha256));
+	jw_close(&w, '}');
+	if (w.rc == 0)
+		rc = a1_2(&w, s, o, pop.index_to, sum, err);
+	jw_close(&w, '}');
+	if (w.rc == 0 && rc == 0)
+		w.rc = alog_buf_addc(json, '\n', err);
+	if (rc == 0)
+		rc = w.rc;
+out:
+	if (br->have_start)
+		alog_store_checkpoint_release(&br->start);
+	if (br->have_end)
+		alog_store_checkpoint_release(&br->end);
+	free(br);
+	alog_buf_release(&text);
+	return rc;
+}

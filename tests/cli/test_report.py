@@ -1,0 +1,163 @@
+#!/usr/bin/python3
+"""End-to-end tests of `auditlog report` (SPEC.md section 21; A1.2 numbers
+of section 20). The events carry their own times inside a fixed period in
+the future, so the expected availability is computed by hand below,
+whatever the clock says when the test runs.
+
+Environment: ALOG_BIN (default build/tools/auditlog), ALOG_BIN_WRAP (a
+command to run it under, e.g. valgrind). Last line "N passed, N failed".
+"""
+import hashlib
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True
+BIN = os.environ.get("ALOG_BIN") or os.path.join(HERE, "..", "..", "build",
+                                                 "tools", "auditlog")
+WRAP = shlex.split(os.environ.get("ALOG_BIN_WRAP", ""))
+EXIT_OK, EXIT_USAGE = 0, 2
+
+CONFIG = {
+    "version": 1,
+    "components": [
+        {"name": "api", "tier": "general", "target": 0.995,
+         "probe_interval_s": 60},
+        {"name": "idle", "tier": "critical"},
+    ],
+}
+
+
+def t(h, m, s=0):
+    return "2030-01-01T%02d:%02d:%02dZ" % (h, m, s)
+
+
+def events():
+    """A day of probes of "api" every minute, down from 10:00 to 10:44 (the
+    first up probe), a maintenance window with a change reference
+    (02:00-02:30, excluded) and one without (04:00-04:10, a deviation,
+    not excluded). "idle" has no data at all."""
+    out = []
+    for minute in range(24 * 60):
+        h, m = divmod(minute, 60)
+        status = "down" if (h == 10 and m < 44) else "up"
+        out.append({"type": "health.probe", "id": "p-%d" % minute,
+                    "source": "mon", "time": t(h, m), "component": "api",
+                    "status": status})
+    out.append({"type": "maintenance.window", "id": "mw-1", "source": "chg",
+                "component": "api", "start": t(2, 0), "end": t(2, 30),
+                "change_ref": "CHG-1001", "approver": "carol"})
+    out.append({"type": "maintenance.window", "id": "mw-2", "source": "chg",
+                "component": "api", "start": t(4, 0), "end": t(4, 10)})
+    return b"".join(json.dumps(e, separators=(",", ":")).encode() + b"\n"
+                    for e in out)
+
+
+class ReportTest(unittest.TestCase):
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="alog-report-")
+        self.addCleanup(self._tmp.cleanup)
+        self.dir = self._tmp.name
+        self.store = os.path.join(self.dir, "store")
+        self.cfg = os.path.join(self.dir, "cfg.json")
+        with open(self.cfg, "w") as f:
+            json.dump(CONFIG, f)
+        self.run_cmd("init", "--store", self.store, expect=EXIT_OK)
+        self.run_cmd("ingest", "--store", self.store, input=events(),
+                     expect=EXIT_OK)
+
+    def run_cmd(self, *args, input=None, expect=None):
+        p = subprocess.run(WRAP + [BIN] + [str(a) for a in args], input=input,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           cwd=self.dir, timeout=600)
+        if expect is not None and p.returncode != expect:
+            self.fail("auditlog %s: exit %d, wanted %d\n%s" % (
+                " ".join(map(str, args)), p.returncode, expect,
+                p.stderr.decode("utf-8", "replace")[-2000:]))
+        return p
+
+    def report(self, out, *extra):
+        self.run_cmd("report", "--store", self.store, "--config", self.cfg,
+                     "--from", "2030-01-01", "--to", "2030-01-02", "--out",
+                     out, *extra, expect=EXIT_OK)
+        with open(os.path.join(out, "report.json"), "rb") as f:
+            return f.read()
+
+    def test_availability_matches_the_hand_computed_figures(self):
+        r = json.loads(self.report(os.path.join(self.dir, "r1"), "--no-record"))
+        comps = {c["component"]: c for c in r["a1_2"]["components"]}
+        # the inventory, with the daemon's own component added last
+        self.assertEqual([c["component"] for c in r["a1_2"]["components"]],
+                         ["api", "idle", "primary_store"])
+        api, idle = comps["api"], comps["idle"]
+        self.assertEqual(api["signal"], "probes")
+        # T = 86400 s; E = 1800 s (02:00-02:30, CHG-1001); down 10:00 to
+        # 10:44 = 2640 s; the window without change_ref is not excluded.
+        self.assertEqual(api["period_us"], 86400 * 10**6)
+        self.assertEqual(api["excluded_us"], 1800 * 10**6)
+        self.assertEqual(api["down_us"], 2640 * 10**6)
+        self.assertEqual(api["unknown_us"], 0)
+        # floor(1e6 * (86400 - 1800 - 2640) / (86400 - 1800)) = 968794
+        self.assertEqual(api["availability_raw_ppm"], 968794)
+        self.assertEqual(api["availability_raw"], "96.879")
+        self.assertEqual(api["availability_weighted_ppm"], 968794)
+        self.assertFalse(api["pass"])
+        self.assertEqual(len(api["episodes"]), 1)
+        self.assertEqual(api["episodes"][0]["start"], t(10, 0) [:-1] + ".000000Z")
+        self.assertEqual(api["episodes"][0]["duration_us"], 2640 * 10**6)
+        approved = [m["approved"] for m in api["maintenance"]]
+        self.assertEqual(sorted(approved), [False, True])
+        # no data: all unknown, never counted as up
+        self.assertEqual(idle["unknown_us"], 86400 * 10**6)
+        self.assertEqual(idle["availability_raw_ppm"], 0)
+        self.assertFalse(idle["pass"])
+        self.assertTrue(idle["unknown_decides"])
+        # nothing was received in 2030: an empty population, recorded as 0
+        self.assertEqual(r["population"]["count"], 0)
+        self.assertEqual(r["population"]["sha256"], hashlib.sha256(b"").hexdigest())
+        self.assertFalse(r["integrity"]["complete"])
+        self.assertEqual(r["recorded"], {"recorded": False,
+                                         "reason": "--no-record was given"})
+
+    def test_the_json_is_byte_identical_for_the_same_store_apart_from_generated_at(self):
+        a = self.report(os.path.join(self.dir, "a"), "--no-record")
+        b = self.report(os.path.join(self.dir, "b"), "--no-record")
+        ja, jb = json.loads(a), json.loads(b)
+        self.assertIsNotNone(ja["generated_at"])
+        strip = lambda raw, j: raw.replace(j["generated_at"].encode(), b"")
+        self.assertEqual(strip(a, ja), strip(b, jb))
+        self.assertRegex(ja["report_id"], "^[0-9a-f]{32}$")
+
+    def test_the_run_is_recorded_as_report_generated_with_the_hash_of_its_output(self):
+        a = self.report(os.path.join(self.dir, "a"))
+        ja = json.loads(a)
+        self.assertEqual(ja["recorded"], {"recorded": True, "reason": None})
+        out = self.run_cmd("export", "--store", self.store, expect=EXIT_OK).stdout
+        recs = [json.loads(x) for x in out.splitlines()]
+        gen = [r for r in recs if r["event"]["type"] == "report.generated"]
+        self.assertEqual(len(gen), 1)
+        self.assertEqual(gen[0]["provenance"]["transport"], "internal")
+        self.assertEqual(gen[0]["event"]["report_id"], ja["report_id"])
+        self.assertEqual(gen[0]["event"]["outputs"],
+                         [{"name": "report.json",
+                           "sha256": hashlib.sha256(a).hexdigest()}])
+        self.run_cmd("verify", "--store", self.store, expect=EXIT_OK)
+
+    def test_bad_periods_and_options_are_usage_errors(self):
+        for args in (["--from", "2030-01-02", "--to", "2030-01-01"],
+                     ["--from", "soon", "--to", "2030-01-01"],
+                     ["--to", "2030-01-01"]):
+            self.run_cmd("report", "--store", self.store, *args,
+                         expect=EXIT_USAGE)
+        self.assertEqual(self.run_cmd("report", "--help").returncode, EXIT_OK)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, HERE)
+    import runner  # noqa: E402
+    sys.exit(runner.main(__name__, BIN))
