@@ -460,6 +460,113 @@ static int a1_2(struct jw *w, struct alog_store *s,
 	return rc;
 }
 
+/* ---- samples (SPEC.md 21.1, 21.2) ---------------------------------- */
+
+static int samples(struct jw *w, struct alog_store *s,
+		   const struct alog_report_opts *o,
+		   const struct alog_population *pop, const struct bracket *br,
+		   struct alog_report_summary *sum, struct alog_err *err)
+{
+	struct alog_buf rec, text;
+	uint64_t want = o->sample < pop->count ? o->sample : pop->count;
+	size_t n = 0;
+	int rc = 0;
+
+	if (o->seed) {
+		rc = alog_sample_seed_check(o->seed, strlen(o->seed), err);
+		if (rc == 0)
+			snprintf(sum->seed, sizeof(sum->seed), "%s", o->seed);
+	} else {
+		char hex[65];
+
+		alog_hex_encode(pop->sha256, sizeof(pop->sha256), hex);
+		rc = alog_sample_seed_derive(sum->report_id, hex, sum->seed,
+					     err);
+	}
+	if (rc < 0)
+		return rc;
+	sum->samples = calloc(want ? want : 1, sizeof(*sum->samples));
+	if (!sum->samples)
+		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	if (want)
+		rc = alog_sample_positions(pop->count, want, sum->seed,
+					   strlen(sum->seed), sum->samples, &n,
+					   err);
+	if (rc < 0)
+		return rc;
+	sum->n_samples = n;
+	jw_open(w, "samples", '{');
+	jw_str(w, "seed", sum->seed);
+	jw_str(w, "seed_source", o->seed ? "given" : "derived");
+	jw_uint(w, "requested", o->sample);
+	jw_uint(w, "population", pop->count);
+	jw_open(w, "items", '[');
+	alog_buf_init(&rec, 0);
+	alog_buf_init(&text, 0);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		uint64_t idx = pop->index_from + sum->samples[i];
+		unsigned char leaf[ALOG_HASH_LEN];
+		char file[64];
+
+		sum->samples[i] = idx;
+		rc = alog_store_get(s, idx, &rec, err);
+		if (rc == 0)
+			rc = alog_merkle_leaf(NULL, rec.data, rec.len, leaf);
+		if (rc < 0)
+			break;
+		jw_open(w, NULL, '{');
+		jw_uint(w, "index", idx);
+		jw_hex(w, "leaf_hash", leaf, ALOG_HASH_LEN);
+		jw_sep(w, "record");
+		if (w->rc == 0)
+			w->rc = alog_json_string_format(w->b,
+							(const char *)rec.data,
+							rec.len, err);
+		if (br->have_end) {
+			struct alog_tlog_proof p;
+			struct alog_checkpoint cp;
+
+			/* the proof file, checked as an auditor would */
+			alog_buf_reset(&text);
+			memset(&p, 0, sizeof(p));
+			rc = alog_sample_proof_format(s, idx, &br->end, &text,
+						      err);
+			if (rc == 0)
+				rc = alog_tlog_proof_parse((const char *)text.data,
+							   text.len, &p, err);
+			if (rc == 0)
+				rc = alog_tlog_proof_verify(&p, alog_store_vkey(s),
+							    leaf, &cp, err);
+			alog_tlog_proof_release(&p);
+			snprintf(file, sizeof(file), "proofs/%" PRIu64 "%s",
+				 idx, ".tlog-proof");
+			jw_str(w, "proof_file", file);
+			jw_bool(w, "proof_verified", rc == 0);
+		} else {
+			jw_null(w, "proof_file");
+			jw_bool(w, "proof_verified", 0);
+		}
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_close(w, '}');
+	alog_buf_release(&rec);
+	alog_buf_release(&text);
+	return rc;
+}
+
+void alog_report_summary_release(struct alog_report_summary *sum)
+{
+	if (!sum)
+		return;
+	if (sum->have_start)
+		alog_store_checkpoint_release(&sum->start);
+	if (sum->have_end)
+		alog_store_checkpoint_release(&sum->end);
+	free(sum->samples);
+	memset(sum, 0, sizeof(*sum));
+}
+
 /* ---- the whole report ----------------------------------------------- */
 
 int alog_report_json(struct alog_store *s, const struct alog_report_opts *o,
@@ -551,6 +658,8 @@ int alog_report_json(struct alog_store *s, const struct alog_report_opts *o,
 	jw_hex(&w, "sha256", pop.sha256, sizeof(pop.sha256));
 	jw_close(&w, '}');
 	if (w.rc == 0)
+		rc = samples(&w, s, o, &pop, br, sum, err);
+	if (w.rc == 0 && rc == 0)
 		rc = a1_2(&w, s, o, pop.index_to, sum, err);
 	jw_close(&w, '}');
 	if (w.rc == 0 && rc == 0)
@@ -558,10 +667,13 @@ int alog_report_json(struct alog_store *s, const struct alog_report_opts *o,
 	if (rc == 0)
 		rc = w.rc;
 out:
-	if (br->have_start)
-		alog_store_checkpoint_release(&br->start);
-	if (br->have_end)
-		alog_store_checkpoint_release(&br->end);
+	/* the checkpoints and the proof go to the caller, for the bundle */
+	sum->have_start = br->have_start;
+	sum->have_end = br->have_end;
+	sum->start = br->start;
+	sum->end = br->end;
+	sum->n_proof = br->n_proof;
+	memcpy(sum->proof, br->proof, sizeof(sum->proof));
 	free(br);
 	alog_buf_release(&text);
 	return rc;

@@ -17,9 +17,11 @@
 #include <stdint.h>
 
 #include "ingest/config.h"
+#include "report/sample.h"
 #include "store/buf.h"
 #include "store/err.h"
 #include "store/sign.h"
+#include "store/merkle.h"
 #include "store/store.h"
 
 #define ALOG_REPORT_SCHEMA "auditlog-report/1"
@@ -33,6 +35,8 @@ struct alog_report_opts {
 	const char *recorded;             /* NULL: recorded as the
 					     report.generated event; else
 					     why it was not */
+	uint64_t sample;                  /* sample size (0: none) */
+	const char *seed;                 /* NULL: derived (SPEC.md 21.1) */
 };
 
 struct alog_report_summary {
@@ -41,7 +45,16 @@ struct alog_report_summary {
 	size_t components, passed;        /* A1.2 verdicts */
 	int complete;                     /* bracketed by checkpoints and
 					     the consistency proof verified */
+	/* For the evidence bundle (owned: alog_report_summary_release). */
+	int have_start, have_end;
+	struct alog_store_checkpoint start, end;
+	unsigned char proof[ALOG_MERKLE_PROOF_MAX][ALOG_HASH_LEN];
+	size_t n_proof;                   /* consistency proof start -> end */
+	uint64_t *samples;                /* sampled indices, ascending */
+	size_t n_samples;
+	char seed[ALOG_SAMPLE_SEED_MAX + 1];
 };
+void alog_report_summary_release(struct alog_report_summary *sum);
 
 /* Build the JSON report (one object and a newline) into json. */
 int alog_report_json(struct alog_store *s, const struct alog_report_opts *o,

@@ -176,6 +176,7 @@ static const char usage_main[] =
 "  verify       recompute every leaf and the tree; check every checkpoint\n"
 "  query        the events received in a period: a population (NDJSON)\n"
 "  report       the evidence report for a period (A1.2 availability)\n"
+"  verify-bundle  check a report's evidence bundle offline\n"
 "  serve        run the daemon: producers send events over a socket\n"
 "  send         send events to the daemon; back them up when it is down\n"
 "  replay       import backup files that send or applications wrote\n"
@@ -989,6 +990,7 @@ static const struct {
 	{ "demo", cmd_demo },          { "serve", cmd_serve },
 	{ "send", cmd_send },         { "replay", cmd_replay },
 	{ "query", cmd_query },       { "report", cmd_report },
+	{ "verify-bundle", cmd_verify_bundle },
 };
 
 int main(int argc, char **argv)

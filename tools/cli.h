@@ -42,5 +42,6 @@ int cmd_send(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_verify_bundle(int argc, char **argv);
 
 #endif

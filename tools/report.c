@@ -3,6 +3,7 @@
  * a period, written to a directory, and recorded in the log as a
  * report.generated event.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -19,17 +20,24 @@
 #include "ingest/config.h"
 #include "ingest/json.h"
 #include "ingest/log.h"
+#include "report/bundle.h"
+#include "report/population.h"
 #include "report/report.h"
+#include "report/sample.h"
+#include "ingest/event.h"
 #include "store/bytes.h"
 #include "tools/cli.h"
 
 static const char usage_report[] =
 "usage: auditlog report [--store DIR] --from T --to T [--config FILE]\n"
-"                       [--out DIR] [--no-record]\n"
+"                       [--out DIR] [--sample N] [--seed S] [--key FILE]\n"
+"                       [--no-record]\n"
 "\n"
-"Write the evidence report for the period [from, to) - 'to' excluded -\n"
-"as report.json in DIR (default ./auditlog-report). T is an RFC 3339 time\n"
-"or a date (midnight UTC). It holds, from the log alone:\n"
+"Write the evidence for the period [from, to) - 'to' excluded - into the\n"
+"new directory DIR (default ./auditlog-report): report.json, and, once a\n"
+"checkpoint was signed after the period, an evidence bundle that\n"
+"'auditlog verify-bundle' checks offline. T is an RFC 3339 time or a date\n"
+"(midnight UTC). report.json holds, from the log alone:\n"
 "  - the period, the store's origin, the configuration's hash, the report\n"
 "    id (derived from them: the same inputs give the same id);\n"
 "  - integrity: the last checkpoint signed before the period, the first\n"
@@ -42,7 +50,14 @@ static const char usage_report[] =
 "    unknown (no data: never counted as up); availability raw and\n"
 "    weighted, error budget, pass or fail against the target; outage\n"
 "    episodes, MTTD, MTTR, MTBF; failover times and spool reconciliation;\n"
-"    manual interventions; the same by month.\n"
+"    manual interventions; the same by month;\n"
+"  - seeded samples of the population spread over the period, each with\n"
+"    its canonical record and its inclusion proof against the end\n"
+"    checkpoint (SPEC.md 21.1: an auditor can redraw them).\n"
+"The bundle adds population.csv (every event of the period), the\n"
+"checkpoints, the consistency proof, one C2SP tlog-proof file per sample\n"
+"(proofs/INDEX.tlog-proof), the verifier key, and manifest.txt /\n"
+"manifest.note: the SHA-256 of every file, signed with the log's key.\n"
 "The JSON is byte-identical for the same inputs except \"generated_at\".\n"
 "\n"
 "The run is recorded in the log as a report.generated event (the report\n"
@@ -52,7 +67,12 @@ static const char usage_report[] =
 "\n"
 "  --config FILE  the inventory and targets (SPEC.md section 18; default:\n"
 "                 the built-in inventory)\n"
-"  --out DIR      where to write (created mode 0750 when missing)\n"
+"  --out DIR      where to write: a new or empty directory\n"
+"  --sample N     sample size (default 25; 0: none; at most 10000)\n"
+"  --seed S       the auditor's seed (default: derived from the report id\n"
+"                 and the population's hash)\n"
+"  --key FILE     the log's signing key, for the bundle's manifest\n"
+"                 (default: DIR.key beside the store)\n"
 "  --no-record    do not record the run (e.g. on a read-only copy)\n"
 "\n"
 "exit status: 0 written, 1 the log is corrupt, 2 usage, 3 error\n";
@@ -69,37 +89,6 @@ static int parse_time(const char *opt, const char *s, int64_t *us)
 	return 0;
 }
 
-static int write_file(const char *dir, const char *name,
-		      const struct alog_buf *b, struct alog_err *err)
-{
-	char path[4096];
-	int fd, rc = 0;
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
-		return alog_err_set(err, ALOG_ELIMIT, "output path too long");
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0)
-		return alog_err_sys(err, ALOG_EIO, errno, "create '%s': %s",
-				    path, strerror(errno));
-	for (size_t off = 0; off < b->len;) {
-		ssize_t n = write(fd, b->data + off, b->len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = alog_err_sys(err, ALOG_EIO, errno, "write '%s': %s",
-					  path, strerror(errno));
-			break;
-		}
-		off += (size_t)n;
-	}
-	if (rc == 0 && fsync(fd) < 0)
-		rc = alog_err_sys(err, ALOG_EIO, errno, "fsync '%s': %s", path,
-				  strerror(errno));
-	close(fd);
-	return rc;
-}
-
 static void sha256_hex(const struct alog_buf *b, char out[65])
 {
 	unsigned char h[32];
@@ -109,10 +98,146 @@ static void sha256_hex(const struct alog_buf *b, char out[65])
 	alog_hex_encode(h, 32, out);
 }
 
+/* A new directory, or an empty one. */
+static int make_out(const char *out, struct alog_err *err)
+{
+	DIR *d;
+	struct dirent *e;
+	int empty = 1;
+
+	if (mkdir(out, 0750) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return alog_err_sys(err, ALOG_EIO, errno, "create '%s': %s",
+				    out, strerror(errno));
+	d = opendir(out);
+	if (!d)
+		return alog_err_sys(err, ALOG_EIO, errno, "open '%s': %s", out,
+				    strerror(errno));
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			empty = 0;
+	closedir(d);
+	if (!empty)
+		return alog_err_set(err, ALOG_EEXIST,
+				    "'%s' is not empty: a report goes into a new directory (--out)",
+				    out);
+	return 0;
+}
+
+/* population.csv: one line per event received in the period. */
+struct csv {
+	struct alog_buf *b;
+	struct alog_event ev;
+};
+
+static int csv_row(void *ctx, uint64_t index, const unsigned char *rec,
+		   size_t len)
+{
+	struct csv *c = ctx;
+	struct alog_record_view v;
+	struct alog_err e = { 0 };
+	char t[ALOG_TIME_TEXT_MAX];
+	int rc;
+
+	rc = alog_record_parse((const char *)rec, len, &v, &e);
+	if (rc == 0)
+		rc = alog_event_parse(&c->ev, v.event, v.event_len, &e);
+	if (rc < 0)
+		return ALOG_ECORRUPT;
+	alog_time_format(v.received_us, t);
+	/* ids, sources and types use no comma, quote or newline */
+	return alog_buf_addf(c->b, NULL, "%" PRIu64 ",%s,%.*s,%s,%s\n", index,
+			     t, (int)v.id_len, v.id, c->ev.source, c->ev.type);
+}
+
+static int add_text(const char *dir, const char *path, const char *text,
+		    size_t len, struct alog_err *err)
+{
+	return alog_bundle_add(dir, path, text, len, err);
+}
+
+/* The evidence bundle (SPEC.md 21.3) beside report.json, signed. */
+static int write_bundle(struct alog_store *s, const char *out,
+			const char *key, const struct alog_report_opts *ro,
+			const struct alog_report_summary *sum,
+			struct alog_err *err)
+{
+	struct alog_population_query q = { ro->from_us, ro->to_us, NULL, NULL };
+	struct alog_population pop;
+	struct alog_signer *signer = NULL;
+	struct alog_buf b;
+	struct csv c;
+	char vtext[ALOG_VKEY_MAX + 2];
+	int rc;
+
+	rc = alog_signer_load(key, &signer, err);
+	if (rc < 0) {
+		alog_err_prefix(err, "the bundle's manifest needs the log's signing key");
+		return rc;
+	}
+	alog_buf_init(&b, 0);
+	c.b = &b;
+	alog_event_init(&c.ev);
+	rc = alog_buf_adds(&b, "index,received,id,source,type\n", err);
+	if (rc == 0)
+		rc = alog_population_run(s, &q, csv_row, &c, &pop, err);
+	alog_event_release(&c.ev);
+	if (rc == 0)
+		rc = add_text(out, "population.csv", (const char *)b.data, b.len,
+			      err);
+	if (rc == 0)
+		rc = add_text(out, ALOG_BUNDLE_END_CHECKPOINT,
+			      (const char *)sum->end.note.data,
+			      sum->end.note.len, err);
+	if (rc == 0 && sum->have_start)
+		rc = add_text(out, "checkpoints/start.checkpoint",
+			      (const char *)sum->start.note.data,
+			      sum->start.note.len, err);
+	if (rc == 0) {
+		/* one hash a line, hex, start size -> end size */
+		alog_buf_reset(&b);
+		for (size_t i = 0; rc == 0 && i < sum->n_proof; i++) {
+			char hex[2 * ALOG_HASH_LEN + 1];
+
+			alog_hex_encode(sum->proof[i], ALOG_HASH_LEN, hex);
+			rc = alog_buf_addf(&b, err, "%s\n", hex);
+		}
+		if (rc == 0)
+			rc = add_text(out, "checkpoints/consistency.proof",
+				      (const char *)b.data, b.len, err);
+	}
+	for (size_t i = 0; rc == 0 && i < sum->n_samples; i++) {
+		char path[64];
+
+		alog_buf_reset(&b);
+		snprintf(path, sizeof(path), "proofs/%" PRIu64 ".tlog-proof",
+			 sum->samples[i]);
+		rc = alog_sample_proof_format(s, sum->samples[i], &sum->end, &b,
+					      err);
+		if (rc == 0)
+			rc = add_text(out, path, (const char *)b.data, b.len,
+				      err);
+	}
+	if (rc == 0) {
+		size_t n;
+
+		alog_verifier_format(alog_store_vkey(s), vtext);
+		n = strlen(vtext);
+		vtext[n] = '\n';
+		rc = add_text(out, "vkey", vtext, n + 1, err);
+	}
+	if (rc == 0)
+		rc = alog_bundle_sign(out, signer, NULL, err);
+	alog_buf_release(&b);
+	alog_signer_free(signer);
+	return rc;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	enum { O_STORE = 1000, O_HELP, O_FROM, O_TO, O_CONFIG, O_OUT,
-	       O_NOREC };
+	       O_NOREC, O_SAMPLE, O_SEED, O_KEY };
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, O_STORE },
 		{ "help", no_argument, NULL, O_HELP },
@@ -121,6 +246,9 @@ int cmd_report(int argc, char **argv)
 		{ "config", required_argument, NULL, O_CONFIG },
 		{ "out", required_argument, NULL, O_OUT },
 		{ "no-record", no_argument, NULL, O_NOREC },
+		{ "sample", required_argument, NULL, O_SAMPLE },
+		{ "seed", required_argument, NULL, O_SEED },
+		{ "key", required_argument, NULL, O_KEY },
 		{ 0 },
 	};
 	struct alog_report_opts ro;
@@ -131,10 +259,14 @@ int cmd_report(int argc, char **argv)
 	struct alog_log *log = NULL;
 	struct alog_buf json;
 	const char *store = NULL, *config = NULL, *out = "auditlog-report";
+	const char *key = NULL;
+	char *def_key = NULL;
+	char bundle_note[ALOG_ERR_MSG_MAX + 64] = "";
 	char why[ALOG_ERR_MSG_MAX + 64], hex[65];
 	int ch, rc, code = EXIT_OK, have_from = 0, have_to = 0, norec = 0;
 
 	memset(&ro, 0, sizeof(ro));
+	ro.sample = 25;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case O_STORE: store = optarg; break;
@@ -151,6 +283,16 @@ int cmd_report(int argc, char **argv)
 		case O_CONFIG: config = optarg; break;
 		case O_OUT: out = optarg; break;
 		case O_NOREC: norec = 1; break;
+		case O_SAMPLE:
+			if (cli_parse_u64(optarg, &ro.sample) < 0 ||
+			    ro.sample > ALOG_SAMPLE_SIZE_MAX) {
+				cli_msg("--sample '%s': want 0 to %d", optarg,
+					ALOG_SAMPLE_SIZE_MAX);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_SEED: ro.seed = optarg; break;
+		case O_KEY: key = optarg; break;
 		case O_HELP: fputs(usage_report, stdout); return EXIT_OK;
 		default: fputs(usage_report, stderr); return EXIT_USAGE;
 		}
@@ -196,11 +338,20 @@ int cmd_report(int argc, char **argv)
 	alog_buf_init(&json, 0);
 	rc = alog_report_json(log ? alog_log_store(log) : s, &ro, &json, &sum,
 			      &err);
-	if (rc == 0 && mkdir(out, 0750) < 0 && errno != EEXIST)
-		rc = alog_err_sys(&err, ALOG_EIO, errno, "create '%s': %s", out,
-				  strerror(errno));
 	if (rc == 0)
-		rc = write_file(out, "report.json", &json, &err);
+		rc = make_out(out, &err);
+	if (rc == 0)
+		rc = alog_bundle_add(out, "report.json", json.data, json.len,
+				     &err);
+	if (rc == 0 && !sum.have_end) {
+		snprintf(bundle_note, sizeof(bundle_note),
+			 "no evidence bundle: no checkpoint was signed after the period yet (run 'auditlog checkpoint')");
+	} else if (rc == 0) {
+		if (!key)
+			key = def_key = cli_default_key(store);
+		rc = write_bundle(log ? alog_log_store(log) : s, out, key, &ro,
+				  &sum, &err);
+	}
 	if (rc == 0 && log) {
 		struct alog_buf m;
 		char from[ALOG_TIME_TEXT_MAX], to[ALOG_TIME_TEXT_MAX];
@@ -227,6 +378,8 @@ int cmd_report(int argc, char **argv)
 	if (rc < 0) {
 		code = cli_fail(&err);
 	} else {
+		if (bundle_note[0])
+			cli_msg("%s", bundle_note);
 		cli_msg("report %s: %" PRIu64 " events received in the period; "
 			"A1.2: %zu of %zu components met their target; %s; %s",
 			sum.report_id, sum.population, sum.passed,
@@ -237,6 +390,8 @@ int cmd_report(int argc, char **argv)
 		printf("%s/report.json\n", out);
 	}
 	alog_buf_release(&json);
+	alog_report_summary_release(&sum);
+	free(def_key);
 	alog_log_close(log);
 	alog_store_close(s);
 	alog_config_release(&cfg);

@@ -148,6 +148,83 @@ class ReportTest(unittest.TestCase):
                            "sha256": hashlib.sha256(a).hexdigest()}])
         self.run_cmd("verify", "--store", self.store, expect=EXIT_OK)
 
+    def bundle(self):
+        """A report over everything received so far, with a checkpoint
+        signed after it: the evidence bundle is written."""
+        out = self.run_cmd("export", "--store", self.store, expect=EXIT_OK).stdout
+        last = json.loads(out.splitlines()[-1])["received"]
+        # the period ends one microsecond after the last record (the
+        # next second when that would carry)
+        frac = int(last[20:26]) + 1
+        to = "%s%06dZ" % (last[:20], frac) if frac < 10**6 else last
+        self.run_cmd("checkpoint", "--store", self.store, expect=EXIT_OK)
+        out_dir = os.path.join(self.dir, "bundle")
+        self.run_cmd("report", "--store", self.store, "--config", self.cfg,
+                     "--from", "2000-01-01", "--to", to, "--out", out_dir,
+                     "--sample", 7, "--no-record", expect=EXIT_OK)
+        return out_dir
+
+    def verify_bundle(self, d, expect, vkey=None):
+        vkey = vkey or self.store + ".vkey"
+        return self.run_cmd("verify-bundle", d, "--vkey", vkey, expect=expect)
+
+    def test_the_evidence_bundle_verifies_offline_and_each_tampering_is_named(self):
+        with open(self.store + ".vkey", "wb") as f:
+            info = json.loads(self.run_cmd("info", "--store", self.store,
+                                           expect=EXIT_OK).stdout)
+            f.write(info["vkey"].encode() + b"\n")
+        d = self.bundle()
+        r = json.load(open(os.path.join(d, "report.json")))
+        self.assertTrue(r["integrity"]["complete"])
+        items = r["samples"]["items"]
+        self.assertEqual(len(items), 7)
+        self.assertTrue(all(x["proof_verified"] for x in items))
+        # the samples are spread: one per seventh of the population
+        n = r["population"]["count"]
+        for k, x in enumerate(items):
+            self.assertTrue(k * n // 7 <= x["index"] - r["population"]["index_from"]
+                            < (k + 1) * n // 7, x["index"])
+        ok = json.loads(self.verify_bundle(d, EXIT_OK).stdout)
+        self.assertEqual((ok["verified"], ok["proofs"]), (True, 7))
+        files = sorted(os.path.relpath(os.path.join(a, f), d)
+                       for a, _, fs in os.walk(d) for f in fs)
+        # a changed byte in any file is named
+        for name in files:
+            path = os.path.join(d, name)
+            data = open(path, "rb").read()
+            with open(path, "wb") as f:
+                f.write(data[:-2] + bytes([data[-2] ^ 1]) + data[-1:]
+                        if len(data) >= 2 else data + b"0")
+            p = self.verify_bundle(d, 1)
+            self.assertIn(name.encode(), p.stderr, name)
+            with open(path, "wb") as f:
+                f.write(data)
+        self.verify_bundle(d, EXIT_OK)
+        # a removed file; two proofs swapped
+        path = os.path.join(d, "population.csv")
+        data = open(path, "rb").read()
+        os.unlink(path)
+        self.assertIn(b"population.csv", self.verify_bundle(d, 1).stderr)
+        with open(path, "wb") as f:
+            f.write(data)
+        proofs = sorted(os.listdir(os.path.join(d, "proofs")))
+        a, b = (os.path.join(d, "proofs", x) for x in proofs[:2])
+        da, db = open(a, "rb").read(), open(b, "rb").read()
+        open(a, "wb").write(db)
+        open(b, "wb").write(da)
+        self.verify_bundle(d, 1)
+        open(a, "wb").write(da)
+        open(b, "wb").write(db)
+        self.verify_bundle(d, EXIT_OK)
+        # a checkpoint from another key: another store's verifier key
+        other = os.path.join(self.dir, "other")
+        self.run_cmd("init", "--store", other, expect=EXIT_OK)
+        info = json.loads(self.run_cmd("info", "--store", other,
+                                       expect=EXIT_OK).stdout)
+        with open(other + ".vkey", "wb") as f:
+            f.write(info["vkey"].encode() + b"\n")
+        self.verify_bundle(d, 1, vkey=other + ".vkey")
+
     def test_bad_periods_and_options_are_usage_errors(self):
         for args in (["--from", "2030-01-02", "--to", "2030-01-01"],
                      ["--from", "soon", "--to", "2030-01-01"],
