@@ -12,6 +12,7 @@
 
 #include "ingest/clock.h"
 #include "ingest/json.h"
+#include "ingest/log.h"
 #include "report/availability.h"
 #include "report/extract.h"
 #include "report/population.h"
@@ -567,6 +568,36 @@ void alog_report_summary_release(struct alog_report_summary *sum)
 	memset(sum, 0, sizeof(*sum));
 }
 
+/* ---- daily volume: events received per UTC day ---------------------- */
+
+#define DAY_US INT64_C(86400000000)
+
+struct volume {
+	int64_t first_day;        /* floor(from / day) */
+	uint64_t *count;          /* per day of the period */
+	size_t n;
+};
+
+static int64_t day_of(int64_t us)
+{
+	return us >= 0 ? us / DAY_US : -((-us + DAY_US - 1) / DAY_US);
+}
+
+static int count_day(void *ctx, uint64_t index, const unsigned char *rec,
+		     size_t len)
+{
+	struct volume *v = ctx;
+	int64_t r;
+
+	(void)index;
+	if (alog_log_record_received(rec, len, &r) < 0)
+		return ALOG_ECORRUPT;
+	r = day_of(r) - v->first_day;
+	if (r >= 0 && (size_t)r < v->n)
+		v->count[r]++;
+	return 0;
+}
+
 /* ---- the whole report ----------------------------------------------- */
 
 int alog_report_json(struct alog_store *s, const struct alog_report_opts *o,
@@ -577,6 +608,7 @@ int alog_report_json(struct alog_store *s, const struct alog_report_opts *o,
 	struct alog_population pop;
 	struct alog_buf text;
 	struct bracket *br;
+	struct volume vol = { 0, NULL, 0 };
 	struct jw w;
 	int rc;
 
@@ -587,8 +619,16 @@ int alog_report_json(struct alog_store *s, const struct alog_report_opts *o,
 	alog_buf_init(&text, 4096);
 	rc = alog_report_id(alog_store_origin(s), o->from_us, o->to_us,
 			    o->cfg->hash_hex, sum->report_id, err);
+	vol.first_day = day_of(o->from_us);
+	vol.n = (size_t)(day_of(o->to_us - 1) - vol.first_day + 1);
+	if (rc == 0 && vol.n > ALOG_REPORT_DAYS_MAX)
+		rc = alog_err_set(err, ALOG_ELIMIT,
+				  "a period of more than %d days",
+				  ALOG_REPORT_DAYS_MAX);
+	if (rc == 0 && !(vol.count = calloc(vol.n, sizeof(*vol.count))))
+		rc = alog_err_set(err, ALOG_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = alog_population_run(s, &q, NULL, NULL, &pop, err);
+		rc = alog_population_run(s, &q, count_day, &vol, &pop, err);
 	if (rc == 0)
 		rc = alog_population_text(&q, &text, err);
 	if (rc == 0)
@@ -656,6 +696,18 @@ int alog_report_json(struct alog_store *s, const struct alog_report_opts *o,
 		jw_null(&w, "last_received");
 	}
 	jw_hex(&w, "sha256", pop.sha256, sizeof(pop.sha256));
+	jw_open(&w, "daily", '[');
+	for (size_t i = 0; i < vol.n; i++) {
+		char day[ALOG_TIME_TEXT_MAX];
+
+		alog_time_format((vol.first_day + (int64_t)i) * DAY_US, day);
+		day[10] = 0;
+		jw_open(&w, NULL, '[');
+		jw_str(&w, NULL, day);
+		jw_uint(&w, NULL, vol.count[i]);
+		jw_close(&w, ']');
+	}
+	jw_close(&w, ']');
 	jw_close(&w, '}');
 	if (w.rc == 0)
 		rc = samples(&w, s, o, &pop, br, sum, err);
@@ -675,6 +727,7 @@ out:
 	sum->n_proof = br->n_proof;
 	memcpy(sum->proof, br->proof, sizeof(sum->proof));
 	free(br);
+	free(vol.count);
 	alog_buf_release(&text);
 	return rc;
 }

@@ -25,6 +25,8 @@
 #include "store/store.h"
 
 #define ALOG_REPORT_SCHEMA "auditlog-report/1"
+/* Days in a report's period (the daily volume has one entry a day). */
+#define ALOG_REPORT_DAYS_MAX 3660
 
 struct alog_report_opts {
 	int64_t from_us, to_us;           /* the period [from, to) */
