@@ -104,6 +104,8 @@ static int judge(struct run *r, const struct alog_backup_entry *e)
 			  memcmp(e->provenance, INTERNAL_PREFIX,
 				 strlen(INTERNAL_PREFIX)) == 0;
 		now_us = e->received_us;
+		if (now_us < alog_log_last_received(r->log))
+			r->res->clamped++; /* the store holds a later time */
 	} else {
 		if (e->spool) {
 			refuse(r, e->line_no, "bad_field",
@@ -238,10 +240,9 @@ int alog_replay_file(struct alog_log *log, const char *path,
 	/* 1. verify the whole file */
 	rc = alog_backup_read_entries(path, last_record, &last, &info, err);
 	if (rc < 0) {
-		if (rc == ALOG_ECORRUPT) {
-			res->bad_line = info.bad_line;
-			res->file_bad = 1;
-		}
+		/* pass 1 only reads the file: any failure is the file's */
+		res->bad_line = info.bad_line;
+		res->file_bad = 1;
 		return rc;
 	}
 	snprintf(res->file_id, sizeof(res->file_id), "%s", info.file_id);
@@ -272,7 +273,10 @@ int alog_replay_file(struct alog_log *log, const char *path,
 	}
 	if (rc < 0)
 		return rc;
-	if (found && r.prog.line >= last) {
+	/* The commit holding backup.replayed records line last + 1: only
+	 * that makes a file done (a commit of its last lines alone may come
+	 * first, when they filled a batch). */
+	if (found && r.prog.line > last) {
 		res->already_done = 1;
 		goto done;
 	}
@@ -291,7 +295,7 @@ int alog_replay_file(struct alog_log *log, const char *path,
 	if (rc == 0)
 		rc = add_replayed_event(&r);
 	if (rc == 0) {
-		r.prog.line = last;
+		r.prog.line = last + 1;
 		rc = flush(&r);
 	}
 	alog_event_release(&r.ev);

@@ -69,7 +69,10 @@ struct alog_replay_result {
 	uint64_t run_imported;  /* imported by this call */
 	int already_done;       /* every line was done before this call */
 	uint64_t bad_line;      /* ALOG_ECORRUPT: the line, from 1 */
-	int file_bad;           /* the file (not the store) is corrupt */
+	int file_bad;           /* the file (not the store) is corrupt or
+				   can't be read */
+	uint64_t clamped;       /* spool lines whose received time was
+				   raised to a later one the store held */
 };
 
 /*

@@ -79,9 +79,11 @@
 #define EPOLL_EVENTS 64
 #define LOG_LINE_MAX 8192
 #define ADDR_MAX 64
-/* Breaker transitions waiting to be recorded (while the spool fails too
- * they wait; past this many the latest are logged as not recorded). */
-#define TRANS_MAX 64
+/* Breaker transitions waiting to be recorded: while the store and the
+ * spool both fail they wait in memory (about 64 bytes each; a cycle of
+ * open and half_open adds two). Past this many the oldest waiting one is
+ * dropped, and the drop is logged with its times. */
+#define TRANS_MAX 65536
 
 /* ---- items: lines on their way to the writer and back -------------- */
 
@@ -262,8 +264,8 @@ struct srv {
 	int64_t fail_at_us;       /* first failure before the spool is used */
 	char fail_msg[ALOG_ERR_MSG_MAX];
 	int64_t next_replay_ms;
-	struct alog_breaker_transition trans[TRANS_MAX]; /* to record */
-	size_t n_trans;
+	struct alog_breaker_transition *trans; /* to record, oldest first */
+	size_t n_trans, cap_trans;
 
 	struct shared sh;
 };
@@ -802,11 +804,29 @@ static void on_transition(void *ctx, const struct alog_breaker_transition *t)
 	struct srv *s = ctx;
 	char opens[24];
 
-	if (s->n_trans < TRANS_MAX)
+	if (s->n_trans == s->cap_trans && s->cap_trans < TRANS_MAX) {
+		size_t cap = s->cap_trans ? 2 * s->cap_trans : 16;
+		struct alog_breaker_transition *p =
+			realloc(s->trans, cap * sizeof(*p));
+
+		if (p) {
+			s->trans = p;
+			s->cap_trans = cap;
+		}
+	}
+	if (s->n_trans == s->cap_trans && s->n_trans) {
+		char at[24];
+
+		slog(s, "error", "breaker transition dropped: too many waiting to be recorded",
+		     "from", alog_breaker_state_name(s->trans[0].from),
+		     "to", alog_breaker_state_name(s->trans[0].to),
+		     "at_us", u64s(at, (uint64_t)s->trans[0].at_us), NULL);
+		memmove(s->trans, s->trans + 1,
+			(s->n_trans - 1) * sizeof(*s->trans));
+		s->n_trans--;
+	}
+	if (s->n_trans < s->cap_trans)
 		s->trans[s->n_trans++] = *t;
-	else
-		slog(s, "error", "breaker transition not recorded (too many pending)",
-		     NULL);
 	slog(s, t->to == ALOG_BREAKER_CLOSED ? "info" : "warn",
 	     "breaker transition", "component", ALOG_LOG_OWNED_COMPONENT,
 	     "from", alog_breaker_state_name(t->from),
@@ -819,11 +839,13 @@ static void on_transition(void *ctx, const struct alog_breaker_transition *t)
  * the breaker: begin admits it (0: the breaker refuses), end records it. */
 static int call_begin(struct srv *s)
 {
-	if (s->call_open)
-		return 1;
-	if (!alog_breaker_allow(&s->breaker, alog_clock_now_us()))
-		return 0;
-	s->call_open = 1;
+	if (!s->call_open) {
+		if (!alog_breaker_allow(&s->breaker, alog_clock_now_us()))
+			return 0;
+		s->call_open = 1;
+	}
+	/* an admitted call may wait for its work: its attempt starts now
+	 * (backup.activated's failed_at_us) */
 	s->call_started_us = alog_clock_now_us();
 	return 1;
 }
@@ -939,7 +961,9 @@ static int sp_add(struct srv *s, struct spbatch *b, const void *event,
 	if (rc < 0)
 		return rc;
 	r->prov_len = b->bytes.len - r->prov_off;
+	/* non-decreasing within the batch too (a clock that steps back) */
 	r->received_us = spool_time(s);
+	s->last_received = r->received_us;
 	snprintf(r->id, sizeof(r->id), "%s", id);
 	b->n++;
 	return 0;
@@ -1105,6 +1129,22 @@ static void spool_transitions(struct srv *s)
  * judged; a duplicate of a line of the same batch (seq >= base) follows
  * its original into the spool. Every other answer stands.
  */
+/* Whether the line's spool record stays within ALOG_BACKUP_LINE_MAX (the
+ * id and the provenance come on top of the event: SPEC.md 16.4). */
+static int spool_line_fits(const struct item *it)
+{
+	const struct alog_provenance *p = it->prov;
+	size_t n = ALOG_BACKUP_SPOOL_OVERHEAD + it->ev.canon.len +
+		   ALOG_EVENT_ID_MAX + 128;
+
+	/* provenance strings may grow 6x when escaped */
+	if (p->addr)
+		n += 6 * strlen(p->addr);
+	if (p->subject)
+		n += 6 * strlen(p->subject);
+	return n <= ALOG_BACKUP_LINE_MAX;
+}
+
 static void spool_items(struct srv *s, struct item_list *list, int judged,
 			uint64_t base)
 {
@@ -1128,7 +1168,14 @@ static void spool_items(struct srv *s, struct item_list *list, int judged,
 			judge_refused(it);
 		} else if (alog_log_precheck(&it->ev, 0, &res, &jerr)) {
 			item_set_error(it, res.code, 0, jerr.msg);
-		} else if (!unlisted_component(s, it)) {
+		} else if (!unlisted_component(s, it) && !spool_line_fits(it)) {
+			char why[160];
+
+			snprintf(why, sizeof(why),
+				 "the event and its provenance do not fit a spool line of %d bytes (the store is failing)",
+				 ALOG_BACKUP_LINE_MAX);
+			item_set_error(it, "too_long", 1, why);
+		} else if (it->ans == ANS_NONE) {
 			it->ans = ANS_SPOOL_PENDING;
 		}
 	}
@@ -1181,6 +1228,24 @@ static int settled(struct srv *s, uint64_t want)
 	}
 	rc = alog_store_size(ro) == want;
 	alog_store_close(ro);
+	if (rc == 1) {
+		/* What a read sees may be only in the page cache (the sync
+		 * that failed was LMDB's): make it durable before it is
+		 * acknowledged, or answer unavailable. */
+		char path[PATH_MAX];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/index/data.mdb",
+			 s->o->store_dir);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fsync(fd) < 0) {
+			slog(s, "error", "the failed commit is visible but can't be made durable",
+			     "file", path, "error", strerror(errno), NULL);
+			rc = -1;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
 	return rc;
 }
 
@@ -1372,11 +1437,23 @@ static void take_incoming(struct srv *s, struct item_list *list)
  * that came meanwhile go to the spool (except while the last file is
  * replayed: they wait, and reach the store directly after it); the next
  * batch is a new call. */
+static int stop_asked(struct srv *s)
+{
+	int stop;
+
+	pthread_mutex_lock(&s->sh.mu);
+	stop = s->sh.stop;
+	pthread_mutex_unlock(&s->sh.mu);
+	return stop;
+}
+
 static int replay_after_batch(void *ctx)
 {
 	struct srv *s = ctx;
 
 	call_end(s, 1, "");
+	if (stop_asked(s))
+		return ALOG_EBUSY; /* shutdown: the rest replays at the next start */
 	if (!s->draining) {
 		struct item_list list;
 
@@ -1444,7 +1521,7 @@ static void try_replay(struct srv *s)
 	char path[ALOG_SPOOL_PATH_MAX];
 
 	s->next_replay_ms = mono_ms() + 1000; /* unless it drains */
-	while (s->spooling) {
+	while (s->spooling && !stop_asked(s)) {
 		struct alog_replay_opts o;
 		struct alog_replay_result res;
 		struct alog_err err = { 0 };
@@ -1482,10 +1559,17 @@ static void try_replay(struct srv *s)
 		o.ctx = s;
 		rc = alog_replay_file(s->log, path, &o, &res, &err);
 		s->draining = 0;
-		if (rc == ALOG_ECORRUPT && res.file_bad) {
+		if (rc == ALOG_ENOTFOUND && res.file_bad) {
+			/* gone: nothing to replay, and not the store's fault */
+			slog(s, "error", "spool file disappeared: dropped from the spool",
+			     "file", path, "error", err.msg, NULL);
+			alog_spool_forget_oldest(s->spool);
+			continue;
+		}
+		if (rc < 0 && res.file_bad) {
 			struct alog_err qerr = { 0 };
 
-			slog(s, "error", "spool file does not verify: quarantined, not imported",
+			slog(s, "error", "spool file does not verify or can't be read: quarantined, not imported",
 			     "file", path, "error", err.msg, NULL);
 			if (alog_spool_quarantine_oldest(s->spool, err.msg,
 							 &qerr) < 0) {
@@ -2952,6 +3036,7 @@ static void teardown(struct srv *s)
 	pthread_mutex_destroy(&s->sh.mu);
 	alog_spool_close(s->spool);
 	alog_config_release(&s->builtin);
+	free(s->trans);
 	free(s->spool_path);
 	free(s->store_path);
 	free(s->socket_path);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@ struct alog_spool {
 	size_t n, cap;
 	uint64_t next_seq;
 	struct alog_backup *cur; /* the current file, or NULL */
+	int lock_fd;             /* the directory, flocked for our run */
 };
 
 static int sync_dir(const char *dir, struct alog_err *err)
@@ -47,10 +49,27 @@ static int make_dir(const char *dir, struct alog_err *err)
 {
 	struct stat st;
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	if (mkdir(dir, 0700) == 0) {
+		/* its entry in the parent must be durable too */
+		char *parent = strdup(dir);
+		char *slash = parent ? strrchr(parent, '/') : NULL;
+		int rc;
+
+		if (!parent)
+			return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+		if (slash == parent)
+			slash[1] = 0;
+		else if (slash)
+			*slash = 0;
+		rc = sync_dir(slash ? parent : ".", err);
+		free(parent);
+		if (rc < 0)
+			return rc;
+	} else if (errno != EEXIST) {
 		return alog_err_sys(err, ALOG_EIO, errno,
 				    "create spool directory '%s': %s", dir,
 				    strerror(errno));
+	}
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return alog_err_set(err, ALOG_EIO,
 				    "spool directory '%s' is not a directory",
@@ -195,6 +214,23 @@ static int check_tail(struct alog_spool *sp, struct alog_spool_start *st,
 	return 0;
 }
 
+/* One daemon a spool: the directory stays locked for the whole run
+ * (the store's writer lock is let go while the store fails). */
+static int lock_dir(struct alog_spool *sp, struct alog_err *err)
+{
+	sp->lock_fd = open(sp->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sp->lock_fd < 0)
+		return alog_err_sys(err, ALOG_EIO, errno,
+				    "open spool directory '%s': %s", sp->dir,
+				    strerror(errno));
+	if (flock(sp->lock_fd, LOCK_EX | LOCK_NB) < 0)
+		return alog_err_sys(err, errno == EWOULDBLOCK ? ALOG_EBUSY :
+				    ALOG_EIO, errno,
+				    "spool directory '%s' is in use by another daemon",
+				    sp->dir);
+	return 0;
+}
+
 int alog_spool_open(const char *dir, struct alog_spool **out,
 		    struct alog_spool_start *st, struct alog_err *err)
 {
@@ -209,11 +245,12 @@ int alog_spool_open(const char *dir, struct alog_spool **out,
 	memset(st, 0, sizeof(*st));
 	if (n == 0 || n + 1 + NAME_LEN + 1 > ALOG_SPOOL_PATH_MAX)
 		return alog_err_set(err, ALOG_ELIMIT,
-				    "spool directory path of %zu bytes (at most %zu)",
-				    n, ALOG_SPOOL_PATH_MAX - NAME_LEN - 2);
+				    "spool directory path '%.200s' of %zu bytes (at most %zu)",
+				    dir, n, ALOG_SPOOL_PATH_MAX - NAME_LEN - 2);
 	sp = calloc(1, sizeof(*sp));
 	if (!sp)
 		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	sp->lock_fd = -1;
 	sp->dir = strdup(dir);
 	sp->qdir = malloc(n + sizeof("/quarantine"));
 	if (!sp->dir || !sp->qdir) {
@@ -225,6 +262,8 @@ int alog_spool_open(const char *dir, struct alog_spool **out,
 	rc = make_dir(sp->dir, err);
 	if (rc == 0)
 		rc = make_dir(sp->qdir, err);
+	if (rc == 0)
+		rc = lock_dir(sp, err);
 	if (rc == 0)
 		rc = scan(sp, err);
 	if (rc == 0)
@@ -246,6 +285,8 @@ void alog_spool_close(struct alog_spool *sp)
 	if (!sp)
 		return;
 	(void)alog_spool_seal(sp, &err);
+	if (sp->lock_fd >= 0)
+		close(sp->lock_fd);
 	free(sp->seqs);
 	free(sp->qdir);
 	free(sp->dir);
@@ -361,6 +402,12 @@ static void drop_oldest(struct alog_spool *sp)
 	sp->n--;
 }
 
+void alog_spool_forget_oldest(struct alog_spool *sp)
+{
+	if (sp->n && !(sp->n == 1 && sp->cur))
+		drop_oldest(sp);
+}
+
 int alog_spool_remove_oldest(struct alog_spool *sp, struct alog_err *err)
 {
 	char path[ALOG_SPOOL_PATH_MAX];
@@ -390,8 +437,12 @@ int alog_spool_quarantine_oldest(struct alog_spool *sp, const char *reason,
 	n = snprintf(to, sizeof(to), "%s/%016" PRIx64 SUFFIX, sp->qdir,
 		     sp->seqs[0]);
 	if (n < 0 || (size_t)n >= sizeof(to))
-		return alog_err_set(err, ALOG_ELIMIT, "quarantine path too long");
+		return alog_err_set(err, ALOG_ELIMIT,
+				    "quarantine path for '%s' too long", path);
 	snprintf(why, sizeof(why), "%s.reason", to);
+	rc = make_dir(sp->qdir, err); /* it may have been removed */
+	if (rc < 0)
+		return rc;
 	fd = open(why, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return alog_err_sys(err, ALOG_EIO, errno, "create '%s': %s",

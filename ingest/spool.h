@@ -40,8 +40,9 @@ struct alog_spool_start {
 	char corrupt_msg[ALOG_ERR_MSG_MAX];
 };
 
-/* Open (creating it mode 0700 when missing, with quarantine/) the spool
- * directory dir. */
+/* Open (creating it mode 0700 when missing, with quarantine/, both made
+ * durable in their parents) the spool directory dir, and flock it for
+ * the spool's life (ALOG_EBUSY: another daemon uses it). */
 int alog_spool_open(const char *dir, struct alog_spool **out,
 		    struct alog_spool_start *st, struct alog_err *err);
 /* Spool files in dir (0 when it does not exist), without opening or
@@ -79,6 +80,8 @@ int alog_spool_oldest(const struct alog_spool *sp, char *path, size_t cap,
 /* 1 when the oldest file is the only file and there is no current one:
  * replaying it drains the spool. */
 int alog_spool_last(const struct alog_spool *sp);
+/* Forget the oldest file without touching it (it disappeared). */
+void alog_spool_forget_oldest(struct alog_spool *sp);
 /* Delete the oldest file (after its replay committed); fsyncs the
  * directory. */
 int alog_spool_remove_oldest(struct alog_spool *sp, struct alog_err *err);

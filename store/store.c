@@ -1493,8 +1493,7 @@ static int commit_replay_only(struct alog_store *s, struct alog_err *err)
 	}
 	if (txn)
 		mdb_txn_abort(txn);
-	if (rc == 0)
-		s->replay_staged = 0;
+	s->replay_staged = 0; /* with this commit or not at all */
 	return rc;
 }
 
@@ -1504,7 +1503,9 @@ int alog_store_replay_stage(struct alog_store *s,
 			    struct alog_err *err)
 {
 	if (s->mode != ALOG_STORE_WRITE || !s->has_replays)
-		return alog_err_set(err, ALOG_ESTATE, "store is open read-only");
+		return alog_err_set(err, ALOG_ESTATE,
+				    "store '%s' is open read-only: no replay progress",
+				    s->dir);
 	memcpy(s->replay_key, key, ALOG_STORE_REPLAY_KEY_LEN);
 	s->replay_val = *r;
 	s->replay_staged = 1;
@@ -1749,6 +1750,8 @@ out:
 	if (txn)
 		mdb_txn_abort(txn);
 	if (rc < 0) {
+		/* staged progress goes with this batch or not at all */
+		s->replay_staged = 0;
 		memcpy(&s->range, &saved, sizeof(saved));
 		if (commit_failed)
 			s->failed = 1;

@@ -180,7 +180,7 @@ static const char usage_main[] =
 "  serve        run the daemon: producers send events over a socket\n"
 "  send         send events to the daemon; back them up when it is down\n"
 "  replay       import backup files that send or applications wrote\n"
-"  demo         print a realistic stream of audit events (NDJSON)\n"
+"  demo         realistic events (NDJSON), or 90 days of history in a store\n"
 "\n"
 "The store is --store DIR, else $AUDITLOG_STORE, else ./auditlog-data.\n"
 "'auditlog <command> --help' explains a command.\n"

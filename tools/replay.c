@@ -124,7 +124,7 @@ int cmd_replay(int argc, char **argv)
 		c.path = argv[i];
 		err = (struct alog_err){ 0 };
 		rc = alog_replay_file(log, argv[i], &ro, &res, &err);
-		if (rc == ALOG_ECORRUPT || rc == ALOG_ENOTFOUND) {
+		if (rc < 0 && res.file_bad) {
 			cli_msg("%s: refused, nothing imported: %s", argv[i],
 				err.msg);
 			code = EXIT_VERIFY;

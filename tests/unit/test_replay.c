@@ -511,7 +511,7 @@ static void test_replay_spool_records_keep_received_id_and_provenance_byte_for_b
 	cJSON_Delete(rec_event(f, 4, NULL, &received));
 	assert_int_equal(received, TR + 6 * SEC);
 	/* progress: the chain index of the last record line (7) */
-	assert_progress(f, fid, 7, 4);
+	assert_progress(f, fid, 8, 4); /* done: last line + 1 */
 }
 
 static void test_replay_spool_refuses_plain_records(void **state)
@@ -625,7 +625,7 @@ static void assert_resumed(struct fx *f, const char *fid, uint64_t done)
 	assert_int_equal(find_type(f, "backup.replayed", idx, 4), 1);
 	assert_int_equal(idx[0], size_of(f) - 1);
 	assert_replayed(f, idx[0], "spool", fid, N_PROG, N_PROG, 0, 0, 0, 1);
-	assert_progress(f, fid, N_PROG, N_PROG);
+	assert_progress(f, fid, N_PROG + 1, N_PROG); /* done */
 
 	/* a third call: nothing left */
 	replay_ok(f, ALOG_REPLAY_SPOOL, 2, &c, &res);
@@ -678,6 +678,53 @@ static void test_replay_spool_stopped_by_its_hook_keeps_progress_and_goes_on(
 	assert_int_equal(size_of(f), 4);
 	assert_progress(f, fid, 4, 4);
 	assert_resumed(f, fid, 4);
+}
+
+/* A file whose last lines fill the log's batch: they commit before its
+ * backup.replayed (which does not fit). Stopped right there, the file is
+ * not done: the next run writes backup.replayed, once, and imports
+ * nothing again. */
+static void test_replay_spool_whose_last_lines_fill_a_batch_still_records_its_replay_once(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_replay_result res;
+	struct alog_backup_spool_rec *recs;
+	struct alog_err err;
+	struct ctx c = { .stop_at = 1, .stop_rc = ALOG_ESTATE };
+	char (*evs)[64] = calloc(ALOG_LOG_BATCH_MAX, 64);
+	char (*ids)[16] = calloc(ALOG_LOG_BATCH_MAX, 16);
+	uint64_t idx[4];
+	char fid[64];
+
+	recs = calloc(ALOG_LOG_BATCH_MAX, sizeof(*recs));
+	assert_non_null(evs);
+	assert_non_null(ids);
+	assert_non_null(recs);
+	for (int i = 0; i < ALOG_LOG_BATCH_MAX; i++) {
+		snprintf(ids[i], 16, "f%d", i);
+		snprintf(evs[i], 64,
+			 "{\"type\":\"a.b\",\"id\":\"f%d\",\"source\":\"s\"}", i);
+		recs[i] = srec(evs[i], TR + i, ids[i], PROV_UNIX);
+	}
+	write_spool(f->file, T0, recs, ALOG_LOG_BATCH_MAX, 1, fid);
+	assert_int_equal(replay(f, ALOG_REPLAY_SPOOL, 0, &c, &res, &err),
+			 ALOG_ESTATE);
+	assert_int_equal(size_of(f), ALOG_LOG_BATCH_MAX);
+	assert_int_equal(find_type(f, "backup.replayed", idx, 4), 0);
+	c.stop_at = 0;
+	replay_ok(f, ALOG_REPLAY_SPOOL, 0, &c, &res);
+	assert_int_equal(res.already_done, 0);
+	assert_int_equal(res.run_imported, 0);
+	assert_int_equal(res.imported, ALOG_LOG_BATCH_MAX);
+	assert_int_equal(size_of(f), ALOG_LOG_BATCH_MAX + 1);
+	assert_int_equal(find_type(f, "backup.replayed", idx, 4), 1);
+	replay_ok(f, ALOG_REPLAY_SPOOL, 0, &c, &res);
+	assert_int_equal(res.already_done, 1);
+	assert_int_equal(find_type(f, "backup.replayed", idx, 4), 1);
+	free(evs);
+	free(ids);
+	free(recs);
 }
 
 /* ---- import origin ------------------------------------------------------ */
@@ -1042,6 +1089,7 @@ int main(void)
 		T(test_replay_spool_deduplicates_against_the_store),
 		T(test_replay_spool_after_a_failed_batch_imports_exactly_the_rest),
 		T(test_replay_spool_stopped_by_its_hook_keeps_progress_and_goes_on),
+		T(test_replay_spool_whose_last_lines_fill_a_batch_still_records_its_replay_once),
 		T(test_replay_import_gives_file_ids_dedupes_on_the_second_run_and_records_each_run),
 		T(test_replay_refuses_a_file_that_does_not_verify_and_imports_nothing),
 		T(test_replay_spool_file_that_does_not_verify_records_no_progress),
