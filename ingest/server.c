@@ -1589,6 +1589,12 @@ static void try_replay(struct srv *s)
 			spool_transitions(s);
 			break;
 		}
+		if (res.clamped) {
+			char cl[24];
+
+			slog(s, "warn", "spool replay: received times raised to a later one the store held (another writer stored it while the spool waited)",
+			     "file", path, "lines", u64s(cl, res.clamped), NULL);
+		}
 		slog(s, "info", "spool file replayed", "file", path,
 		     "imported", u64s(a, res.imported),
 		     "duplicates", u64s(d, res.duplicates),
