@@ -105,7 +105,7 @@ static const struct alog_rules_def defs[ALOG_RULES_N] = {
 	  "an integrity.verified with result fail",
 	  ALOG_RULES_HIGH, ALOG_RULES_MALICIOUS },
 	{ ALOG_RULES_VERIFY_MISSING, "R-VERIFY-MISSING",
-	  "no integrity.verified for more than 24 h",
+	  "no integrity.verified for more than 26 h (a daily run, 2 h of slack)",
 	  ALOG_RULES_MEDIUM, ALOG_RULES_ERROR },
 	{ ALOG_RULES_CLOCK_SKEW, "R-CLOCK-SKEW",
 	  "an event whose time is more than 5 min from its received time",
@@ -149,7 +149,7 @@ void alog_rules_params_default(struct alog_rules_params *p)
 	p->flap_opens = 3;
 	p->flap_window_us = US_PER_HOUR;
 	p->probe_gap_factor = 3;
-	p->verify_max_gap_us = 24 * US_PER_HOUR;
+	p->verify_max_gap_us = 26 * US_PER_HOUR;
 	p->skew_max_us = 5 * US_PER_MIN;
 	p->skew_burst_us = US_PER_HOUR;
 }

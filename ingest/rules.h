@@ -78,7 +78,7 @@ struct alog_rules_params {
 	uint32_t flap_opens;             /* 3 transitions to open ... */
 	int64_t flap_window_us;          /* ... within 1 h */
 	uint32_t probe_gap_factor;       /* gap > 3 x probe_interval_s */
-	int64_t verify_max_gap_us;       /* 24 h without integrity.verified */
+	int64_t verify_max_gap_us;       /* 26 h without integrity.verified */
 	int64_t skew_max_us;             /* |received - time| > 5 min */
 	int64_t skew_burst_us;           /* 1 h: skewed events of a source
 					    this close to the previous one

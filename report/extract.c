@@ -13,16 +13,20 @@
 #include "ingest/event.h"
 
 #define INTERNAL_PREFIX "{\"transport\":\"internal\""
+/* Events in the CC7.2 stream at most (the monitoring engine's limit). */
+#define ALOG_MON_EVENTS_CAP (64u * 1024u * 1024u)
 
 /* The types the availability engine reads (SPEC.md 20.1). */
 static const char *const TYPES[] = {
 	"breaker.transition", "health.probe", "maintenance.window",
 	"daemon.started", "daemon.stopped", "backup.activated",
-	"backup.replayed", "admin.action",
+	"backup.replayed", "admin.action", "auth.login",
+	"integrity.verified", "checkpoint.signed",
 };
 
 struct run {
 	const struct alog_config *cfg;
+	int64_t skew_us;
 	struct alog_extract *x;
 	struct alog_err *err;
 	int pending_activation;   /* a backup.activated awaits its first
@@ -250,6 +254,101 @@ bad:
 	return 0;
 }
 
+static int push_ev(struct alog_extract *x, const struct alog_rules_event *e)
+{
+	if (x->n_ev == x->cap_ev) {
+		size_t cap = x->cap_ev ? 2 * x->cap_ev : 1024;
+		struct alog_rules_event *p;
+
+		if (cap > ALOG_MON_EVENTS_CAP)
+			return ALOG_ELIMIT;
+		p = realloc(x->ev, cap * sizeof(*p));
+		if (!p)
+			return ALOG_ENOMEM;
+		x->ev = p;
+		x->cap_ev = cap;
+	}
+	x->ev[x->n_ev++] = *e;
+	return 0;
+}
+
+/* The CC7.2 event of a record (SPEC.md 20.14). ev may be NULL (a record
+ * of another type, kept only for its clock skew). */
+static int rules_event(struct run *r, uint64_t index, int64_t received,
+		       const cJSON *ev, const char *type, int has_time,
+		       int64_t time_us)
+{
+	struct alog_rules_event e;
+	int rc = 0;
+
+	memset(&e, 0, sizeof(e));
+	e.index = index;
+	e.received_us = received;
+	e.has_time = has_time;
+	e.time_us = time_us;
+	if (!type)
+		e.type = ALOG_RULES_EV_OTHER;
+	else if (strcmp(type, "auth.login") == 0)
+		e.type = ALOG_RULES_EV_AUTH_LOGIN;
+	else if (strcmp(type, "admin.action") == 0)
+		e.type = ALOG_RULES_EV_ADMIN_ACTION;
+	else if (strcmp(type, "health.probe") == 0)
+		e.type = ALOG_RULES_EV_HEALTH_PROBE;
+	else if (strcmp(type, "breaker.transition") == 0)
+		e.type = ALOG_RULES_EV_BREAKER;
+	else if (strcmp(type, "integrity.verified") == 0)
+		e.type = ALOG_RULES_EV_VERIFIED;
+	else if (strcmp(type, "checkpoint.signed") == 0)
+		e.type = ALOG_RULES_EV_CHECKPOINT;
+	else
+		e.type = ALOG_RULES_EV_OTHER;
+	if (ev) {
+		rc = own(r->x, str(ev, "source"), &e.source);
+		if (rc == 0)
+			rc = own(r->x, str(ev, "actor"), &e.actor);
+		if (rc == 0)
+			rc = own(r->x, str(ev, "source_addr"), &e.source_addr);
+		if (rc == 0)
+			rc = own(r->x, e.type == ALOG_RULES_EV_VERIFIED ?
+				 str(ev, "result") : e.type ==
+				 ALOG_RULES_EV_HEALTH_PROBE ? str(ev, "status") :
+				 str(ev, "outcome"), &e.outcome);
+		if (rc == 0)
+			rc = own(r->x, str(ev, "operator"), &e.operator_name);
+		if (rc == 0)
+			rc = own(r->x, str(ev, "action"), &e.action);
+		if (rc == 0)
+			rc = own(r->x, str(ev, "target"), &e.target);
+		if (rc == 0)
+			rc = own(r->x, str(ev, "component"), &e.component);
+		if (rc < 0)
+			return rc;
+		if (e.type == ALOG_RULES_EV_BREAKER) {
+			const char *f = str(ev, "from"), *t = str(ev, "to");
+
+			if (!f || !t || int_of(ev, "at_us", &e.at_us) ||
+			    alog_breaker_state_parse(f, strlen(f), &e.from) ||
+			    alog_breaker_state_parse(t, strlen(t), &e.to))
+				return 0; /* counted by the availability pass */
+		}
+	}
+	return push_ev(r->x, &e);
+}
+
+/* The producer's "time" of an event, found without parsing it all. */
+static int quick_time(const char *ev, size_t len, int64_t *us)
+{
+	static const char key[] = "\"time\":\"";
+	const char *p = memmem(ev, len, key, sizeof(key) - 1);
+	const char *q;
+
+	if (!p)
+		return 0;
+	p += sizeof(key) - 1;
+	q = memchr(p, '"', len - (size_t)(p - ev));
+	return q && alog_time_parse(p, (size_t)(q - p), 0, us, NULL) == 0;
+}
+
 static int on_record(void *ctx, uint64_t index, const unsigned char *rec,
 		     size_t len)
 {
@@ -292,8 +391,19 @@ static int on_record(void *ctx, uint64_t index, const unsigned char *rec,
 		if (type)
 			break;
 	}
-	if (!type)
+	if (!type) {
+		int64_t t;
+
+		if (quick_time(v.event, v.event_len, &t) &&
+		    (t - v.received_us > r->skew_us ||
+		     v.received_us - t > r->skew_us)) {
+			rc = rules_event(r, index, v.received_us, NULL, NULL, 1,
+					 t);
+			if (rc < 0)
+				goto fail;
+		}
 		return 0;
+	}
 	ev = cJSON_ParseWithLength(v.event, v.event_len);
 	if (!ev)
 		return alog_err_set(r->err, ALOG_ECORRUPT, "record %" PRIu64
@@ -301,10 +411,22 @@ static int on_record(void *ctx, uint64_t index, const unsigned char *rec,
 	type = str(ev, "type");
 	for (size_t i = 0; type && i < sizeof(TYPES) / sizeof(TYPES[0]); i++)
 		if (strcmp(type, TYPES[i]) == 0) {
+			int64_t t = 0;
+			int has_t = time_of(ev, "time", &t) == 0;
+
 			rc = take(r, index, v.received_us, ev, type, internal);
+			/* admin.* and checkpoints count only when auditlog
+			 * wrote them */
+			if (rc >= 0 && (internal ||
+					(strcmp(type, "admin.action") != 0 &&
+					 strcmp(type, "checkpoint.signed") != 0 &&
+					 strcmp(type, "integrity.verified") != 0)))
+				rc = rules_event(r, index, v.received_us, ev, type,
+						 has_t, t);
 			break;
 		}
 	cJSON_Delete(ev);
+fail:
 	if (rc == ALOG_ENOMEM)
 		return alog_err_set(r->err, ALOG_ENOMEM, "out of memory");
 	if (rc == ALOG_ELIMIT)
@@ -315,8 +437,8 @@ static int on_record(void *ctx, uint64_t index, const unsigned char *rec,
 }
 
 int alog_extract_run(struct alog_store *s, const struct alog_config *cfg,
-		     uint64_t to_index, struct alog_extract *out,
-		     struct alog_err *err)
+		     uint64_t to_index, int64_t skew_us,
+		     struct alog_extract *out, struct alog_err *err)
 {
 	struct run r;
 	int rc;
@@ -330,6 +452,7 @@ int alog_extract_run(struct alog_store *s, const struct alog_config *cfg,
 	out->n_comps = cfg->n_components;
 	memset(&r, 0, sizeof(r));
 	r.cfg = cfg;
+	r.skew_us = skew_us;
 	r.x = out;
 	r.err = err;
 	rc = alog_store_read(s, 0, to_index, on_record, &r, err);
@@ -348,5 +471,6 @@ void alog_extract_release(struct alog_extract *x)
 	for (size_t i = 0; i < x->n_strings; i++)
 		free(x->strings[i]);
 	free(x->strings);
+	free(x->ev);
 	memset(x, 0, sizeof(*x));
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "ingest/config.h"
+#include "ingest/rules.h"
 #include "report/availability.h"
 #include "store/store.h"
 
@@ -30,12 +31,19 @@ struct alog_extract {
 	uint64_t first_malformed;         /* its index, or UINT64_MAX */
 	char **strings;                   /* owned */
 	size_t n_strings, cap_strings;
+	/* The CC7.2 stream (SPEC.md 20.14): logins, admin actions, probes,
+	 * transitions, verification runs, checkpoints, and events whose
+	 * time is off their received time by more than skew_us. */
+	struct alog_rules_event *ev;
+	size_t n_ev, cap_ev;
 };
 
-/* Read records [0, to_index) of s. */
+/* Read records [0, to_index) of s. skew_us: an event of another type
+ * joins the CC7.2 stream when its time is further than this from its
+ * received time. */
 int alog_extract_run(struct alog_store *s, const struct alog_config *cfg,
-		     uint64_t to_index, struct alog_extract *out,
-		     struct alog_err *err);
+		     uint64_t to_index, int64_t skew_us,
+		     struct alog_extract *out, struct alog_err *err);
 void alog_extract_release(struct alog_extract *x);
 
 #endif

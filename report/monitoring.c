@@ -274,6 +274,10 @@ static int do_probes(const struct alog_mon_input *in, struct alog_mon_result *r,
 			rc = nomem(err, r->n_days);
 			goto out;
 		}
+		/* the daemon's own component is not probed: its evidence
+		 * is the daemon's lifecycle and breaker (SPEC.md 20.3) */
+		if (cfg->components[c].daemon_owned)
+			continue;
 		for (j = 0; j < r->n_days; j++) {
 			mc->cells[j].expected = iv > 0 ?
 				(uint64_t)((r->days[j].end_us -
@@ -307,6 +311,11 @@ static int do_probes(const struct alog_mon_input *in, struct alog_mon_result *r,
 		int64_t prev_t = in->from_us;
 		uint64_t prev_i = ALOG_MON_NO_INDEX;
 
+		if (cfg->components[c].daemon_owned) {
+			for (; i < n_pr && pr[i].comp == c; i++)
+				;
+			continue;
+		}
 		for (; i < n_pr && pr[i].comp == c; i++) {
 			if (pr[i].t <= in->from_us) {
 				prev_t = pr[i].t;

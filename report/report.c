@@ -15,6 +15,7 @@
 #include "ingest/log.h"
 #include "report/availability.h"
 #include "report/extract.h"
+#include "report/monitoring.h"
 #include "report/population.h"
 #include "store/bytes.h"
 #include "store/merkle.h"
@@ -414,6 +415,155 @@ static void jw_component(struct jw *w, const struct alog_config_component *c,
 	jw_close(w, '}');
 }
 
+/* ---- CC7.2 (SPEC.md 20.14) ------------------------------------------- */
+
+static void jw_day(struct jw *w, int64_t us)
+{
+	char t[ALOG_TIME_TEXT_MAX];
+
+	alog_time_format(us, t);
+	t[10] = 0;
+	jw_str(w, NULL, t);
+}
+
+static int cc7_2(struct jw *w, const struct alog_report_opts *o,
+		 const struct alog_extract *x, struct alog_report_summary *sum,
+		 struct alog_err *err)
+{
+	struct alog_mon_input in;
+	struct alog_mon_result m;
+	int rc;
+
+	memset(&in, 0, sizeof(in));
+	in.cfg = o->cfg;
+	in.from_us = o->from_us;
+	in.to_us = o->to_us;
+	in.events = x->ev;
+	in.n_events = x->n_ev;
+	rc = alog_mon_compute(&in, &m, err);
+	if (rc < 0) {
+		alog_err_prefix(err, "CC7.2");
+		return rc;
+	}
+	sum->monitoring_deviations = m.n_deviations;
+	sum->anomalies = m.n_anomalies;
+	jw_open(w, "cc7_2", '{');
+	jw_str(w, "criterion", "CC7.2");
+	jw_uint(w, "components_monitored", m.n_monitored);
+	jw_uint(w, "components", m.n_components);
+	jw_open(w, "probes", '[');
+	for (size_t i = 0; i < m.n_components; i++) {
+		const struct alog_mon_component *c = &m.components[i];
+
+		jw_open(w, NULL, '{');
+		jw_str(w, "component", c->c->name);
+		jw_uint(w, "probe_interval_s", c->c->probe_interval_s);
+		jw_int(w, "tolerance_us", c->tolerance_us);
+		jw_uint(w, "expected", c->expected);
+		jw_uint(w, "received", c->received);
+		jw_open(w, "days", '[');
+		for (size_t d = 0; d < m.n_days; d++) {
+			jw_open(w, NULL, '[');
+			jw_day(w, m.days[d].start_us);
+			jw_uint(w, NULL, c->cells[d].expected);
+			jw_uint(w, NULL, c->cells[d].received);
+			jw_close(w, ']');
+		}
+		jw_close(w, ']');
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_open(w, "gaps", '[');
+	for (size_t i = 0; i < m.n_gaps; i++) {
+		const struct alog_mon_gap *g = &m.gaps[i];
+
+		jw_open(w, NULL, '{');
+		jw_str(w, "component", m.components[g->component].c->name);
+		jw_time(w, "start", g->start_us);
+		jw_time(w, "end", g->end_us);
+		jw_int(w, "length_us", g->length_us);
+		jw_int(w, "in_period_us", g->in_period_us);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_open(w, "checkpoints", '{');
+	jw_int(w, "expected_interval_us", m.checkpoint_interval_us);
+	jw_uint(w, "expected", m.checkpoints_expected);
+	jw_uint(w, "signed", m.checkpoints);
+	jw_time(w, "longest_gap_start", m.cp_gap.start_us);
+	jw_time(w, "longest_gap_end", m.cp_gap.end_us);
+	jw_close(w, '}');
+	jw_open(w, "verification", '{');
+	jw_uint(w, "runs", m.verify_runs);
+	jw_uint(w, "pass", m.verify_pass);
+	jw_uint(w, "fail", m.verify_fail);
+	jw_open(w, "days_without_a_run", '[');
+	for (size_t i = 0; i < m.n_days_without_verify; i++)
+		jw_day(w, m.days[m.days_without_verify[i]].start_us);
+	jw_close(w, ']');
+	jw_close(w, '}');
+	jw_open(w, "rules", '[');
+	for (size_t i = 0; i < ALOG_RULES_N; i++) {
+		const struct alog_rules_def *d = &alog_rules_defs()[i];
+
+		jw_open(w, NULL, '{');
+		jw_str(w, "rule", d->id);
+		jw_str(w, "logic", d->logic);
+		jw_str(w, "severity", alog_rules_severity_name(d->severity));
+		jw_str(w, "class", alog_rules_class_name(d->cls));
+		jw_uint(w, "anomalies", m.by_rule[d->rule]);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_open(w, "anomalies", '[');
+	for (size_t i = 0; i < m.n_anomalies; i++) {
+		const struct alog_rules_anomaly *a = &m.anomalies[i].a;
+
+		jw_open(w, NULL, '{');
+		jw_str(w, "rule", alog_rules_id_name(a->rule));
+		jw_str(w, "subject", a->subject);
+		jw_time(w, "window_start", a->window_start_us);
+		jw_time(w, "window_end", a->window_end_us);
+		jw_time(w, "detected", a->detected_us);
+		jw_uint(w, "events", a->n_events);
+		jw_open(w, "indices", '[');
+		for (size_t k = 0; k < a->n_indices; k++)
+			jw_uint(w, NULL, a->indices[k]);
+		jw_close(w, ']');
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_open(w, "operator_activity", '[');
+	for (size_t i = 0; i < m.n_admin; i++) {
+		const struct alog_mon_admin *a = &m.admin[i];
+
+		jw_open(w, NULL, '{');
+		jw_uint(w, "index", a->index);
+		jw_time(w, "at", a->time_us);
+		jw_str(w, "operator", a->operator_name);
+		jw_str(w, "action", a->action);
+		jw_str(w, "target", a->target);
+		jw_str(w, "outcome", a->outcome);
+		jw_bool(w, "in_business_hours", a->in_business_hours);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_uint(w, "logins", m.logins);
+	jw_uint(w, "login_failures", m.login_failures);
+	jw_open(w, "failures_by_actor", '[');
+	for (size_t i = 0; i < m.n_actors && i < 20; i++) {
+		jw_open(w, NULL, '{');
+		jw_str(w, "actor", m.actors[i].actor);
+		jw_uint(w, "failures", m.actors[i].failures);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_uint(w, "deviations", m.n_deviations);
+	jw_close(w, '}');
+	alog_mon_result_release(&m);
+	return w->rc;
+}
+
 static int a1_2(struct jw *w, struct alog_store *s,
 		const struct alog_report_opts *o, uint64_t to_index,
 		struct alog_report_summary *sum, struct alog_err *err)
@@ -421,7 +571,10 @@ static int a1_2(struct jw *w, struct alog_store *s,
 	struct alog_extract x;
 	int rc;
 
-	rc = alog_extract_run(s, o->cfg, to_index, &x, err);
+	struct alog_rules_params rp;
+
+	alog_rules_params_default(&rp);
+	rc = alog_extract_run(s, o->cfg, to_index, rp.skew_max_us, &x, err);
 	if (rc < 0)
 		return rc;
 	jw_open(w, "a1_2", '{');
@@ -457,6 +610,8 @@ static int a1_2(struct jw *w, struct alog_store *s,
 	}
 	jw_close(w, ']');
 	jw_close(w, '}');
+	if (rc == 0)
+		rc = cc7_2(w, o, &x, sum, err);
 	alog_extract_release(&x);
 	return rc;
 }

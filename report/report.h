@@ -45,6 +45,8 @@ struct alog_report_summary {
 	char report_id[33];               /* 32 lowercase hex digits */
 	uint64_t population;              /* records received in the period */
 	size_t components, passed;        /* A1.2 verdicts */
+	size_t monitoring_deviations;     /* CC7.2: gaps, days without a run */
+	size_t anomalies;                 /* CC7.2: detection rule findings */
 	int complete;                     /* bracketed by checkpoints and
 					     the consistency proof verified */
 	/* For the evidence bundle (owned: alog_report_summary_release). */

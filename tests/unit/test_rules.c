@@ -377,7 +377,7 @@ static uint64_t verified(struct fx *f, int64_t rx, const char *result)
 	return feed(f, &ev);
 }
 
-/* V-RULES-6: 24 h between runs is fine, 24 h + 1 us is one anomaly;
+/* V-RULES-6: 26 h between runs is fine (a daily run, 2 h of slack), 26 h + 1 us is one anomaly;
  * a failed run fires at once. */
 static void test_rules_verification_missing_for_more_than_a_day_fires(void **state)
 {
@@ -386,34 +386,34 @@ static void test_rules_verification_missing_for_more_than_a_day_fires(void **sta
 
 	fx_open(&f, M);
 	verified(&f, M, "pass");                 /* 0 */
-	verified(&f, M + HRS(24), "pass");       /* 1: exactly 24 h */
-	other(&f, M + HRS(48));                  /* 2: exactly 24 h: not yet */
-	other(&f, M + HRS(48) + 1);              /* 3: opens here */
-	verified(&f, M + HRS(50), "fail");       /* 4: closes it; fails */
-	fx_finish(&f, M + HRS(74));              /* 24 h after: none */
+	verified(&f, M + HRS(26), "pass");       /* 1: exactly 26 h */
+	other(&f, M + HRS(52));                  /* 2: exactly 26 h: not yet */
+	other(&f, M + HRS(52) + 1);              /* 3: opens here */
+	verified(&f, M + HRS(54), "fail");       /* 4: closes it; fails */
+	fx_finish(&f, M + HRS(80));              /* 26 h after: none */
 	assert_int_equal(f.seen.n, 2);
 	/* the failed run is emitted at its event, before the gap closes */
 	assert_int_equal(f.seen.a[0].rule, ALOG_RULES_VERIFY_FAILED);
 	assert_int_equal(f.seen.a[0].indices[0], 4);
 	a = &f.seen.a[1];
 	assert_int_equal(a->rule, ALOG_RULES_VERIFY_MISSING);
-	assert_int_equal(a->window_start_us, M + HRS(24));
-	assert_int_equal(a->window_end_us, M + HRS(50));
+	assert_int_equal(a->window_start_us, M + HRS(26));
+	assert_int_equal(a->window_end_us, M + HRS(54));
 	assert_int_equal(a->detected_index, 3);
-	assert_int_equal(a->detected_us, M + HRS(48) + 1);
+	assert_int_equal(a->detected_us, M + HRS(52) + 1);
 	assert_int_equal(a->n_indices, 2);
 	assert_int_equal(a->indices[0], 1);
 	assert_int_equal(a->indices[1], 4);
 	fx_close(&f);
 
-	/* no run at all: from the start, 24 h + 1 us to the end */
+	/* no run at all: from the start, 26 h + 1 us to the end */
 	fx_open(&f, M);
 	other(&f, M + HRS(1));
-	fx_finish(&f, M + HRS(24));
+	fx_finish(&f, M + HRS(26));
 	assert_int_equal(f.seen.n, 0);
 	fx_close(&f);
 	fx_open(&f, M);
-	fx_finish(&f, M + HRS(24) + 1);
+	fx_finish(&f, M + HRS(26) + 1);
 	assert_int_equal(f.seen.n, 1);
 	assert_int_equal(f.seen.a[0].rule, ALOG_RULES_VERIFY_MISSING);
 	assert_int_equal(f.seen.a[0].window_start_us, M);
