@@ -583,6 +583,10 @@ static int a1_2(struct jw *w, struct alog_store *s,
 		o->cfg->partial_weight_permille);
 	jw_uint(w, "failover_target_s", o->cfg->failover_target_s);
 	jw_uint(w, "malformed_inputs", x.malformed);
+	if (x.malformed)
+		jw_uint(w, "first_malformed_index", x.first_malformed);
+	else
+		jw_null(w, "first_malformed_index");
 	jw_open(w, "components", '[');
 	for (size_t i = 0; rc == 0 && i < o->cfg->n_components; i++) {
 		const struct alog_config_component *c = &o->cfg->components[i];
@@ -802,7 +806,7 @@ int alog_report_json(struct alog_store *s, const struct alog_report_opts *o,
 	jw_open(&w, NULL, '{');
 	jw_str(&w, "schema", ALOG_REPORT_SCHEMA);
 	jw_str(&w, "report_id", sum->report_id);
-	jw_str(&w, "title", "Availability (A1.2) evidence");
+	jw_str(&w, "title", "SOC 2 evidence: availability (A1.2) and monitoring (CC7.2)");
 	jw_str(&w, "nature", "management-prepared, system-generated evidence; not an audit opinion");
 	jw_str(&w, "generator", o->generator);
 	jw_time(&w, "generated_at", o->generated_at_us);

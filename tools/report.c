@@ -22,6 +22,7 @@
 #include "ingest/log.h"
 #include "report/bundle.h"
 #include "report/population.h"
+#include "report/render.h"
 #include "report/report.h"
 #include "report/sample.h"
 #include "ingest/event.h"
@@ -30,8 +31,8 @@
 
 static const char usage_report[] =
 "usage: auditlog report [--store DIR] --from T --to T [--config FILE]\n"
-"                       [--out DIR] [--sample N] [--seed S] [--key FILE]\n"
-"                       [--no-record]\n"
+"                       [--out DIR] [--format json,md,html] [--sample N]\n"
+"                       [--seed S] [--key FILE] [--no-record]\n"
 "\n"
 "Write the evidence for the period [from, to) - 'to' excluded - into the\n"
 "new directory DIR (default ./auditlog-report): report.json, and, once a\n"
@@ -68,6 +69,9 @@ static const char usage_report[] =
 "  --config FILE  the inventory and targets (SPEC.md section 18; default:\n"
 "                 the built-in inventory)\n"
 "  --out DIR      where to write: a new or empty directory\n"
+"  --format LIST  report.json always; md adds report.md, html adds\n"
+"                 report.html (one self-contained page with SVG charts\n"
+"                 that prints well); default json,md,html\n"
 "  --sample N     sample size (default 25; 0: none; at most 10000)\n"
 "  --seed S       the auditor's seed (default: derived from the report id\n"
 "                 and the population's hash)\n"
@@ -96,6 +100,52 @@ static void sha256_hex(const struct alog_buf *b, char out[65])
 
 	EVP_Digest(b->data, b->len, h, &n, EVP_sha256(), NULL);
 	alog_hex_encode(h, 32, out);
+}
+
+/* "json,md,html": json is always written. */
+static int parse_formats(const char *list, int *md, int *html)
+{
+	char buf[64];
+	char *save = NULL, *tok;
+
+	if (strlen(list) >= sizeof(buf)) {
+		cli_msg("--format '%s': want a list of json, md, html", list);
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%s", list);
+	*md = *html = 0;
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (strcmp(tok, "md") == 0) {
+			*md = 1;
+		} else if (strcmp(tok, "html") == 0) {
+			*html = 1;
+		} else if (strcmp(tok, "json") != 0) {
+			cli_msg("--format: '%s' is not json, md or html", tok);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+typedef int (*render_fn)(const char *json, size_t len, struct alog_buf *out,
+			 struct alog_err *err);
+
+/* A rendering of report.json, into the bundle. */
+static int render_to(const char *dir, const char *name, render_fn fn,
+		     const struct alog_buf *json, struct alog_err *err)
+{
+	struct alog_buf b;
+	int rc;
+
+	alog_buf_init(&b, 0);
+	rc = fn((const char *)json->data, json->len, &b, err);
+	if (rc == 0)
+		rc = alog_bundle_add(dir, name, b.data, b.len, err);
+	else
+		alog_err_prefix(err, "rendering %s", name);
+	alog_buf_release(&b);
+	return rc;
 }
 
 /* A new directory, or an empty one. */
@@ -237,7 +287,7 @@ static int write_bundle(struct alog_store *s, const char *out,
 int cmd_report(int argc, char **argv)
 {
 	enum { O_STORE = 1000, O_HELP, O_FROM, O_TO, O_CONFIG, O_OUT,
-	       O_NOREC, O_SAMPLE, O_SEED, O_KEY };
+	       O_NOREC, O_SAMPLE, O_SEED, O_KEY, O_FORMAT };
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, O_STORE },
 		{ "help", no_argument, NULL, O_HELP },
@@ -249,6 +299,7 @@ int cmd_report(int argc, char **argv)
 		{ "sample", required_argument, NULL, O_SAMPLE },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "key", required_argument, NULL, O_KEY },
+		{ "format", required_argument, NULL, O_FORMAT },
 		{ 0 },
 	};
 	struct alog_report_opts ro;
@@ -264,6 +315,7 @@ int cmd_report(int argc, char **argv)
 	char bundle_note[ALOG_ERR_MSG_MAX + 64] = "";
 	char why[ALOG_ERR_MSG_MAX + 64], hex[65];
 	int ch, rc, code = EXIT_OK, have_from = 0, have_to = 0, norec = 0;
+	int want_md = 1, want_html = 1;
 
 	memset(&ro, 0, sizeof(ro));
 	ro.sample = 25;
@@ -293,6 +345,10 @@ int cmd_report(int argc, char **argv)
 			break;
 		case O_SEED: ro.seed = optarg; break;
 		case O_KEY: key = optarg; break;
+		case O_FORMAT:
+			if (parse_formats(optarg, &want_md, &want_html) < 0)
+				return EXIT_USAGE;
+			break;
 		case O_HELP: fputs(usage_report, stdout); return EXIT_OK;
 		default: fputs(usage_report, stderr); return EXIT_USAGE;
 		}
@@ -343,6 +399,12 @@ int cmd_report(int argc, char **argv)
 	if (rc == 0)
 		rc = alog_bundle_add(out, "report.json", json.data, json.len,
 				     &err);
+	if (rc == 0 && want_md)
+		rc = render_to(out, "report.md", alog_render_markdown, &json,
+			       &err);
+	if (rc == 0 && want_html)
+		rc = render_to(out, "report.html", alog_render_html, &json,
+			       &err);
 	if (rc == 0 && !sum.have_end) {
 		snprintf(bundle_note, sizeof(bundle_note),
 			 "no evidence bundle: no checkpoint was signed after the period yet (run 'auditlog checkpoint')");

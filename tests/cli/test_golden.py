@@ -48,7 +48,14 @@ class GoldenTest(unittest.TestCase):
                          "golden.example.com/audit", cwd=d)
             self.run_cmd("demo", "history", "--store", "s", "--days", 3,
                          "--end", "2026-03-04", "--seed", 7, cwd=d)
-            self.run_cmd("report", "--store", "s", "--from", "2026-03-01",
+            # the configuration the history simulates, under a fixed name
+            with open(os.path.join(HERE, "..", "..", "tools",
+                                   "auditlog.example.json"), "rb") as f:
+                cfg = f.read()
+            with open(os.path.join(d, "auditlog.example.json"), "wb") as f:
+                f.write(cfg)
+            self.run_cmd("report", "--store", "s", "--config",
+                         "auditlog.example.json", "--from", "2026-03-01",
                          "--to", "2026-03-04", "--out", "r", "--sample", 5,
                          "--no-record", cwd=d)
             with open(os.path.join(d, "r", "report.json"), "rb") as f:
