@@ -2894,6 +2894,7 @@ static int setup(struct srv *s, struct alog_err *err)
 	pthread_condattr_t ca;
 	sigset_t set;
 	char *real;
+	uint64_t tree_size;
 	int rc;
 
 	s->idle_s = o->idle_timeout_s ? o->idle_timeout_s : ALOG_SERVER_IDLE_S;
@@ -2985,6 +2986,9 @@ static int setup(struct srv *s, struct alog_err *err)
 	if (rc < 0)
 		return rc;
 	s->next_checkpoint_ms = mono_ms() + (int64_t)s->checkpoint_s * 1000;
+	/* read before the writer starts: from then on it owns the log (it
+	 * may close it at once, to replay the spool) */
+	tree_size = s->log ? alog_store_size(alog_log_store(s->log)) : 0;
 	rc = pthread_create(&s->writer, NULL, writer_main, s);
 	if (rc != 0)
 		return alog_err_sys(err, ALOG_EIO, rc, "cannot start the writer thread: %s",
@@ -3000,7 +3004,7 @@ static int setup(struct srv *s, struct alog_err *err)
 			     s->tls ? "tls" : "tcp", "addr", s->tcp_addr, NULL);
 		slog(s, "info", "daemon started", "pid",
 		     u64s(pid, (uint64_t)getpid()), "store", s->store_path,
-		     "tree_size", u64s(size, alog_store_size(alog_log_store(s->log))),
+		     "tree_size", u64s(size, tree_size),
 		     "version", s->version, NULL);
 	}
 	return 0;
