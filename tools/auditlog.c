@@ -18,6 +18,7 @@
 #include "ingest/clock.h"
 #include "ingest/event.h"
 #include "ingest/lines.h"
+#include "ingest/json.h"
 #include "ingest/log.h"
 #include "store/bytes.h"
 #include "store/note.h"
@@ -196,7 +197,8 @@ static int usage(const char *text, int code)
 /* Options every command takes: --store DIR, --help. Returns -1 to go on,
  * else an exit code. Commands list their own options after these. */
 enum { OPT_STORE = 1000, OPT_HELP, OPT_KEY, OPT_ORIGIN, OPT_FROM, OPT_TO,
-       OPT_SIZE, OPT_VKEY, OPT_CHECKPOINT, OPT_QUIET, OPT_SEGMENT_SIZE };
+       OPT_SIZE, OPT_VKEY, OPT_CHECKPOINT, OPT_QUIET, OPT_SEGMENT_SIZE,
+       OPT_RECORD };
 
 #define COMMON_OPTS \
 	{ "store", required_argument, NULL, OPT_STORE }, \
@@ -857,6 +859,7 @@ static int cmd_prove(int argc, char **argv)
 
 static const char usage_verify[] =
 "usage: auditlog verify [--store DIR] [--vkey KEY] [--checkpoint FILE]\n"
+"                       [--record]\n"
 "\n"
 "Read every record, check its block's checksum and its canonical form,\n"
 "recompute every leaf and the whole Merkle tree, compare every stored tree\n"
@@ -869,8 +872,14 @@ static const char usage_verify[] =
 "  --checkpoint FILE  a checkpoint saved earlier ('auditlog checkpoint'):\n"
 "                     also prove the log still extends it. Together with\n"
 "                     --vkey this catches a log rebuilt from scratch.\n"
+"  --record           record the run in the log as an integrity.verified\n"
+"                     event (result, tree size, checkpoints, the bad index\n"
+"                     and error, duration): the evidence of a scheduled\n"
+"                     verification that reports count (CC7.2). Needs the\n"
+"                     store's writer lock (not while a daemon runs).\n"
 "\n"
-"exit status: 0 verified, 1 verification failed, 3 could not run\n";
+"exit status: 0 verified, 1 verification failed, 3 could not run (or\n"
+"could not record)\n";
 
 struct progress_ctx {
 	int tty;
@@ -891,17 +900,64 @@ static void show_progress(void *ctx, uint64_t done, uint64_t total)
 		fputc('\n', stderr);
 }
 
+/* integrity.verified (SPEC.md 11.1): the run's result, in the log. */
+static int record_verified(const char *store, int rc,
+			   const struct alog_verify_result *res,
+			   const char *why, int64_t took_us)
+{
+	struct alog_err err = { 0 };
+	struct alog_log *log = NULL;
+	struct alog_buf m;
+	int r;
+
+	alog_buf_init(&m, 8192);
+	r = alog_buf_addf(&m, &err,
+			  "\"result\":\"%s\",\"tree_size\":%" PRIu64
+			  ",\"checkpoints\":%" PRIu64 ",\"anchored\":%s,"
+			  "\"bad_index\":", rc == 0 ? "pass" : "fail",
+			  res->tree_size, res->n_checkpoints,
+			  res->anchored ? "true" : "false");
+	if (r == 0 && res->bad_index != UINT64_MAX)
+		r = alog_buf_addf(&m, &err, "%" PRIu64, res->bad_index);
+	else if (r == 0)
+		r = alog_buf_adds(&m, "null", &err);
+	if (r == 0)
+		r = alog_buf_adds(&m, ",\"error\":", &err);
+	if (r == 0 && rc == 0)
+		r = alog_buf_adds(&m, "null", &err);
+	else if (r == 0)
+		r = alog_json_string_format(&m, why, strlen(why), &err);
+	if (r == 0)
+		r = alog_buf_addf(&m, &err, ",\"duration_ms\":%" PRId64,
+				  took_us / 1000);
+	if (r == 0)
+		r = alog_log_open(store, alog_clock_now_us(), &log, NULL, &err);
+	if (r == 0)
+		r = alog_log_append_internal(log, "integrity.verified",
+					     (const char *)m.data,
+					     alog_clock_now_us(), NULL, &err);
+	alog_log_close(log);
+	alog_buf_release(&m);
+	if (r < 0)
+		cli_msg("the run could not be recorded as integrity.verified: %s",
+			err.msg);
+	return r;
+}
+
 static int cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		COMMON_OPTS,
 		{ "vkey", required_argument, NULL, OPT_VKEY },
 		{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
+		{ "record", no_argument, NULL, OPT_RECORD },
 		{ 0 },
 	};
 	struct alog_err err = { 0 };
 	struct alog_verifier v;
 	struct alog_verify_result res;
+	int record = 0;
+	int64_t started = alog_clock_now_us();
 	struct progress_ctx pc = { isatty(2), -1 };
 	struct alog_store_check_progress prog = { show_progress, &pc };
 	const char *store = NULL, *vkey = NULL, *ckpt = NULL;
@@ -914,6 +970,7 @@ static int cmd_verify(int argc, char **argv)
 		case OPT_STORE: store = optarg; break;
 		case OPT_VKEY: vkey = optarg; break;
 		case OPT_CHECKPOINT: ckpt = optarg; break;
+		case OPT_RECORD: record = 1; break;
 		case OPT_HELP: return usage(usage_verify, EXIT_OK);
 		default: return usage(usage_verify, EXIT_USAGE);
 		}
@@ -949,10 +1006,16 @@ static int cmd_verify(int argc, char **argv)
 			goto out;
 		}
 	}
+	memset(&res, 0, sizeof(res));
+	res.bad_index = UINT64_MAX;
 	rc = alog_log_verify(cli_store_dir(store), vkey ? &v : NULL, note,
 			     note_len, &prog, &res, &err);
 	if (pc.tty && pc.last_pct >= 0 && pc.last_pct < 100)
 		fputc('\n', stderr);
+	if (record && (rc == 0 || rc == ALOG_ECORRUPT || rc == ALOG_EVERIFY) &&
+	    record_verified(cli_store_dir(store), rc, &res, err.msg,
+			    alog_clock_now_us() - started) < 0)
+		code = EXIT_OPER;
 	if (rc < 0) {
 		if (rc == ALOG_ECORRUPT || rc == ALOG_EVERIFY) {
 			if (res.bad_index != UINT64_MAX)

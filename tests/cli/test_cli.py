@@ -1061,6 +1061,24 @@ class CommandTest(CliTest):
         self.export("store", "--from", "-1", expect=EXIT_USAGE)
         self.export("store", "--to", "ten", expect=EXIT_USAGE)
 
+    def test_verify_record_writes_its_result_as_integrity_verified(self):
+        full = self.build(30)
+        p = self.run_cmd("verify", "--store", self.path("store"), "--record",
+                         expect=EXIT_OK)
+        self.assertEqual(json.loads(p.stdout)["tree_size"], len(full))
+        recs = self.records(self.export("store"))
+        self.assertEqual(len(recs), len(full) + 1)
+        ev = recs[-1]["event"]
+        self.assertEqual(recs[-1]["provenance"]["transport"], "internal")
+        self.assertEqual((ev["type"], ev["source"], ev["result"],
+                          ev["tree_size"], ev["bad_index"], ev["error"]),
+                         ("integrity.verified", "auditlog", "pass", len(full),
+                          None, None))
+        self.assertGreaterEqual(ev["duration_ms"], 0)
+        # without --record nothing is written
+        self.run_cmd("verify", "--store", self.path("store"), expect=EXIT_OK)
+        self.assertEqual(len(self.export("store")), len(full) + 1)
+
     def test_query_prints_the_population_of_a_period_with_its_hash(self):
         full = self.build(120)
         recs = self.records(full)
