@@ -97,27 +97,6 @@ int alog_bundle_path_check(const char *path, size_t len,
 	return 0;
 }
 
-/* Decimal without sign or leading zeros, fitting in a uint64. */
-static int parse_u64(const char *p, size_t n, uint64_t *v)
-{
-	uint64_t x = 0;
-
-	if (n == 0 || n > 20 || (p[0] == '0' && n > 1))
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned d;
-
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		d = (unsigned)(p[i] - '0');
-		if (x > (UINT64_MAX - d) / 10)
-			return -1;
-		x = x * 10 + d;
-	}
-	*v = x;
-	return 0;
-}
-
 static int lower_hex(const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -881,7 +860,7 @@ static int parse_note_text(const char *t, size_t len,
 				    ALOG_ORIGIN_MAX);
 	memcpy(origin, line[1], n[1]);
 	origin[n[1]] = 0;
-	if (parse_u64(line[2], n[2], count) < 0 ||
+	if (alog_dec_parse(line[2], n[2], count) < 0 ||
 	    *count > ALOG_BUNDLE_FILES_MAX)
 		return alog_err_set(err, ALOG_ECORRUPT,
 				    "line 3: not a file count from 0 to %d without leading zeros",
@@ -986,7 +965,7 @@ static int proof_name_index(const char *path, uint64_t *index)
 
 	base = base ? base + 1 : path;
 	n = strlen(base) - (sizeof(ALOG_BUNDLE_PROOF_SUFFIX) - 1);
-	return parse_u64(base, n, index);
+	return alog_dec_parse(base, n, index);
 }
 
 int alog_bundle_verify(const char *dir, const struct alog_verifier *v,

@@ -239,27 +239,6 @@ static size_t line_len(const char *p, const char *end, int *nl)
 	return q ? (size_t)(q - p) : (size_t)(end - p);
 }
 
-/* Decimal without sign or leading zeros, fitting in a uint64. */
-static int parse_u64(const char *p, size_t n, uint64_t *v)
-{
-	uint64_t x = 0;
-
-	if (n == 0 || n > 20 || (p[0] == '0' && n > 1))
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned d;
-
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		d = (unsigned)(p[i] - '0');
-		if (x > (UINT64_MAX - d) / 10)
-			return -1;
-		x = x * 10 + d;
-	}
-	*v = x;
-	return 0;
-}
-
 int alog_tlog_proof_parse(const char *text, size_t len,
 			  struct alog_tlog_proof *out, struct alog_err *err)
 {
@@ -322,7 +301,7 @@ int alog_tlog_proof_parse(const char *text, size_t len,
 	}
 
 	if (!nl || n < 7 || memcmp(p, "index ", 6) != 0 ||
-	    parse_u64(p + 6, n - 6, &out->index) < 0) {
+	    alog_dec_parse(p + 6, n - 6, &out->index) < 0) {
 		rc = alog_err_set(err, ALOG_ECORRUPT,
 				  "line %zu: not \"index \" and a decimal index without leading zeros",
 				  lineno);

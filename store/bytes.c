@@ -162,3 +162,23 @@ int alog_ct_memcmp(const void *a, const void *b, size_t n)
 		d |= x[i] ^ y[i];
 	return d != 0;
 }
+
+int alog_dec_parse(const char *p, size_t n, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (n == 0 || (n > 1 && p[0] == '0'))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned d;
+
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		d = (unsigned)(p[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}

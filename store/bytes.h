@@ -114,4 +114,8 @@ long alog_b64_decode(const char *in, size_t in_len, unsigned char *out,
 /* Constant-time comparison of n bytes: 0 when equal. */
 int alog_ct_memcmp(const void *a, const void *b, size_t n);
 
+/* n bytes of ASCII decimal: digits only, no sign, no leading zero (a lone
+ * "0" is fine), fitting in a uint64. 0, or -1 (out unchanged). */
+int alog_dec_parse(const char *p, size_t n, uint64_t *out);
+
 #endif

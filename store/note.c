@@ -292,27 +292,6 @@ int alog_checkpoint_format(const struct alog_checkpoint *c,
 			     c->size, root);
 }
 
-/* Parse a tree size line: ASCII decimal, no sign, no leading zeros. */
-static int parse_size(const char *p, size_t n, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (n == 0 || (n > 1 && p[0] == '0'))
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned d;
-
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		d = (unsigned)(p[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-}
-
 int alog_checkpoint_parse(const char *text, size_t len,
 			  struct alog_checkpoint *out, struct alog_err *err)
 {
@@ -354,7 +333,7 @@ int alog_checkpoint_parse(const char *text, size_t len,
 				    "than ALOG_ORIGIN_MAX (%d)", line_len[0],
 				    ALOG_ORIGIN_MAX);
 	memcpy(c.origin, line[0], line_len[0]);
-	if (parse_size(line[1], line_len[1], &c.size) < 0)
+	if (alog_dec_parse(line[1], line_len[1], &c.size) < 0)
 		return alog_err_set(err, ALOG_ECORRUPT,
 				    "checkpoint tree size (line 2) is not a "
 				    "decimal number without sign or leading "

@@ -84,6 +84,18 @@ int cli_would_block(int fd)
 	return poll(&p, 1, 0) == 0;
 }
 
+int cli_parse_time(const char *opt, const char *s, int64_t *us)
+{
+	struct alog_err err = { 0 };
+
+	if (alog_time_parse(s, strlen(s), 1, us, &err) < 0) {
+		cli_msg("%s '%s': want an RFC 3339 time or a date YYYY-MM-DD (%s)",
+			opt, s, err.msg);
+		return -1;
+	}
+	return 0;
+}
+
 int cli_print_record(void *ctx, uint64_t index, const unsigned char *rec,
 		     size_t len)
 {

@@ -29,6 +29,9 @@ char *cli_default_key(const char *dir);
 /* 1 when reading fd now could block: a batch should commit (or answers
  * be drained) before the read, so nothing waits on more input. */
 int cli_would_block(int fd);
+/* The time of option opt: RFC 3339 or a date (midnight UTC); -1 after a
+ * message when it is not one. */
+int cli_parse_time(const char *opt, const char *s, int64_t *us);
 /* Print one record and a newline on stdout (a store/population reader's
  * callback); ALOG_EIO when stdout fails. */
 int cli_print_record(void *ctx, uint64_t index, const unsigned char *rec,

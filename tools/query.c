@@ -40,18 +40,6 @@ static const char usage_query[] =
 "\n"
 "exit status: 0 ok, 1 a record in the range is corrupt, 2 usage, 3 error\n";
 
-static int parse_time(const char *opt, const char *s, int64_t *us)
-{
-	struct alog_err err = { 0 };
-
-	if (alog_time_parse(s, strlen(s), 1, us, &err) < 0) {
-		cli_msg("%s '%s': want an RFC 3339 time or a date YYYY-MM-DD (%s)",
-			opt, s, err.msg);
-		return -1;
-	}
-	return 0;
-}
-
 int cmd_query(int argc, char **argv)
 {
 	enum { O_STORE = 1000, O_HELP, O_FROM, O_TO, O_TYPE, O_COMP, O_SUM };
@@ -78,12 +66,12 @@ int cmd_query(int argc, char **argv)
 		switch (c) {
 		case O_STORE: store = optarg; break;
 		case O_FROM:
-			if (parse_time("--from", optarg, &q.from_us) < 0)
+			if (cli_parse_time("--from", optarg, &q.from_us) < 0)
 				return EXIT_USAGE;
 			have_from = 1;
 			break;
 		case O_TO:
-			if (parse_time("--to", optarg, &q.to_us) < 0)
+			if (cli_parse_time("--to", optarg, &q.to_us) < 0)
 				return EXIT_USAGE;
 			have_to = 1;
 			break;

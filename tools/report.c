@@ -81,18 +81,6 @@ static const char usage_report[] =
 "\n"
 "exit status: 0 written, 1 the log is corrupt, 2 usage, 3 error\n";
 
-static int parse_time(const char *opt, const char *s, int64_t *us)
-{
-	struct alog_err err = { 0 };
-
-	if (alog_time_parse(s, strlen(s), 1, us, &err) < 0) {
-		cli_msg("%s '%s': want an RFC 3339 time or a date YYYY-MM-DD (%s)",
-			opt, s, err.msg);
-		return -1;
-	}
-	return 0;
-}
-
 static void sha256_hex(const struct alog_buf *b, char out[65])
 {
 	unsigned char h[32];
@@ -323,12 +311,12 @@ int cmd_report(int argc, char **argv)
 		switch (ch) {
 		case O_STORE: store = optarg; break;
 		case O_FROM:
-			if (parse_time("--from", optarg, &ro.from_us) < 0)
+			if (cli_parse_time("--from", optarg, &ro.from_us) < 0)
 				return EXIT_USAGE;
 			have_from = 1;
 			break;
 		case O_TO:
-			if (parse_time("--to", optarg, &ro.to_us) < 0)
+			if (cli_parse_time("--to", optarg, &ro.to_us) < 0)
 				return EXIT_USAGE;
 			have_to = 1;
 			break;
