@@ -339,8 +339,7 @@ static int rules_event(struct run *r, uint64_t index, int64_t received,
 	return push_ev(r->x, &e);
 }
 
-/* The producer's "time" of an event, found without parsing it all. */
-static int quick_time(const char *ev, size_t len, int64_t *us)
+int alog_extract_event_time(const char *ev, size_t len, int64_t *us)
 {
 	static const char key[] = "\"time\":\"";
 	const char *p = memmem(ev, len, key, sizeof(key) - 1);
@@ -398,7 +397,7 @@ static int on_record(void *ctx, uint64_t index, const unsigned char *rec,
 	if (!type) {
 		int64_t t;
 
-		if (quick_time(v.event, v.event_len, &t) &&
+		if (alog_extract_event_time(v.event, v.event_len, &t) &&
 		    (t - v.received_us > r->skew_us ||
 		     v.received_us - t > r->skew_us)) {
 			rc = rules_event(r, index, v.received_us, NULL, NULL, 1,

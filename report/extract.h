@@ -46,4 +46,9 @@ int alog_extract_run(struct alog_store *s, const struct alog_config *cfg,
 		     struct alog_extract *out, struct alog_err *err);
 void alog_extract_release(struct alog_extract *x);
 
+/* The producer's "time" member of a canonical event (len bytes), found
+ * without parsing the whole event: 1 and *us when there is one that
+ * parses, else 0. */
+int alog_extract_event_time(const char *ev, size_t len, int64_t *us);
+
 #endif

@@ -757,6 +757,73 @@ static int count_day(void *ctx, uint64_t index, const unsigned char *rec,
 	return 0;
 }
 
+/* ---- late arrivals: event time in the period, received after it ------ */
+
+#define LATE_LIST_MAX 100
+
+struct late {
+	const struct alog_report_opts *o;
+	uint64_t n;
+	struct { uint64_t index; int64_t time_us, received_us; }
+		first[LATE_LIST_MAX];
+};
+
+static int late_one(void *ctx, uint64_t index, const unsigned char *rec,
+		    size_t len)
+{
+	struct late *l = ctx;
+	struct alog_record_view v;
+	int64_t t;
+
+	if (alog_record_parse((const char *)rec, len, &v, NULL) < 0)
+		return ALOG_ECORRUPT;
+	if (!alog_extract_event_time(v.event, v.event_len, &t) ||
+	    t < l->o->from_us || t >= l->o->to_us)
+		return 0;
+	if (l->n < LATE_LIST_MAX) {
+		l->first[l->n].index = index;
+		l->first[l->n].time_us = t;
+		l->first[l->n].received_us = v.received_us;
+	}
+	l->n++;
+	return 0;
+}
+
+/* Read up to the end checkpoint (or the log's end without one). */
+static int late_arrivals(struct jw *w, struct alog_store *s,
+			 const struct alog_report_opts *o, uint64_t from_index,
+			 uint64_t to_index, struct alog_err *err)
+{
+	struct late *l = calloc(1, sizeof(*l));
+	int rc;
+
+	if (!l)
+		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	l->o = o;
+	rc = from_index < to_index ?
+	     alog_store_read(s, from_index, to_index, late_one, l, err) : 0;
+	if (rc == ALOG_ECORRUPT && !err->msg[0])
+		alog_err_set(err, ALOG_ECORRUPT, "a record after the period does not parse");
+	if (rc == 0) {
+		jw_open(w, "late_arrivals", '{');
+		jw_uint(w, "searched_from_index", from_index);
+		jw_uint(w, "searched_to_index", to_index);
+		jw_uint(w, "count", l->n);
+		jw_open(w, "first", '[');
+		for (uint64_t i = 0; i < l->n && i < LATE_LIST_MAX; i++) {
+			jw_open(w, NULL, '{');
+			jw_uint(w, "index", l->first[i].index);
+			jw_time(w, "time", l->first[i].time_us);
+			jw_time(w, "received", l->first[i].received_us);
+			jw_close(w, '}');
+		}
+		jw_close(w, ']');
+		jw_close(w, '}');
+	}
+	free(l);
+	return rc;
+}
+
 /* ---- the whole report ----------------------------------------------- */
 
 int alog_report_json(struct alog_store *s, const struct alog_report_opts *o,
@@ -869,6 +936,10 @@ int alog_report_json(struct alog_store *s, const struct alog_report_opts *o,
 	jw_close(&w, ']');
 	jw_close(&w, '}');
 	if (w.rc == 0)
+		rc = late_arrivals(&w, s, o, pop.index_to,
+				   br->have_end ? br->end_ck.size :
+				   alog_store_size(s), err);
+	if (w.rc == 0 && rc == 0)
 		rc = samples(&w, s, o, &pop, br, sum, err);
 	if (w.rc == 0 && rc == 0)
 		rc = a1_2(&w, s, o, pop.index_to, sum, err);

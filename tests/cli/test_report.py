@@ -158,6 +158,12 @@ class ReportTest(unittest.TestCase):
         # next second when that would carry)
         frac = int(last[20:26]) + 1
         to = "%s%06dZ" % (last[:20], frac) if frac < 10**6 else last
+        # a late arrival: its own time lies in the period, it is
+        # received after it
+        late = {"type": "app.event", "id": "late-1", "source": "app",
+                "time": json.loads(out.splitlines()[0])["received"]}
+        self.run_cmd("ingest", "--store", self.store,
+                     input=json.dumps(late).encode() + b"\n", expect=EXIT_OK)
         self.run_cmd("checkpoint", "--store", self.store, expect=EXIT_OK)
         out_dir = os.path.join(self.dir, "bundle")
         self.run_cmd("report", "--store", self.store, "--config", self.cfg,
@@ -177,6 +183,9 @@ class ReportTest(unittest.TestCase):
         d = self.bundle()
         r = json.load(open(os.path.join(d, "report.json")))
         self.assertTrue(r["integrity"]["complete"])
+        late = r["late_arrivals"]
+        self.assertEqual(late["count"], 1)
+        self.assertEqual(late["first"][0]["index"], r["population"]["index_to"])
         items = r["samples"]["items"]
         self.assertEqual(len(items), 7)
         self.assertTrue(all(x["proof_verified"] for x in items))
