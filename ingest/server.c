@@ -1099,9 +1099,11 @@ static int sp_commit(struct srv *s, struct spbatch *b, struct alog_err *err)
 	if (b->n && b->r[b->n - 1].received_us > s->last_received)
 		s->last_received = b->r[b->n - 1].received_us;
 	/* the transitions it holds are recorded; any later ones stay */
-	memmove(s->trans, s->trans + b->n_trans,
-		(s->n_trans - b->n_trans) * sizeof(*s->trans));
-	s->n_trans -= b->n_trans;
+	if (b->n_trans) {
+		memmove(s->trans, s->trans + b->n_trans,
+			(s->n_trans - b->n_trans) * sizeof(*s->trans));
+		s->n_trans -= b->n_trans;
+	}
 	return 0;
 }
 
