@@ -93,27 +93,25 @@ static void sha256_hex(const struct alog_buf *b, char out[65])
 /* "json,md,html": json is always written. */
 static int parse_formats(const char *list, int *md, int *html)
 {
-	char buf[64];
-	char *save = NULL, *tok;
+	const char *p = list;
 
-	if (strlen(list) >= sizeof(buf)) {
-		cli_msg("--format '%s': want a list of json, md, html", list);
-		return -1;
-	}
-	snprintf(buf, sizeof(buf), "%s", list);
 	*md = *html = 0;
-	for (tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (strcmp(tok, "md") == 0) {
+	for (;;) {
+		size_t n = strcspn(p, ",");
+
+		if (n == 2 && memcmp(p, "md", 2) == 0) {
 			*md = 1;
-		} else if (strcmp(tok, "html") == 0) {
+		} else if (n == 4 && memcmp(p, "html", 4) == 0) {
 			*html = 1;
-		} else if (strcmp(tok, "json") != 0) {
-			cli_msg("--format: '%s' is not json, md or html", tok);
+		} else if (!(n == 4 && memcmp(p, "json", 4) == 0)) {
+			cli_msg("--format '%s': want a list of json, md and html",
+				list);
 			return -1;
 		}
+		if (!p[n])
+			return 0;
+		p += n + 1;
 	}
-	return 0;
 }
 
 typedef int (*render_fn)(const char *json, size_t len, struct alog_buf *out,
