@@ -362,7 +362,15 @@ static void jw_component(struct jw *w, const struct alog_config_component *c,
 		jw_uint(w, "conflicts", a->conflicts);
 		jw_uint(w, "refused", a->refused);
 		jw_bool(w, "drained", a->drained);
+		if (a->drained)
+			jw_time(w, "drained_at", a->drained_at_us);
+		else
+			jw_null(w, "drained_at");
 		jw_bool(w, "reconciled", a->reconciled);
+		if (a->bad_index == ALOG_AV_NO_INDEX)
+			jw_null(w, "bad_index");
+		else
+			jw_uint(w, "bad_index", a->bad_index);
 		jw_uint(w, "index", a->src->index);
 		jw_close(w, '}');
 	}
@@ -376,7 +384,12 @@ static void jw_component(struct jw *w, const struct alog_config_component *c,
 		jw_str(w, "operator", x->admin.operator_name);
 		jw_str(w, "auth_method", x->admin.auth_method);
 		jw_str(w, "action", x->admin.action);
+		jw_str(w, "target", x->admin.target);
 		jw_str(w, "reason", x->admin.reason);
+		jw_str(w, "outcome",
+		       x->admin.outcome == ALOG_AV_OUTCOME_SUCCESS ? "success" :
+		       x->admin.outcome == ALOG_AV_OUTCOME_DENIED ? "denied" :
+		       "failed");
 		jw_str(w, "change_ref", x->admin.change_ref);
 		jw_uint(w, "index", x->index);
 		jw_close(w, '}');
