@@ -380,6 +380,15 @@ static int format_prov(const struct alog_provenance *p, struct alog_buf *out,
 	return rc;
 }
 
+int alog_provenance_is_internal(const char *p, size_t len)
+{
+	/* canonical: transport comes first, its string written exactly */
+	static const char prefix[] = "{\"transport\":\"internal\"";
+
+	return len >= sizeof(prefix) - 1 &&
+	       memcmp(p, prefix, sizeof(prefix) - 1) == 0;
+}
+
 int alog_provenance_format(const struct alog_provenance *p,
 			   struct alog_buf *out, struct alog_err *err)
 {

@@ -125,6 +125,10 @@ struct alog_provenance {
  * duplicate key, ...); ALOG_ELIMIT when the wrapper would exceed
  * ALOG_RECORD_WRAPPER_MAX. out is unchanged on failure.
  */
+/* 1 when a canonical provenance object (len bytes) says the record was
+ * written by auditlog itself (transport "internal"), else 0. */
+int alog_provenance_is_internal(const char *p, size_t len);
+
 /* The provenance object ({...}) as a record holds it, appended to out. */
 int alog_provenance_format(const struct alog_provenance *p,
 			   struct alog_buf *out, struct alog_err *err);

@@ -12,7 +12,6 @@
 #include "ingest/json.h"
 #include "store/buf.h"
 
-#define INTERNAL_PREFIX "{\"transport\":\"internal\""
 
 struct run {
 	struct alog_log *log;
@@ -100,9 +99,8 @@ static int judge(struct run *r, const struct alog_backup_entry *e)
 		memset(&prov, 0, sizeof(prov));
 		prov.raw = e->provenance;
 		prov.raw_len = e->provenance_len;
-		trusted = e->provenance_len >= strlen(INTERNAL_PREFIX) &&
-			  memcmp(e->provenance, INTERNAL_PREFIX,
-				 strlen(INTERNAL_PREFIX)) == 0;
+		trusted = alog_provenance_is_internal(e->provenance,
+						      e->provenance_len);
 		now_us = e->received_us;
 		if (now_us < alog_log_last_received(r->log))
 			r->res->clamped++; /* the store holds a later time */

@@ -12,7 +12,6 @@
 #include "ingest/clock.h"
 #include "ingest/event.h"
 
-#define INTERNAL_PREFIX "{\"transport\":\"internal\""
 /* Events in the CC7.2 stream at most (the monitoring engine's limit). */
 #define ALOG_MON_EVENTS_CAP (64u * 1024u * 1024u)
 
@@ -365,8 +364,7 @@ static int on_record(void *ctx, uint64_t index, const unsigned char *rec,
 	if (alog_record_parse((const char *)rec, len, &v, &perr) < 0)
 		return alog_err_set(r->err, ALOG_ECORRUPT, "record %" PRIu64
 				    ": %s", index, perr.msg);
-	internal = v.prov_len >= strlen(INTERNAL_PREFIX) &&
-		   memcmp(v.prov, INTERNAL_PREFIX, strlen(INTERNAL_PREFIX)) == 0;
+	internal = alog_provenance_is_internal(v.prov, v.prov_len);
 	if (r->pending_activation && !internal) {
 		/* the first spooled producer record after backup.activated */
 		struct alog_av_obs *a =

@@ -748,6 +748,8 @@ struct volume {
 	int64_t first_day;        /* floor(from / day) */
 	uint64_t *count;          /* per day of the period */
 	size_t n;
+	struct alog_buf *csv;     /* population.csv, or NULL */
+	struct alog_event ev;
 };
 
 static int64_t day_of(int64_t us)
@@ -759,11 +761,26 @@ static int count_day(void *ctx, uint64_t index, const unsigned char *rec,
 		     size_t len)
 {
 	struct volume *v = ctx;
+	struct alog_record_view rv;
+	char t[ALOG_TIME_TEXT_MAX];
 	int64_t r;
 
-	(void)index;
-	if (alog_log_record_received(rec, len, &r) < 0)
-		return ALOG_ECORRUPT;
+	if (!v->csv) {
+		if (alog_log_record_received(rec, len, &r) < 0)
+			return ALOG_ECORRUPT;
+	} else {
+		/* population.csv: index,received,id,source,type */
+		if (alog_record_parse((const char *)rec, len, &rv, NULL) < 0 ||
+		    alog_event_parse(&v->ev, rv.event, rv.event_len, NULL) < 0)
+			return ALOG_ECORRUPT;
+		r = rv.received_us;
+		alog_time_format(r, t);
+		/* ids, sources and types use no comma, quote or newline */
+		if (alog_buf_addf(v->csv, NULL, "%" PRIu64 ",%s,%.*s,%s,%s\n",
+				  index, t, (int)rv.id_len, rv.id,
+				  v->ev.source, v->ev.type) < 0)
+			return ALOG_ENOMEM;
+	}
 	r = day_of(r) - v->first_day;
 	if (r >= 0 && (size_t)r < v->n)
 		v->count[r]++;
@@ -847,11 +864,12 @@ int alog_report_json(struct alog_store *s, const struct alog_report_opts *o,
 	struct alog_population pop;
 	struct alog_buf text;
 	struct bracket *br;
-	struct volume vol = { 0, NULL, 0 };
+	struct volume vol;
 	struct jw w;
 	int rc;
 
 	memset(sum, 0, sizeof(*sum));
+	memset(&vol, 0, sizeof(vol));
 	br = calloc(1, sizeof(*br));
 	if (!br)
 		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
@@ -866,8 +884,14 @@ int alog_report_json(struct alog_store *s, const struct alog_report_opts *o,
 				  ALOG_REPORT_DAYS_MAX);
 	if (rc == 0 && !(vol.count = calloc(vol.n, sizeof(*vol.count))))
 		rc = alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	vol.csv = o->population_csv;
+	alog_event_init(&vol.ev);
+	if (rc == 0 && vol.csv)
+		rc = alog_buf_adds(vol.csv, "index,received,id,source,type\n",
+				   err);
 	if (rc == 0)
 		rc = alog_population_run(s, &q, count_day, &vol, &pop, err);
+	alog_event_release(&vol.ev);
 	if (rc == 0)
 		rc = alog_population_text(&q, &text, err);
 	if (rc == 0)

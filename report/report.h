@@ -38,6 +38,9 @@ struct alog_report_opts {
 					     report.generated event; else
 					     why it was not */
 	uint64_t sample;                  /* sample size (0: none) */
+	/* When set, population.csv (SPEC.md 21) is appended to it from the
+	 * same pass that hashes the population. */
+	struct alog_buf *population_csv;
 	const char *seed;                 /* NULL: derived (SPEC.md 21.1) */
 };
 

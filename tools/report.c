@@ -161,49 +161,14 @@ static int make_out(const char *out, struct alog_err *err)
 	return 0;
 }
 
-/* population.csv: one line per event received in the period. */
-struct csv {
-	struct alog_buf *b;
-	struct alog_event ev;
-};
-
-static int csv_row(void *ctx, uint64_t index, const unsigned char *rec,
-		   size_t len)
-{
-	struct csv *c = ctx;
-	struct alog_record_view v;
-	struct alog_err e = { 0 };
-	char t[ALOG_TIME_TEXT_MAX];
-	int rc;
-
-	rc = alog_record_parse((const char *)rec, len, &v, &e);
-	if (rc == 0)
-		rc = alog_event_parse(&c->ev, v.event, v.event_len, &e);
-	if (rc < 0)
-		return ALOG_ECORRUPT;
-	alog_time_format(v.received_us, t);
-	/* ids, sources and types use no comma, quote or newline */
-	return alog_buf_addf(c->b, NULL, "%" PRIu64 ",%s,%.*s,%s,%s\n", index,
-			     t, (int)v.id_len, v.id, c->ev.source, c->ev.type);
-}
-
-static int add_text(const char *dir, const char *path, const char *text,
-		    size_t len, struct alog_err *err)
-{
-	return alog_bundle_add(dir, path, text, len, err);
-}
-
 /* The evidence bundle (SPEC.md 21.3) beside report.json, signed. */
 static int write_bundle(struct alog_store *s, const char *out,
-			const char *key, const struct alog_report_opts *ro,
+			const char *key, const struct alog_buf *csv,
 			const struct alog_report_summary *sum,
 			struct alog_err *err)
 {
-	struct alog_population_query q = { ro->from_us, ro->to_us, NULL, NULL };
-	struct alog_population pop;
 	struct alog_signer *signer = NULL;
 	struct alog_buf b;
-	struct csv c;
 	char vtext[ALOG_VKEY_MAX + 2];
 	int rc;
 
@@ -213,21 +178,13 @@ static int write_bundle(struct alog_store *s, const char *out,
 		return rc;
 	}
 	alog_buf_init(&b, 0);
-	c.b = &b;
-	alog_event_init(&c.ev);
-	rc = alog_buf_adds(&b, "index,received,id,source,type\n", err);
+	rc = alog_bundle_add(out, "population.csv", csv->data, csv->len, err);
 	if (rc == 0)
-		rc = alog_population_run(s, &q, csv_row, &c, &pop, err);
-	alog_event_release(&c.ev);
-	if (rc == 0)
-		rc = add_text(out, "population.csv", (const char *)b.data, b.len,
-			      err);
-	if (rc == 0)
-		rc = add_text(out, ALOG_BUNDLE_END_CHECKPOINT,
+		rc = alog_bundle_add(out, ALOG_BUNDLE_END_CHECKPOINT,
 			      (const char *)sum->end.note.data,
 			      sum->end.note.len, err);
 	if (rc == 0 && sum->have_start)
-		rc = add_text(out, "checkpoints/start.checkpoint",
+		rc = alog_bundle_add(out, "checkpoints/start.checkpoint",
 			      (const char *)sum->start.note.data,
 			      sum->start.note.len, err);
 	if (rc == 0) {
@@ -240,7 +197,7 @@ static int write_bundle(struct alog_store *s, const char *out,
 			rc = alog_buf_addf(&b, err, "%s\n", hex);
 		}
 		if (rc == 0)
-			rc = add_text(out, "checkpoints/consistency.proof",
+			rc = alog_bundle_add(out, "checkpoints/consistency.proof",
 				      (const char *)b.data, b.len, err);
 	}
 	for (size_t i = 0; rc == 0 && i < sum->n_samples; i++) {
@@ -252,7 +209,7 @@ static int write_bundle(struct alog_store *s, const char *out,
 		rc = alog_sample_proof_format(s, sum->samples[i], &sum->end, &b,
 					      err);
 		if (rc == 0)
-			rc = add_text(out, path, (const char *)b.data, b.len,
+			rc = alog_bundle_add(out, path, (const char *)b.data, b.len,
 				      err);
 	}
 	if (rc == 0) {
@@ -261,7 +218,7 @@ static int write_bundle(struct alog_store *s, const char *out,
 		alog_verifier_format(alog_store_vkey(s), vtext);
 		n = strlen(vtext);
 		vtext[n] = '\n';
-		rc = add_text(out, "vkey", vtext, n + 1, err);
+		rc = alog_bundle_add(out, "vkey", vtext, n + 1, err);
 	}
 	if (rc == 0)
 		rc = alog_bundle_sign(out, signer, NULL, err);
@@ -294,7 +251,7 @@ int cmd_report(int argc, char **argv)
 	struct alog_err err = { 0 };
 	struct alog_store *s = NULL;
 	struct alog_log *log = NULL;
-	struct alog_buf json;
+	struct alog_buf json, csv;
 	const char *store = NULL, *config = NULL, *out = "auditlog-report";
 	const char *key = NULL;
 	char *def_key = NULL;
@@ -378,6 +335,8 @@ int cmd_report(int argc, char **argv)
 	ro.generator = "auditlog " ALOG_VERSION;
 	ro.generated_at_us = alog_clock_now_us();
 	alog_buf_init(&json, 0);
+	alog_buf_init(&csv, 0);
+	ro.population_csv = &csv;
 	rc = alog_report_json(log ? alog_log_store(log) : s, &ro, &json, &sum,
 			      &err);
 	if (rc == 0)
@@ -397,7 +356,7 @@ int cmd_report(int argc, char **argv)
 	} else if (rc == 0) {
 		if (!key)
 			key = def_key = cli_default_key(store);
-		rc = write_bundle(log ? alog_log_store(log) : s, out, key, &ro,
+		rc = write_bundle(log ? alog_log_store(log) : s, out, key, &csv,
 				  &sum, &err);
 	}
 	if (rc == 0 && log) {
@@ -438,6 +397,7 @@ int cmd_report(int argc, char **argv)
 		printf("%s/report.json\n", out);
 	}
 	alog_buf_release(&json);
+	alog_buf_release(&csv);
 	alog_report_summary_release(&sum);
 	free(def_key);
 	alog_log_close(log);
