@@ -389,6 +389,24 @@ int alog_provenance_is_internal(const char *p, size_t len)
 	       memcmp(p, prefix, sizeof(prefix) - 1) == 0;
 }
 
+int alog_provenance_unix_uid(const char *p, size_t len, int64_t *uid)
+{
+	/* canonical: {"transport":"unix","uid":U, with U a plain integer
+	 * of at most 16 digits (2^53 - 1 has 16) */
+	static const char prefix[] = "{\"transport\":\"unix\",\"uid\":";
+	size_t i = sizeof(prefix) - 1, n = 0;
+	int64_t v = 0;
+
+	if (len < i || memcmp(p, prefix, i) != 0)
+		return -1;
+	for (; i < len && p[i] >= '0' && p[i] <= '9' && n < 16; i++, n++)
+		v = v * 10 + (p[i] - '0');
+	if (n == 0 || i >= len || (p[i] != ',' && p[i] != '}'))
+		return -1;
+	*uid = v;
+	return 0;
+}
+
 int alog_provenance_format(const struct alog_provenance *p,
 			   struct alog_buf *out, struct alog_err *err)
 {

@@ -128,6 +128,9 @@ struct alog_provenance {
 /* 1 when a canonical provenance object (len bytes) says the record was
  * written by auditlog itself (transport "internal"), else 0. */
 int alog_provenance_is_internal(const char *p, size_t len);
+/* The peer uid of a canonical provenance object's bytes when its
+ * transport is unix and it names one: 0 and *uid set, else -1. */
+int alog_provenance_unix_uid(const char *p, size_t len, int64_t *uid);
 
 /* The provenance object ({...}) as a record holds it, appended to out. */
 int alog_provenance_format(const struct alog_provenance *p,

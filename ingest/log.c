@@ -211,6 +211,30 @@ static int owned_component(const struct alog_event *ev)
 	       strcmp(ev->component, ALOG_LOG_OWNED_COMPONENT) == 0;
 }
 
+int alog_log_owner_type(const char *type)
+{
+	return strcmp(type, "report.generated") == 0 ||
+	       strcmp(type, "integrity.verified") == 0;
+}
+
+int alog_log_owner_trusted(const struct alog_event *ev,
+			   const struct alog_provenance *prov)
+{
+	int64_t uid;
+
+	if (!alog_log_owner_type(ev->type))
+		return 0;
+	if (prov->raw) {
+		if (alog_provenance_unix_uid(prov->raw, prov->raw_len, &uid) < 0)
+			return 0;
+	} else if (prov->transport && strcmp(prov->transport, "unix") == 0) {
+		uid = prov->uid;
+	} else {
+		return 0;
+	}
+	return uid == 0 || uid == (int64_t)geteuid();
+}
+
 int alog_log_precheck(const struct alog_event *ev, int trusted,
 		      struct alog_submit *res, struct alog_err *err)
 {

@@ -77,6 +77,15 @@ int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
  * err) when ev is refused, else 0. The spool uses it. */
 int alog_log_precheck(const struct alog_event *ev, int trusted,
 		      struct alog_submit *res, struct alog_err *err);
+/* SPEC.md 15.1: 1 when type is one of the reserved types that a peer
+ * running as the store's owner may write through the daemon (the records
+ * of auditlog's own commands run beside it: report.generated,
+ * integrity.verified), else 0. */
+int alog_log_owner_type(const char *type);
+/* 1 when ev is such a type and prov (its fields, or its raw bytes) names
+ * a unix peer whose uid is 0 or this process's effective uid. */
+int alog_log_owner_trusted(const struct alog_event *ev,
+			   const struct alog_provenance *prov);
 size_t alog_log_pending(const struct alog_log *log);
 /* 1 when the next submit could exceed a batch limit. */
 int alog_log_batch_full(const struct alog_log *log);

@@ -100,7 +100,8 @@ static int judge(struct run *r, const struct alog_backup_entry *e)
 		prov.raw = e->provenance;
 		prov.raw_len = e->provenance_len;
 		trusted = alog_provenance_is_internal(e->provenance,
-						      e->provenance_len);
+						      e->provenance_len) ||
+			  alog_log_owner_trusted(&r->ev, &prov);
 		now_us = e->received_us;
 		if (now_us < alog_log_last_received(r->log))
 			r->res->clamped++; /* the store holds a later time */

@@ -1168,7 +1168,10 @@ static void spool_items(struct srv *s, struct item_list *list, int judged,
 				it->ans = ANS_SPOOL_PENDING;
 		} else if (it->kind == ITEM_TOO_LONG || it->kind == ITEM_BAD) {
 			judge_refused(it);
-		} else if (alog_log_precheck(&it->ev, 0, &res, &jerr)) {
+		} else if (alog_log_precheck(&it->ev,
+					     alog_log_owner_trusted(&it->ev,
+								    it->prov),
+					     &res, &jerr)) {
 			item_set_error(it, res.code, 0, jerr.msg);
 		} else if (!unlisted_component(s, it) && !spool_line_fits(it)) {
 			char why[160];
@@ -1321,20 +1324,21 @@ static int judge(struct srv *s, struct item *it, size_t *accepted)
 {
 	struct alog_submit res;
 	struct alog_err err = { 0 };
-	int rc;
+	int rc, trusted;
 
 	if (it->kind == ITEM_TOO_LONG || it->kind == ITEM_BAD) {
 		judge_refused(it);
 		return 0;
 	}
-	if (alog_log_precheck(&it->ev, 0, &res, &err)) {
+	trusted = alog_log_owner_trusted(&it->ev, it->prov);
+	if (alog_log_precheck(&it->ev, trusted, &res, &err)) {
 		item_set_error(it, res.code, 0, err.msg);
 		return 0;
 	}
 	if (unlisted_component(s, it))
 		return 0;
 	rc = alog_log_submit_parsed(s->log, &it->ev, it->prov,
-				    alog_clock_now_us(), 0, &res, &err);
+				    alog_clock_now_us(), trusted, &res, &err);
 	if (rc < 0) {
 		slog(s, "error", "a line could not be judged", "error", err.msg,
 		     NULL);

@@ -415,6 +415,17 @@ static int on_record(void *ctx, uint64_t index, const unsigned char *rec,
 			int64_t t = 0;
 			int has_t = time_of(ev, "time", &t) == 0;
 
+			int64_t uid;
+
+			/* integrity.verified may come through the daemon
+			 * from a peer the daemon took it from (SPEC.md
+			 * 15.1): it admits that type from the store's
+			 * owner only */
+			if (!internal &&
+			    strcmp(type, "integrity.verified") == 0 &&
+			    alog_provenance_unix_uid(v.prov, v.prov_len,
+						     &uid) == 0)
+				internal = 1;
 			rc = take(r, index, v.received_us, ev, type, internal);
 			/* admin.* and checkpoints count only when auditlog
 			 * wrote them */

@@ -135,11 +135,11 @@ static void jw_percent(struct jw *w, const char *key, uint32_t ppm)
 /* ---- the report id -------------------------------------------------- */
 
 int alog_report_id(const char *origin, int64_t from_us, int64_t to_us,
-		   const char *config_sha256_hex, char out[33],
-		   struct alog_err *err)
+		   const char *config_sha256_hex, uint64_t sample,
+		   const char *seed, char out[33], struct alog_err *err)
 {
 	static const char tag[] = "auditlog-report-v1";
-	char from[ALOG_TIME_TEXT_MAX], to[ALOG_TIME_TEXT_MAX];
+	char from[ALOG_TIME_TEXT_MAX], to[ALOG_TIME_TEXT_MAX], n_text[24];
 	unsigned char h[ALOG_HASH_LEN];
 	unsigned int n = 0;
 	EVP_MD_CTX *md;
@@ -149,6 +149,9 @@ int alog_report_id(const char *origin, int64_t from_us, int64_t to_us,
 	    alog_time_format(to_us, to) < 0)
 		return alog_err_set(err, ALOG_EINVAL,
 				    "the period lies outside years 0000..9999");
+	snprintf(n_text, sizeof(n_text), "%" PRIu64, sample);
+	if (!seed)
+		seed = "";
 	md = EVP_MD_CTX_new();
 	ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
 	     EVP_DigestUpdate(md, tag, sizeof(tag)) == 1 &&
@@ -156,7 +159,9 @@ int alog_report_id(const char *origin, int64_t from_us, int64_t to_us,
 	     EVP_DigestUpdate(md, from, strlen(from) + 1) == 1 &&
 	     EVP_DigestUpdate(md, to, strlen(to) + 1) == 1 &&
 	     EVP_DigestUpdate(md, config_sha256_hex,
-			      strlen(config_sha256_hex)) == 1 &&
+			      strlen(config_sha256_hex) + 1) == 1 &&
+	     EVP_DigestUpdate(md, n_text, strlen(n_text) + 1) == 1 &&
+	     EVP_DigestUpdate(md, seed, strlen(seed)) == 1 &&
 	     EVP_DigestFinal_ex(md, h, &n) == 1;
 	EVP_MD_CTX_free(md);
 	if (!ok)
@@ -875,7 +880,8 @@ int alog_report_json(struct alog_store *s, const struct alog_report_opts *o,
 		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
 	alog_buf_init(&text, 4096);
 	rc = alog_report_id(alog_store_origin(s), o->from_us, o->to_us,
-			    o->cfg->hash_hex, sum->report_id, err);
+			    o->cfg->hash_hex, o->sample, o->seed, sum->report_id,
+			    err);
 	vol.first_day = day_of(o->from_us);
 	vol.n = (size_t)(day_of(o->to_us - 1) - vol.first_day + 1);
 	if (rc == 0 && vol.n > ALOG_REPORT_DAYS_MAX)

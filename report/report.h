@@ -70,10 +70,12 @@ int alog_report_json(struct alog_store *s, const struct alog_report_opts *o,
 
 /* The report id (SPEC.md 21): the first 16 bytes, in hex, of
  * SHA-256("auditlog-report-v1" 0x00 origin 0x00 FROM 0x00 TO 0x00
- * config_sha256_hex), FROM and TO in the 27-byte time form and
- * config_sha256_hex "" for the built-in configuration. */
+ * config_sha256_hex 0x00 SAMPLE 0x00 seed), FROM and TO in the 27-byte
+ * time form, config_sha256_hex "" for the built-in configuration,
+ * SAMPLE the sample size in decimal and seed the given seed ("" or NULL
+ * when it is derived). */
 int alog_report_id(const char *origin, int64_t from_us, int64_t to_us,
-		   const char *config_sha256_hex, char out[33],
-		   struct alog_err *err);
+		   const char *config_sha256_hex, uint64_t sample,
+		   const char *seed, char out[33], struct alog_err *err);
 
 #endif

@@ -210,7 +210,7 @@ static int usage(const char *text, int code)
  * else an exit code. Commands list their own options after these. */
 enum { OPT_STORE = 1000, OPT_HELP, OPT_KEY, OPT_ORIGIN, OPT_FROM, OPT_TO,
        OPT_SIZE, OPT_VKEY, OPT_CHECKPOINT, OPT_QUIET, OPT_SEGMENT_SIZE,
-       OPT_RECORD };
+       OPT_RECORD, OPT_SOCKET };
 
 #define COMMON_OPTS \
 	{ "store", required_argument, NULL, OPT_STORE }, \
@@ -871,7 +871,7 @@ static int cmd_prove(int argc, char **argv)
 
 static const char usage_verify[] =
 "usage: auditlog verify [--store DIR] [--vkey KEY] [--checkpoint FILE]\n"
-"                       [--record]\n"
+"                       [--record [--socket PATH]]\n"
 "\n"
 "Read every record, check its block's checksum and its canonical form,\n"
 "recompute every leaf and the whole Merkle tree, compare every stored tree\n"
@@ -887,8 +887,11 @@ static const char usage_verify[] =
 "  --record           record the run in the log as an integrity.verified\n"
 "                     event (result, tree size, checkpoints, the bad index\n"
 "                     and error, duration): the evidence of a scheduled\n"
-"                     verification that reports count (CC7.2). Needs the\n"
-"                     store's writer lock (not while a daemon runs).\n"
+"                     verification that reports count (CC7.2). Written\n"
+"                     under the store's writer lock, or, while a daemon\n"
+"                     holds it, through the daemon's socket (which takes\n"
+"                     it from the store's owner or root only)\n"
+"  --socket PATH      the daemon's socket (default: DIR/auditlog.sock)\n"
 "\n"
 "exit status: 0 verified, 1 verification failed, 3 could not run (or\n"
 "could not record)\n";
@@ -913,12 +916,12 @@ static void show_progress(void *ctx, uint64_t done, uint64_t total)
 }
 
 /* integrity.verified (SPEC.md 11.1): the run's result, in the log. */
-static int record_verified(const char *store, int rc,
+static int record_verified(const char *store, const char *socket, int rc,
 			   const struct alog_verify_result *res,
 			   const char *why, int64_t took_us)
 {
 	struct alog_err err = { 0 };
-	struct alog_log *log = NULL;
+	struct cli_recorder rec = { 0 };
 	struct alog_buf m;
 	int r;
 
@@ -943,12 +946,11 @@ static int record_verified(const char *store, int rc,
 		r = alog_buf_addf(&m, &err, ",\"duration_ms\":%" PRId64,
 				  took_us / 1000);
 	if (r == 0)
-		r = alog_log_open(store, alog_clock_now_us(), &log, NULL, &err);
+		r = cli_recorder_open(store, socket, &rec, &err);
 	if (r == 0)
-		r = alog_log_append_internal(log, "integrity.verified",
-					     (const char *)m.data,
-					     alog_clock_now_us(), NULL, &err);
-	alog_log_close(log);
+		r = cli_recorder_append(&rec, "integrity.verified",
+					(const char *)m.data, &err);
+	cli_recorder_close(&rec);
 	alog_buf_release(&m);
 	if (r < 0)
 		cli_msg("the run could not be recorded as integrity.verified: %s",
@@ -963,6 +965,7 @@ static int cmd_verify(int argc, char **argv)
 		{ "vkey", required_argument, NULL, OPT_VKEY },
 		{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
 		{ "record", no_argument, NULL, OPT_RECORD },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ 0 },
 	};
 	struct alog_err err = { 0 };
@@ -972,7 +975,7 @@ static int cmd_verify(int argc, char **argv)
 	int64_t started = alog_clock_now_us();
 	struct progress_ctx pc = { isatty(2), -1 };
 	struct alog_store_check_progress prog = { show_progress, &pc };
-	const char *store = NULL, *vkey = NULL, *ckpt = NULL;
+	const char *store = NULL, *vkey = NULL, *ckpt = NULL, *sock = NULL;
 	char *vtext = NULL, *note = NULL;
 	size_t note_len = 0;
 	int c, rc, code = EXIT_OK;
@@ -983,6 +986,7 @@ static int cmd_verify(int argc, char **argv)
 		case OPT_VKEY: vkey = optarg; break;
 		case OPT_CHECKPOINT: ckpt = optarg; break;
 		case OPT_RECORD: record = 1; break;
+		case OPT_SOCKET: sock = optarg; break;
 		case OPT_HELP: return usage(usage_verify, EXIT_OK);
 		default: return usage(usage_verify, EXIT_USAGE);
 		}
@@ -1025,7 +1029,7 @@ static int cmd_verify(int argc, char **argv)
 	if (pc.tty && pc.last_pct >= 0 && pc.last_pct < 100)
 		fputc('\n', stderr);
 	if (record && (rc == 0 || rc == ALOG_ECORRUPT || rc == ALOG_EVERIFY) &&
-	    record_verified(cli_store_dir(store), rc, &res, err.msg,
+	    record_verified(cli_store_dir(store), sock, rc, &res, err.msg,
 			    alog_clock_now_us() - started) < 0)
 		code = EXIT_OPER;
 	if (rc < 0) {

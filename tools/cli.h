@@ -11,6 +11,9 @@
 
 #include "store/err.h"
 
+struct alog_log;
+struct alog_client;
+
 enum {
 	EXIT_OK = 0,
 	EXIT_VERIFY = 1,   /* integrity or verification failure */
@@ -38,6 +41,30 @@ int cli_print_record(void *ctx, uint64_t index, const unsigned char *rec,
 		     size_t len);
 /* Parse a non-negative decimal (no sign, no leading junk); -1 if bad. */
 int cli_parse_u64(const char *s, uint64_t *out);
+
+/* The daemon's default Unix socket: STORE/auditlog.sock (malloc'd; NULL
+ * when out of memory). */
+char *cli_socket_path(const char *store);
+
+/* Records a command's run in the log (tools/record.c): under the store's
+ * writer lock when it can be taken, else through the daemon that holds
+ * it (its Unix socket: socket, or STORE/auditlog.sock when NULL). */
+struct cli_recorder {
+	struct alog_log *log;       /* the writer lock */
+	struct alog_client *client; /* or the daemon */
+	const char *via;            /* "the store's writer lock" or "the daemon" */
+	uint64_t index;             /* the last record's index (not spooled) */
+	int spooled;                /* the daemon spooled it (SPEC.md 17.8) */
+};
+/* Take the lock, else connect to the daemon. Fails (err says why) when
+ * neither works. */
+int cli_recorder_open(const char *store, const char *socket,
+		      struct cli_recorder *r, struct alog_err *err);
+/* Append one event of auditlog's own: type with members (JSON members
+ * without braces). Durable (stored or spooled) when it returns 0. */
+int cli_recorder_append(struct cli_recorder *r, const char *type,
+			const char *members, struct alog_err *err);
+void cli_recorder_close(struct cli_recorder *r);
 
 int cmd_demo(int argc, char **argv);
 int cmd_serve(int argc, char **argv);

@@ -33,6 +33,7 @@ static const char usage_report[] =
 "usage: auditlog report [--store DIR] --from T --to T [--config FILE]\n"
 "                       [--out DIR] [--format json,md,html] [--sample N]\n"
 "                       [--seed S] [--key FILE] [--no-record]\n"
+"                       [--socket PATH]\n"
 "\n"
 "Write the evidence for the period [from, to) - 'to' excluded - into the\n"
 "new directory DIR (default ./auditlog-report): report.json, and, once a\n"
@@ -40,7 +41,8 @@ static const char usage_report[] =
 "'auditlog verify-bundle' checks offline. T is an RFC 3339 time or a date\n"
 "(midnight UTC). report.json holds, from the log alone:\n"
 "  - the period, the store's origin, the configuration's hash, the report\n"
-"    id (derived from them: the same inputs give the same id);\n"
+"    id (derived from them and the sample size and seed: the same inputs\n"
+"    give the same id);\n"
 "  - integrity: the last checkpoint signed before the period, the first\n"
 "    signed after it, and the consistency proof between them (verified);\n"
 "  - the population: every event received in the period, its index range\n"
@@ -62,9 +64,11 @@ static const char usage_report[] =
 "The JSON is byte-identical for the same inputs except \"generated_at\".\n"
 "\n"
 "The run is recorded in the log as a report.generated event (the report\n"
-"id, the period and the SHA-256 of report.json). That needs the store's\n"
-"writer lock: while a daemon holds it, or with --no-record, the report\n"
-"says it was not recorded, and why.\n"
+"id, the period, sample size and seed, and the SHA-256 of each report\n"
+"file): under the store's writer lock, or, while a daemon holds it,\n"
+"through the daemon's socket (the daemon takes it from the store's owner\n"
+"or root only). With --no-record, or when neither works, the report says\n"
+"it was not recorded, and why.\n"
 "\n"
 "  --config FILE  the inventory and targets (SPEC.md section 18; default:\n"
 "                 the built-in inventory)\n"
@@ -78,6 +82,7 @@ static const char usage_report[] =
 "  --key FILE     the log's signing key, for the bundle's manifest\n"
 "                 (default: DIR.key beside the store)\n"
 "  --no-record    do not record the run (e.g. on a read-only copy)\n"
+"  --socket PATH  the daemon's socket (default: DIR/auditlog.sock)\n"
 "\n"
 "exit status: 0 written, 1 the log is corrupt, 2 usage, 3 error\n";
 
@@ -119,17 +124,20 @@ typedef int (*render_fn)(const char *json, size_t len, struct alog_buf *out,
 
 /* A rendering of report.json, into the bundle. */
 static int render_to(const char *dir, const char *name, render_fn fn,
-		     const struct alog_buf *json, struct alog_err *err)
+		     const struct alog_buf *json, char hex[65],
+		     struct alog_err *err)
 {
 	struct alog_buf b;
 	int rc;
 
 	alog_buf_init(&b, 0);
 	rc = fn((const char *)json->data, json->len, &b, err);
-	if (rc == 0)
+	if (rc == 0) {
+		sha256_hex(&b, hex);
 		rc = alog_bundle_add(dir, name, b.data, b.len, err);
-	else
+	} else {
 		alog_err_prefix(err, "rendering %s", name);
+	}
 	alog_buf_release(&b);
 	return rc;
 }
@@ -227,10 +235,58 @@ static int write_bundle(struct alog_store *s, const char *out,
 	return rc;
 }
 
+/* report.generated (SPEC.md 11.1): the run's parameters and the SHA-256
+ * of each file it wrote. */
+static int record_report(struct cli_recorder *rec,
+			 const struct alog_report_opts *ro,
+			 const struct alog_config *cfg,
+			 const struct alog_report_summary *sum,
+			 const char *hex_json, const char *hex_md,
+			 const char *hex_html, struct alog_err *err)
+{
+	struct alog_buf m;
+	char from[ALOG_TIME_TEXT_MAX], to[ALOG_TIME_TEXT_MAX];
+	int rc;
+
+	alog_time_format(ro->from_us, from);
+	alog_time_format(ro->to_us, to);
+	alog_buf_init(&m, 8192);
+	rc = alog_buf_addf(&m, err,
+			   "\"report_id\":\"%s\",\"from\":\"%s\",\"to\":\"%s\","
+			   "\"seed\":", sum->report_id, from, to);
+	if (rc == 0 && ro->seed)
+		rc = alog_json_string_format(&m, ro->seed, strlen(ro->seed),
+					     err);
+	else if (rc == 0)
+		rc = alog_buf_adds(&m, "null", err);
+	if (rc == 0)
+		rc = alog_buf_addf(&m, err,
+				   ",\"sample\":%" PRIu64 ",\"config_sha256\":%s%s%s,"
+				   "\"outputs\":[{\"name\":\"report.json\",\"sha256\":\"%s\"}",
+				   ro->sample, cfg->from_file ? "\"" : "",
+				   cfg->from_file ? cfg->hash_hex : "null",
+				   cfg->from_file ? "\"" : "", hex_json);
+	if (rc == 0 && hex_md[0])
+		rc = alog_buf_addf(&m, err,
+				   ",{\"name\":\"report.md\",\"sha256\":\"%s\"}",
+				   hex_md);
+	if (rc == 0 && hex_html[0])
+		rc = alog_buf_addf(&m, err,
+				   ",{\"name\":\"report.html\",\"sha256\":\"%s\"}",
+				   hex_html);
+	if (rc == 0)
+		rc = alog_buf_adds(&m, "]", err);
+	if (rc == 0)
+		rc = cli_recorder_append(rec, "report.generated",
+					 (const char *)m.data, err);
+	alog_buf_release(&m);
+	return rc;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	enum { O_STORE = 1000, O_HELP, O_FROM, O_TO, O_CONFIG, O_OUT,
-	       O_NOREC, O_SAMPLE, O_SEED, O_KEY, O_FORMAT };
+	       O_NOREC, O_SAMPLE, O_SEED, O_KEY, O_FORMAT, O_SOCKET };
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, O_STORE },
 		{ "help", no_argument, NULL, O_HELP },
@@ -243,6 +299,7 @@ int cmd_report(int argc, char **argv)
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "key", required_argument, NULL, O_KEY },
 		{ "format", required_argument, NULL, O_FORMAT },
+		{ "socket", required_argument, NULL, O_SOCKET },
 		{ 0 },
 	};
 	struct alog_report_opts ro;
@@ -250,13 +307,14 @@ int cmd_report(int argc, char **argv)
 	struct alog_config cfg = { 0 };
 	struct alog_err err = { 0 };
 	struct alog_store *s = NULL;
-	struct alog_log *log = NULL;
+	struct cli_recorder rec = { 0 };
 	struct alog_buf json, csv;
 	const char *store = NULL, *config = NULL, *out = "auditlog-report";
-	const char *key = NULL;
+	const char *key = NULL, *sock = NULL;
 	char *def_key = NULL;
 	char bundle_note[ALOG_ERR_MSG_MAX + 64] = "";
-	char why[ALOG_ERR_MSG_MAX + 64], hex[65];
+	char why[ALOG_ERR_MSG_MAX + 64];
+	char hex_json[65], hex_md[65] = "", hex_html[65] = "";
 	int ch, rc, code = EXIT_OK, have_from = 0, have_to = 0, norec = 0;
 	int want_md = 1, want_html = 1;
 
@@ -288,6 +346,7 @@ int cmd_report(int argc, char **argv)
 			break;
 		case O_SEED: ro.seed = optarg; break;
 		case O_KEY: key = optarg; break;
+		case O_SOCKET: sock = optarg; break;
 		case O_FORMAT:
 			if (parse_formats(optarg, &want_md, &want_html) < 0)
 				return EXIT_USAGE;
@@ -313,23 +372,27 @@ int cmd_report(int argc, char **argv)
 							       : EXIT_USAGE;
 	}
 	store = cli_store_dir(store);
-	/* Recording needs the writer lock: take it first, so that the
-	 * report can say whether it is recorded. */
+	/* Recording needs the writer lock or the daemon that holds it: make
+	 * sure of one first, so that the report can say whether it is
+	 * recorded. */
 	if (norec) {
 		snprintf(why, sizeof(why), "--no-record was given");
 		ro.recorded = why;
-	} else if (alog_log_open(store, alog_clock_now_us(), &log, NULL,
-				 &err) < 0) {
-		snprintf(why, sizeof(why), "the store could not be opened for writing: %s",
+	} else if (cli_recorder_open(store, sock, &rec, &err) < 0) {
+		snprintf(why, sizeof(why), "the run could not be recorded: %s",
 			 err.msg);
 		ro.recorded = why;
 		err = (struct alog_err){ 0 };
 	}
-	rc = log ? 0 : alog_store_open(store, ALOG_STORE_RDONLY, &s, NULL, &err);
+	rc = rec.log ? 0 : alog_store_open(store, ALOG_STORE_RDONLY, &s, NULL,
+					   &err);
 	if (rc < 0) {
+		cli_recorder_close(&rec);
 		alog_config_release(&cfg);
 		return cli_fail(&err);
 	}
+	if (rec.log)
+		s = alog_log_store(rec.log);
 	ro.cfg = &cfg;
 	ro.config_path = config;
 	ro.generator = "auditlog " ALOG_VERSION;
@@ -337,50 +400,34 @@ int cmd_report(int argc, char **argv)
 	alog_buf_init(&json, 0);
 	alog_buf_init(&csv, 0);
 	ro.population_csv = &csv;
-	rc = alog_report_json(log ? alog_log_store(log) : s, &ro, &json, &sum,
-			      &err);
+	rc = alog_report_json(s, &ro, &json, &sum, &err);
 	if (rc == 0)
 		rc = make_out(out, &err);
-	if (rc == 0)
+	if (rc == 0) {
+		sha256_hex(&json, hex_json);
 		rc = alog_bundle_add(out, "report.json", json.data, json.len,
 				     &err);
+	}
 	if (rc == 0 && want_md)
 		rc = render_to(out, "report.md", alog_render_markdown, &json,
-			       &err);
+			       hex_md, &err);
 	if (rc == 0 && want_html)
 		rc = render_to(out, "report.html", alog_render_html, &json,
-			       &err);
+			       hex_html, &err);
 	if (rc == 0 && !sum.have_end) {
 		snprintf(bundle_note, sizeof(bundle_note),
 			 "no evidence bundle: no checkpoint was signed after the period yet (run 'auditlog checkpoint')");
 	} else if (rc == 0) {
 		if (!key)
 			key = def_key = cli_default_key(store);
-		rc = write_bundle(log ? alog_log_store(log) : s, out, key, &csv,
-				  &sum, &err);
+		rc = write_bundle(s, out, key, &csv, &sum, &err);
 	}
-	if (rc == 0 && log) {
-		struct alog_buf m;
-		char from[ALOG_TIME_TEXT_MAX], to[ALOG_TIME_TEXT_MAX];
-
-		sha256_hex(&json, hex);
-		alog_time_format(ro.from_us, from);
-		alog_time_format(ro.to_us, to);
-		alog_buf_init(&m, 8192);
-		rc = alog_buf_addf(&m, &err,
-				   "\"report_id\":\"%s\",\"from\":\"%s\",\"to\":\"%s\","
-				   "\"seed\":null,\"sample\":0,\"config_sha256\":%s%s%s,"
-				   "\"outputs\":[{\"name\":\"report.json\",\"sha256\":\"%s\"}]",
-				   sum.report_id, from, to,
-				   cfg.from_file ? "\"" : "",
-				   cfg.from_file ? cfg.hash_hex : "null",
-				   cfg.from_file ? "\"" : "", hex);
-		if (rc == 0)
-			rc = alog_log_append_internal(log, "report.generated",
-						      (const char *)m.data,
-						      alog_clock_now_us(), NULL,
-						      &err);
-		alog_buf_release(&m);
+	if (rc == 0 && !ro.recorded) {
+		rc = record_report(&rec, &ro, &cfg, &sum, hex_json, hex_md,
+				   hex_html, &err);
+		if (rc < 0)
+			alog_err_prefix(&err, "the report was written to %s but not recorded (it says it is)",
+					out);
 	}
 	if (rc < 0) {
 		code = cli_fail(&err);
@@ -393,15 +440,18 @@ int cmd_report(int argc, char **argv)
 			sum.components,
 			sum.complete ? "complete (bracketed by checkpoints, consistency verified)"
 				     : "NOT proven complete (no checkpoint after the period, or the proof failed)",
-			ro.recorded ? "not recorded" : "recorded as report.generated");
+			ro.recorded ? "not recorded" : rec.client ?
+			"recorded as report.generated through the daemon" :
+			"recorded as report.generated");
 		printf("%s/report.json\n", out);
 	}
 	alog_buf_release(&json);
 	alog_buf_release(&csv);
 	alog_report_summary_release(&sum);
 	free(def_key);
-	alog_log_close(log);
-	alog_store_close(s);
+	if (!rec.log)
+		alog_store_close(s);
+	cli_recorder_close(&rec);
 	alog_config_release(&cfg);
 	return code;
 }

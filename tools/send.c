@@ -268,18 +268,11 @@ int cmd_send(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!so.conn.connect && !so.conn.socket_path) {
-		const char *dir = cli_store_dir(store);
-		size_t n = strlen(dir);
-
-		while (n > 1 && dir[n - 1] == '/')
-			n--;
-		sock_alloc = malloc(n + sizeof("/auditlog.sock"));
+		sock_alloc = cli_socket_path(cli_store_dir(store));
 		if (!sock_alloc) {
 			cli_msg("out of memory");
 			return EXIT_OPER;
 		}
-		memcpy(sock_alloc, dir, n);
-		memcpy(sock_alloc + n, "/auditlog.sock", sizeof("/auditlog.sock"));
 		so.conn.socket_path = sock_alloc;
 	}
 	/* a closed stdout or TLS peer is an error to report, not a signal */

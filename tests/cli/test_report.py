@@ -143,10 +143,43 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(len(gen), 1)
         self.assertEqual(gen[0]["provenance"]["transport"], "internal")
         self.assertEqual(gen[0]["event"]["report_id"], ja["report_id"])
-        self.assertEqual(gen[0]["event"]["outputs"],
-                         [{"name": "report.json",
-                           "sha256": hashlib.sha256(a).hexdigest()}])
+        hashes = [{"name": "report.json", "sha256": hashlib.sha256(a).hexdigest()}]
+        for name in ("report.md", "report.html"):
+            with open(os.path.join(self.dir, "a", name), "rb") as f:
+                hashes.append({"name": name,
+                               "sha256": hashlib.sha256(f.read()).hexdigest()})
+        self.assertEqual(gen[0]["event"]["outputs"], hashes)
+        self.assertEqual((gen[0]["event"]["seed"], gen[0]["event"]["sample"]),
+                         (None, 25))
         self.run_cmd("verify", "--store", self.store, expect=EXIT_OK)
+
+    def test_the_report_id_is_vector_v_report_id_1_and_covers_sample_and_seed(self):
+        store = os.path.join(self.dir, "vec")
+        self.run_cmd("init", "--store", store, "--origin", "example.org/log",
+                     expect=EXIT_OK)
+
+        def report_id(out, *extra):
+            self.run_cmd("report", "--store", store, "--from", "2026-01-01",
+                         "--to", "2026-01-02", "--out",
+                         os.path.join(self.dir, out), "--no-record", *extra,
+                         expect=EXIT_OK)
+            with open(os.path.join(self.dir, out, "report.json"), "rb") as f:
+                return json.loads(f.read())["report_id"]
+
+        def expected(sample, seed):
+            # SPEC.md 21, computed here independently of auditlog
+            m = b"\0".join([b"auditlog-report-v1", b"example.org/log",
+                            b"2026-01-01T00:00:00.000000Z",
+                            b"2026-01-02T00:00:00.000000Z", b"",
+                            str(sample).encode(), seed])
+            return hashlib.sha256(m).hexdigest()[:32]
+
+        given = report_id("g", "--seed", "auditor-7")
+        self.assertEqual(given, expected(25, b"auditor-7"))
+        self.assertEqual(given, "d350b9ae9318273b68195237a9970390")
+        self.assertEqual(report_id("d"), expected(25, b""))
+        self.assertEqual(report_id("n", "--sample", 3), expected(3, b""))
+        self.assertEqual(len({given, report_id("d2"), report_id("n2", "--sample", 3)}), 3)
 
     def bundle(self):
         """A report over everything received so far, with a checkpoint

@@ -15,6 +15,7 @@ skipped without it), ALOG_FAILSYNC (default build/tests/libfailsync.so, an
 LD_PRELOAD shim that makes fsync fail; the failed-commit test needs it). The last line printed is "N passed, N failed"; the
 exit status is 1 when anything failed.
 """
+import datetime
 import hashlib
 import json
 import os
@@ -772,6 +773,66 @@ class ServeTest(unittest.TestCase):
         self.assertIs(started["spool_same_device"], True)
         self.assertIsNone(started["config_file"])
         self.assertIsNone(started["config_file_sha256"])
+        self.assertTrue(self.verify(store)["verified"])
+
+    def test_report_and_verify_record_their_runs_through_the_daemon_for_the_store_owner_only(self):
+        store = self.init()
+        d = Daemon(self, store, "--listen", "127.0.0.1:0")
+        u = d.connect()
+        for i in range(3):
+            self.assertEqual(answer_kind(u.ask(event("app", i)))[0], "ok")
+        # the owner's two record types only, and never over TCP
+        self.assertEqual(answer_kind(u.ask(
+            b'{"type":"admin.action","id":"a1","source":"tests"}')),
+            ("err", "reserved_type", False))
+        host, port = d.addr.rsplit(":", 1)
+        t = Conn(socket.create_connection((host, int(port))))
+        self.assertEqual(answer_kind(t.ask(
+            b'{"type":"report.generated","id":"r1","source":"tests"}')),
+            ("err", "reserved_type", False))
+        t.close()
+        u.close()
+        # the daemon holds the writer lock: both commands go through it
+        self.run_cmd("verify", "--store", store, "--record", expect=EXIT_OK)
+        out = self.path("rep")
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        p = self.run_cmd("report", "--store", store, "--from",
+                         today - datetime.timedelta(days=1), "--to",
+                         today + datetime.timedelta(days=2), "--out", out,
+                         "--seed", "s-1",
+                         expect=EXIT_OK)
+        self.assertIn(b"recorded as report.generated through the daemon",
+                      p.stderr)
+        with open(os.path.join(out, "report.json"), "rb") as f:
+            raw = f.read()
+        rep = json.loads(raw)
+        self.assertEqual(rep["recorded"], {"recorded": True, "reason": None})
+        # the verification run recorded just before counts (CC7.2)
+        self.assertEqual(rep["cc7_2"]["verification"]["runs"], 1)
+        self.assertEqual(rep["cc7_2"]["verification"]["pass"], 1)
+        d.stop()
+        recs, _ = self.export(store)
+        owner = {"transport": "unix", "uid": os.getuid(), "gid": os.getgid()}
+        ver = [r for r in recs if r["event"]["type"] == "integrity.verified"]
+        gen = [r for r in recs if r["event"]["type"] == "report.generated"]
+        self.assertEqual(len(ver), 1)
+        self.assertEqual(len(gen), 1)
+        for r in ver + gen:
+            prov = dict(r["provenance"])
+            self.assertNotEqual(prov.pop("pid"), d.proc.pid)
+            self.assertEqual(prov, owner)
+            self.assertEqual(r["event"]["source"], "auditlog")
+        self.assertEqual(ver[0]["event"]["result"], "pass")
+        g = gen[0]["event"]
+        self.assertEqual((g["report_id"], g["seed"], g["sample"]),
+                         (rep["report_id"], "s-1", 25))
+        files = {}
+        for name in ("report.json", "report.md", "report.html"):
+            with open(os.path.join(out, name), "rb") as f:
+                files[name] = hashlib.sha256(f.read()).hexdigest()
+        self.assertEqual(g["outputs"], [{"name": n, "sha256": h}
+                                        for n, h in files.items()])
+        self.assertEqual(files["report.json"], hashlib.sha256(raw).hexdigest())
         self.assertTrue(self.verify(store)["verified"])
 
     def test_the_checkpoint_interval_signs_when_the_log_grew_and_sigint_stops_like_sigterm(self):

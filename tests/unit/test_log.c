@@ -1150,12 +1150,75 @@ static void test_log_verify_blames_no_single_record_for_a_checkpoint_mismatch(
 	free(note);
 }
 
+/* SPEC.md 15.1: report.generated and integrity.verified from a unix peer
+ * running as this process's euid or root; nothing else, from nobody else. */
+static void test_log_owner_records_are_trusted_only_from_the_owner_over_unix(
+	void **state)
+{
+	struct alog_event ev;
+	struct alog_provenance unix_me = { .transport = "unix",
+					   .uid = (int64_t)geteuid(),
+					   .gid = 0, .pid = 1 };
+	struct alog_provenance unix_root = unix_me, unix_other = unix_me;
+	struct alog_provenance tcp = { .transport = "tcp", .uid = -1,
+				       .gid = -1, .pid = -1,
+				       .addr = "127.0.0.1:9" };
+	struct alog_provenance raw = { 0 };
+	char text[128];
+	int64_t uid;
+
+	(void)state;
+	unix_root.uid = 0;
+	unix_other.uid = (int64_t)geteuid() + 4242;
+	alog_event_init(&ev);
+	snprintf(ev.type, sizeof(ev.type), "report.generated");
+	assert_true(alog_log_owner_trusted(&ev, &unix_me));
+	assert_true(alog_log_owner_trusted(&ev, &unix_root));
+	assert_false(alog_log_owner_trusted(&ev, &unix_other));
+	assert_false(alog_log_owner_trusted(&ev, &tcp));
+	snprintf(ev.type, sizeof(ev.type), "integrity.verified");
+	assert_true(alog_log_owner_trusted(&ev, &unix_me));
+	snprintf(ev.type, sizeof(ev.type), "admin.action");
+	assert_false(alog_log_owner_trusted(&ev, &unix_me));
+	snprintf(ev.type, sizeof(ev.type), "report.generated.x");
+	assert_false(alog_log_owner_trusted(&ev, &unix_me));
+
+	/* a spool record's raw provenance says the same */
+	snprintf(ev.type, sizeof(ev.type), "report.generated");
+	snprintf(text, sizeof(text),
+		 "{\"transport\":\"unix\",\"uid\":%u,\"gid\":0,\"pid\":7}",
+		 (unsigned)geteuid());
+	raw.raw = text;
+	raw.raw_len = strlen(text);
+	assert_true(alog_log_owner_trusted(&ev, &raw));
+	snprintf(text, sizeof(text),
+		 "{\"transport\":\"unix\",\"uid\":%u,\"gid\":0,\"pid\":7}",
+		 (unsigned)geteuid() + 4242u);
+	raw.raw_len = strlen(text);
+	assert_false(alog_log_owner_trusted(&ev, &raw));
+	snprintf(text, sizeof(text), "{\"transport\":\"tcp\",\"addr\":\"x\"}");
+	raw.raw_len = strlen(text);
+	assert_false(alog_log_owner_trusted(&ev, &raw));
+
+	/* the uid reader takes exactly the canonical form */
+	assert_int_equal(alog_provenance_unix_uid("{\"transport\":\"unix\",\"uid\":12,\"gid\":1}", 37, &uid), 0);
+	assert_int_equal(uid, 12);
+	assert_int_equal(alog_provenance_unix_uid("{\"transport\":\"unix\",\"uid\":12}", 29, &uid), 0);
+	assert_int_equal(alog_provenance_unix_uid("{\"transport\":\"unix\",\"uid\":}", 27, &uid), -1);
+	assert_int_equal(alog_provenance_unix_uid("{\"transport\":\"unix\",\"uid\":1x}", 29, &uid), -1);
+	assert_int_equal(alog_provenance_unix_uid("{\"transport\":\"unix\",\"uid\":12", 28, &uid), -1);
+	assert_int_equal(alog_provenance_unix_uid("{\"transport\":\"unix\",\"uid\":12345678901234567}", 44, &uid), -1);
+	assert_int_equal(alog_provenance_unix_uid("{\"transport\":\"internal\",\"uid\":0}", 32, &uid), -1);
+	alog_event_release(&ev);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_log_submit_assigns_indices_and_commit_makes_them_durable),
+		cmocka_unit_test(test_log_owner_records_are_trusted_only_from_the_owner_over_unix),
 		T(test_log_duplicates_answer_with_the_original_index),
 		T(test_log_same_id_with_another_body_is_a_conflict),
 		T(test_log_submit_parsed_judges_like_submit),
