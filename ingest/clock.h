@@ -11,6 +11,8 @@
 #include "store/err.h"
 
 #define ALOG_TIME_TEXT_MAX 32
+/* The length of alog_time_format's text, the form records hold. */
+#define ALOG_TIME_RECORD_LEN 27
 /* The representable range: 0000-01-01T00:00:00.000000Z and
  * 9999-12-31T23:59:59.999999Z, in microseconds since 1970. */
 #define ALOG_TIME_MIN_US (-INT64_C(62167219200000000))

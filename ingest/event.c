@@ -730,3 +730,220 @@ out:
 		memset(out, 0, sizeof(*out));
 	return rc;
 }
+
+/* ---- peeking: the reporter's fast reader ------------------------------ */
+
+/* The closing quote of the string whose opening quote is at p[-1]: the
+ * first quote not escaped (preceded by an even run of backslashes). end
+ * when there is none; *esc set when the string holds a backslash. */
+static const char *string_end(const char *p, const char *end, int *esc)
+{
+	const char *start = p;
+
+	for (;;) {
+		const char *q = memchr(p, '"', (size_t)(end - p));
+		const char *b;
+
+		if (!q)
+			return end;
+		for (b = q; b > p && b[-1] == '\\'; b--)
+			;
+		if (((q - b) & 1) == 0) {
+			if (esc && memchr(start, '\\', (size_t)(q - start)))
+				*esc = 1;
+			return q;
+		}
+		p = q + 1;
+	}
+}
+
+/* The byte after the value starting at p (an object, array, string or
+ * scalar), or NULL when it is cut or unbalanced. */
+static const char *value_end(const char *p, const char *end)
+{
+	int depth = 0;
+
+	if (p >= end)
+		return NULL;
+	if (*p != '{' && *p != '[' && *p != '"') {
+		while (p < end && *p != ',' && *p != '}' && *p != ']')
+			p++;
+		return p;
+	}
+	while (p < end) {
+		switch (*p) {
+		case '"':
+			p = string_end(p + 1, end, NULL);
+			if (p == end)
+				return NULL;
+			break;
+		case '{': case '[':
+			depth++;
+			break;
+		case '}': case ']':
+			depth--;
+			break;
+		default:
+			break;
+		}
+		p++;
+		if (depth == 0)
+			return p;
+	}
+	return NULL;
+}
+
+static int expect(const char **p, const char *end, const char *lit, size_t n)
+{
+	if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
+		return -1;
+	*p += n;
+	return 0;
+}
+
+#define LIT(s) s, sizeof(s) - 1
+
+int alog_record_peek(const char *rec, size_t len,
+		     struct alog_record_view *out, struct alog_err *err)
+{
+	const char *p = rec, *end = rec + len, *q;
+	const char *what;
+	uint64_t index = 0;
+	size_t digits = 0;
+
+	memset(out, 0, sizeof(*out));
+	what = "record longer than ALOG_RECORD_MAX";
+	if (len > ALOG_RECORD_MAX)
+		goto bad;
+	what = "\"index\" expected";
+	if (expect(&p, end, LIT("{\"index\":")) < 0)
+		goto bad;
+	for (; p < end && *p >= '0' && *p <= '9' && digits < 16; p++, digits++)
+		index = index * 10 + (uint64_t)(*p - '0');
+	what = "bad index";
+	if (digits == 0 || (digits > 1 && p[-(ptrdiff_t)digits] == '0'))
+		goto bad;
+	what = "\"received\" expected";
+	if (expect(&p, end, LIT(",\"received\":\"")) < 0)
+		goto bad;
+	what = "bad received time";
+	if (end - p < ALOG_TIME_RECORD_LEN + 1 || p[ALOG_TIME_RECORD_LEN] != '"' ||
+	    p[19] != '.' || p[ALOG_TIME_RECORD_LEN - 1] != 'Z' ||
+	    alog_time_parse(p, ALOG_TIME_RECORD_LEN, 0, &out->received_us,
+			    NULL) < 0)
+		goto bad;
+	p += ALOG_TIME_RECORD_LEN + 1;
+	what = "\"id\" expected";
+	if (expect(&p, end, LIT(",\"id\":\"")) < 0)
+		goto bad;
+	for (q = p; q < end && *q != '"'; q++)
+		if (*q < 0x21 || *q > 0x7e || *q == '\\')
+			break;
+	what = "bad id";
+	if (q == p || q >= end || *q != '"' || q - p > ALOG_EVENT_ID_MAX)
+		goto bad;
+	out->id = p;
+	out->id_len = (size_t)(q - p);
+	p = q + 1;
+	what = "\"provenance\" expected";
+	if (expect(&p, end, LIT(",\"provenance\":")) < 0 || p >= end ||
+	    *p != '{')
+		goto bad;
+	q = value_end(p, end);
+	what = "provenance cut";
+	if (!q)
+		goto bad;
+	out->prov = p;
+	out->prov_len = (size_t)(q - p);
+	p = q;
+	what = "\"event\" expected";
+	if (expect(&p, end, LIT(",\"event\":")) < 0 || p >= end || *p != '{')
+		goto bad;
+	q = value_end(p, end);
+	what = "event cut, or bytes after the record";
+	if (!q || q + 1 != end || *q != '}')
+		goto bad;
+	out->event = p;
+	out->event_len = (size_t)(q - p);
+	out->index = index;
+	return 0;
+bad:
+	{
+		size_t off = (size_t)(p - rec);
+
+		memset(out, 0, sizeof(*out));
+		return alog_err_set(err, ALOG_ECORRUPT,
+				    "record not canonical at byte %zu: %s",
+				    off, what);
+	}
+}
+
+int alog_record_peek_at(uint64_t index, const unsigned char *rec,
+			size_t len, struct alog_record_view *out,
+			struct alog_err *err)
+{
+	struct alog_err perr = { 0 };
+
+	if (alog_record_peek((const char *)rec, len, out, &perr) < 0)
+		return alog_err_set(err, ALOG_ECORRUPT, "record %" PRIu64
+				    ": %s", index, perr.msg);
+	if (out->index != index)
+		return alog_err_set(err, ALOG_ECORRUPT, "record %" PRIu64
+				    " holds index %" PRIu64, index,
+				    out->index);
+	return 0;
+}
+
+int alog_event_peek(const char *ev, size_t len,
+		    struct alog_envelope_view *out)
+{
+	const char *p = ev, *end = ev + len;
+
+	memset(out, 0, sizeof(*out));
+	if (len < 2 || *p != '{' || end[-1] != '}')
+		return ALOG_ECORRUPT;
+	p++;
+	if (*p == '}')
+		return p + 1 == end ? 0 : ALOG_ECORRUPT;
+	for (;;) {
+		const char *k, *ke, *v, *ve;
+		const char **slot = NULL;
+		size_t *slot_len = NULL;
+		int esc = 0;
+
+		if (p >= end || *p != '"')
+			return ALOG_ECORRUPT;
+		k = p + 1;
+		ke = string_end(k, end, &esc);
+		if (ke == end || ke + 1 >= end || ke[1] != ':')
+			return ALOG_ECORRUPT;
+		if (esc)
+			return 1;
+		v = ke + 2;
+		ve = value_end(v, end);
+		if (!ve || ve >= end)
+			return ALOG_ECORRUPT;
+		if (*v == '"') {
+			size_t n = (size_t)(ke - k);
+
+			if (n == 4 && memcmp(k, "type", 4) == 0)
+				slot = &out->type, slot_len = &out->type_len;
+			else if (n == 2 && memcmp(k, "id", 2) == 0)
+				slot = &out->id, slot_len = &out->id_len;
+			else if (n == 6 && memcmp(k, "source", 6) == 0)
+				slot = &out->source, slot_len = &out->source_len;
+			else if (n == 4 && memcmp(k, "time", 4) == 0)
+				slot = &out->time, slot_len = &out->time_len;
+			if (slot) {
+				*slot = v + 1;
+				*slot_len = (size_t)(ve - v - 2);
+			}
+		}
+		p = ve;
+		if (*p == '}')
+			return p + 1 == end ? 0 : ALOG_ECORRUPT;
+		if (*p != ',')
+			return ALOG_ECORRUPT;
+		p++;
+	}
+}

@@ -165,4 +165,32 @@ struct alog_record_view {
 int alog_record_parse(const char *rec, size_t len,
 		      struct alog_record_view *out, struct alog_err *err);
 
+/* The same view, found without checking the event's JSON: for passes over
+ * many records (the reporter) that rely on the block checksum and leave
+ * the full check to verify. Checks the wrapper's shape as the writer
+ * makes it (members, order, the received time, the id alphabet, the
+ * provenance and event as objects whose strings and brackets balance);
+ * ALOG_ECORRUPT, with the byte offset, when it is not. */
+int alog_record_peek(const char *rec, size_t len,
+		     struct alog_record_view *out, struct alog_err *err);
+/* alog_record_peek of the record read at index (a store reader's
+ * callback arguments), which must hold that index; the message names
+ * it. */
+int alog_record_peek_at(uint64_t index, const unsigned char *rec,
+			size_t len, struct alog_record_view *out,
+			struct alog_err *err);
+
+/* The envelope's raw string texts in a stored (canonical) event: the
+ * top-level members type, id, source and time (section 3), NULL when
+ * absent. Their texts hold no escape (the envelope rules). */
+struct alog_envelope_view {
+	const char *type, *id, *source, *time;
+	size_t type_len, id_len, source_len, time_len;
+};
+/* 0 when found; 1 when a top-level key is written with an escape (it
+ * might spell an envelope member: parse the event fully instead);
+ * ALOG_ECORRUPT when the bytes are not one balanced object. */
+int alog_event_peek(const char *ev, size_t len,
+		    struct alog_envelope_view *out);
+
 #endif

@@ -340,72 +340,84 @@ static int rules_event(struct run *r, uint64_t index, int64_t received,
 
 int alog_extract_event_time(const char *ev, size_t len, int64_t *us)
 {
-	static const char key[] = "\"time\":\"";
-	const char *p = memmem(ev, len, key, sizeof(key) - 1);
-	const char *q;
+	struct alog_envelope_view env;
+	cJSON *j;
+	int ok = 0;
 
-	if (!p)
+	switch (alog_event_peek(ev, len, &env)) {
+	case 0:
+		return env.time &&
+		       alog_time_parse(env.time, env.time_len, 0, us, NULL) == 0;
+	case 1:  /* a key with an escape: parse */
+		j = cJSON_ParseWithLength(ev, len);
+		ok = j && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "time")) &&
+		     alog_time_parse(cJSON_GetObjectItemCaseSensitive(j, "time")->valuestring,
+				     strlen(cJSON_GetObjectItemCaseSensitive(j, "time")->valuestring),
+				     0, us, NULL) == 0;
+		cJSON_Delete(j);
+		return ok;
+	default:
 		return 0;
-	p += sizeof(key) - 1;
-	q = memchr(p, '"', len - (size_t)(p - ev));
-	return q && alog_time_parse(p, (size_t)(q - p), 0, us, NULL) == 0;
+	}
 }
 
-static int on_record(void *ctx, uint64_t index, const unsigned char *rec,
-		     size_t len)
+/* The record's type when it is a report input: from the envelope, or
+ * NULL. *full is set when the envelope can't be read without a parse (a
+ * key written with an escape). */
+static const char *input_type(const struct alog_envelope_view *env)
 {
-	struct run *r = ctx;
-	struct alog_record_view v;
-	struct alog_err perr = { 0 };
+	for (size_t i = 0; env->type && i < sizeof(TYPES) / sizeof(TYPES[0]);
+	     i++)
+		if (strlen(TYPES[i]) == env->type_len &&
+		    memcmp(TYPES[i], env->type, env->type_len) == 0)
+			return TYPES[i];
+	return NULL;
+}
+
+int alog_extract_add(struct alog_extractor *ex, uint64_t index,
+		     const struct alog_record_view *v,
+		     const struct alog_envelope_view *given, int peek,
+		     struct alog_err *err)
+{
+	struct run *r = (struct run *)ex;
+	struct alog_envelope_view env;
 	const char *type = NULL;
 	cJSON *ev;
 	int internal, rc = 0;
 
-	if (alog_record_parse((const char *)rec, len, &v, &perr) < 0)
-		return alog_err_set(r->err, ALOG_ECORRUPT, "record %" PRIu64
-				    ": %s", index, perr.msg);
-	internal = alog_provenance_is_internal(v.prov, v.prov_len);
+	r->err = err;
+	internal = alog_provenance_is_internal(v->prov, v->prov_len);
 	if (r->pending_activation && !internal) {
 		/* the first spooled producer record after backup.activated */
 		struct alog_av_obs *a =
 			&r->x->comps[r->act_comp].obs[r->act_pos];
 
 		a->activated.has_first_spooled = 1;
-		a->activated.first_spooled_us = v.received_us;
+		a->activated.first_spooled_us = v->received_us;
 		r->pending_activation = 0;
 	}
-	/* cheap filter before a parse: the type's text must appear */
-	for (size_t i = 0; i < sizeof(TYPES) / sizeof(TYPES[0]); i++) {
-		size_t n = strlen(TYPES[i]);
-
-		for (const char *p = v.event; p && (size_t)(p - v.event) + n + 2 <=
-		     v.event_len;) {
-			p = memchr(p, '"', v.event_len - (size_t)(p - v.event));
-			if (!p || (size_t)(p - v.event) + n + 2 > v.event_len)
-				break;
-			if (memcmp(p + 1, TYPES[i], n) == 0 && p[n + 1] == '"') {
-				type = TYPES[i];
-				break;
-			}
-			p++;
-		}
-		if (type)
-			break;
-	}
-	if (!type) {
+	if (peek == -2)
+		peek = alog_event_peek(v->event, v->event_len, &env);
+	else
+		env = *given;
+	if (peek < 0)
+		return alog_err_set(err, ALOG_ECORRUPT, "record %" PRIu64
+				    ": the event is not one object", index);
+	if (peek == 0 && !(type = input_type(&env))) {
 		int64_t t;
 
-		if (alog_extract_event_time(v.event, v.event_len, &t) &&
-		    (t - v.received_us > r->skew_us ||
-		     v.received_us - t > r->skew_us)) {
-			rc = rules_event(r, index, v.received_us, NULL, NULL, 1,
+		if (env.time &&
+		    alog_time_parse(env.time, env.time_len, 0, &t, NULL) == 0 &&
+		    (t - v->received_us > r->skew_us ||
+		     v->received_us - t > r->skew_us)) {
+			rc = rules_event(r, index, v->received_us, NULL, NULL, 1,
 					 t);
 			if (rc < 0)
 				goto fail;
 		}
 		return 0;
 	}
-	ev = cJSON_ParseWithLength(v.event, v.event_len);
+	ev = cJSON_ParseWithLength(v->event, v->event_len);
 	if (!ev)
 		return alog_err_set(r->err, ALOG_ECORRUPT, "record %" PRIu64
 				    ": the event does not parse", index);
@@ -414,7 +426,6 @@ static int on_record(void *ctx, uint64_t index, const unsigned char *rec,
 		if (strcmp(type, TYPES[i]) == 0) {
 			int64_t t = 0;
 			int has_t = time_of(ev, "time", &t) == 0;
-
 			int64_t uid;
 
 			/* integrity.verified may come through the daemon
@@ -423,17 +434,17 @@ static int on_record(void *ctx, uint64_t index, const unsigned char *rec,
 			 * owner only */
 			if (!internal &&
 			    strcmp(type, "integrity.verified") == 0 &&
-			    alog_provenance_unix_uid(v.prov, v.prov_len,
+			    alog_provenance_unix_uid(v->prov, v->prov_len,
 						     &uid) == 0)
 				internal = 1;
-			rc = take(r, index, v.received_us, ev, type, internal);
+			rc = take(r, index, v->received_us, ev, type, internal);
 			/* admin.* and checkpoints count only when auditlog
 			 * wrote them */
 			if (rc >= 0 && (internal ||
 					(strcmp(type, "admin.action") != 0 &&
 					 strcmp(type, "checkpoint.signed") != 0 &&
 					 strcmp(type, "integrity.verified") != 0)))
-				rc = rules_event(r, index, v.received_us, ev, type,
+				rc = rules_event(r, index, v->received_us, ev, type,
 						 has_t, t);
 			break;
 		}
@@ -448,26 +459,66 @@ fail:
 	return rc < 0 ? rc : 0;
 }
 
+int alog_extract_begin(const struct alog_config *cfg, int64_t skew_us,
+		       struct alog_extract *out, struct alog_extractor **ex,
+		       struct alog_err *err)
+{
+	struct run *r;
+
+	memset(out, 0, sizeof(*out));
+	*ex = NULL;
+	out->first_malformed = UINT64_MAX;
+	out->comps = calloc(cfg->n_components ? cfg->n_components : 1,
+			    sizeof(*out->comps));
+	r = calloc(1, sizeof(*r));
+	if (!out->comps || !r) {
+		free(r);
+		free(out->comps);
+		out->comps = NULL;
+		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	}
+	out->n_comps = cfg->n_components;
+	r->cfg = cfg;
+	r->skew_us = skew_us;
+	r->x = out;
+	r->err = err;
+	*ex = (struct alog_extractor *)r;
+	return 0;
+}
+
+void alog_extract_end(struct alog_extractor *ex)
+{
+	free(ex);
+}
+
+struct one_pass {
+	struct alog_extractor *ex;
+	struct alog_err *err;
+};
+
+static int on_record(void *ctx, uint64_t index, const unsigned char *rec,
+		     size_t len)
+{
+	struct one_pass *op = ctx;
+	struct alog_record_view v;
+	int rc = alog_record_peek_at(index, rec, len, &v, op->err);
+
+	if (rc < 0)
+		return rc;
+	return alog_extract_add(op->ex, index, &v, NULL, -2, op->err);
+}
+
 int alog_extract_run(struct alog_store *s, const struct alog_config *cfg,
 		     uint64_t to_index, int64_t skew_us,
 		     struct alog_extract *out, struct alog_err *err)
 {
-	struct run r;
+	struct one_pass op = { NULL, err };
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	out->first_malformed = UINT64_MAX;
-	out->comps = calloc(cfg->n_components ? cfg->n_components : 1,
-			    sizeof(*out->comps));
-	if (!out->comps)
-		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
-	out->n_comps = cfg->n_components;
-	memset(&r, 0, sizeof(r));
-	r.cfg = cfg;
-	r.skew_us = skew_us;
-	r.x = out;
-	r.err = err;
-	rc = alog_store_read(s, 0, to_index, on_record, &r, err);
+	rc = alog_extract_begin(cfg, skew_us, out, &op.ex, err);
+	if (rc == 0)
+		rc = alog_store_read(s, 0, to_index, on_record, &op, err);
+	alog_extract_end(op.ex);
 	if (rc < 0)
 		alog_extract_release(out);
 	return rc;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "ingest/config.h"
+#include "ingest/event.h"
 #include "ingest/rules.h"
 #include "report/availability.h"
 #include "store/store.h"
@@ -45,6 +46,22 @@ int alog_extract_run(struct alog_store *s, const struct alog_config *cfg,
 		     uint64_t to_index, int64_t skew_us,
 		     struct alog_extract *out, struct alog_err *err);
 void alog_extract_release(struct alog_extract *x);
+
+/* The same pass as steps, for a caller that reads the records itself
+ * together with other work (the report's one pass): begin, then add
+ * each record of [0, to) in index order (its view from alog_record_peek
+ * or alog_record_parse; with peeked = alog_event_peek's result on its
+ * event when env holds it, or -2 to let add peek), then end (which frees ex, not out; release out
+ * as above, also after a failed add). */
+struct alog_extractor;
+int alog_extract_begin(const struct alog_config *cfg, int64_t skew_us,
+		       struct alog_extract *out, struct alog_extractor **ex,
+		       struct alog_err *err);
+int alog_extract_add(struct alog_extractor *ex, uint64_t index,
+		     const struct alog_record_view *v,
+		     const struct alog_envelope_view *env, int peeked,
+		     struct alog_err *err);
+void alog_extract_end(struct alog_extractor *ex);
 
 /* The producer's "time" member of a canonical event (len bytes), found
  * without parsing the whole event: 1 and *us when there is one that

@@ -72,12 +72,73 @@ int alog_population_text(const struct alog_population_query *q,
 	return rc;
 }
 
+int alog_population_begin(struct alog_store *s,
+			  const struct alog_population_query *q,
+			  struct alog_population_pass *p,
+			  struct alog_population *out, struct alog_err *err)
+{
+	EVP_MD_CTX *md;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(p, 0, sizeof(*p));
+	rc = alog_population_check(q, err);
+	if (rc == 0)
+		rc = alog_store_find_time(s, q->from_us, alog_log_record_received,
+					  &out->index_from, err);
+	if (rc == 0)
+		rc = alog_store_find_time(s, q->to_us, alog_log_record_received,
+					  &out->index_to, err);
+	if (rc < 0)
+		return rc;
+	md = EVP_MD_CTX_new();
+	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		return alog_err_set(err, ALOG_ENOMEM, "sha-256 context");
+	}
+	p->out = out;
+	p->from_us = q->from_us;
+	p->to_us = q->to_us;
+	p->md = md;
+	return 0;
+}
+
+int alog_population_add(struct alog_population_pass *p, uint64_t index,
+			const unsigned char *rec, size_t len,
+			int64_t received_us, struct alog_err *err)
+{
+	if (received_us < p->from_us || received_us >= p->to_us)
+		return alog_err_set(err, ALOG_ECORRUPT, "record %" PRIu64
+				    ": received outside the period its index places it in",
+				    index);
+	if (EVP_DigestUpdate(p->md, rec, len) != 1 ||
+	    EVP_DigestUpdate(p->md, "\n", 1) != 1)
+		return alog_err_set(err, ALOG_ENOMEM, "sha-256 failed");
+	if (p->out->count == 0)
+		p->out->first_received = received_us;
+	p->out->last_received = received_us;
+	p->out->count++;
+	return 0;
+}
+
+int alog_population_end(struct alog_population_pass *p, int ok,
+			struct alog_err *err)
+{
+	unsigned int hlen = 0;
+	int rc = 0;
+
+	if (ok && EVP_DigestFinal_ex(p->md, p->out->sha256, &hlen) != 1)
+		rc = alog_err_set(err, ALOG_ENOMEM, "sha-256 failed");
+	EVP_MD_CTX_free(p->md);
+	p->md = NULL;
+	return rc;
+}
+
 struct run {
 	const struct alog_population_query *q;
 	alog_population_fn fn;
 	void *ctx;
-	struct alog_population *out;
-	EVP_MD_CTX *md;
+	struct alog_population_pass pass;
 	struct alog_event ev;
 	struct alog_err *err;
 };
@@ -88,15 +149,10 @@ static int member(void *ctx, uint64_t index, const unsigned char *rec,
 	struct run *r = ctx;
 	struct alog_record_view v;
 	struct alog_err perr = { 0 };
-	int rc;
+	int rc = alog_record_peek_at(index, rec, len, &v, r->err);
 
-	if (alog_record_parse((const char *)rec, len, &v, &perr) < 0)
-		return alog_err_set(r->err, ALOG_ECORRUPT, "record %" PRIu64
-				    ": %s", index, perr.msg);
-	if (v.received_us < r->q->from_us || v.received_us >= r->q->to_us)
-		return alog_err_set(r->err, ALOG_ECORRUPT, "record %" PRIu64
-				    ": received outside the period its index places it in",
-				    index);
+	if (rc < 0)
+		return rc;
 	if (r->q->type || r->q->component) {
 		rc = alog_event_parse(&r->ev, v.event, v.event_len, &perr);
 		if (rc < 0)
@@ -110,14 +166,11 @@ static int member(void *ctx, uint64_t index, const unsigned char *rec,
 		     strcmp(r->ev.component, r->q->component) != 0))
 			return 0;
 	}
-	if (EVP_DigestUpdate(r->md, rec, len) != 1 ||
-	    EVP_DigestUpdate(r->md, "\n", 1) != 1)
-		return alog_err_set(r->err, ALOG_ENOMEM, "sha-256 failed");
-	if (r->out->count == 0)
-		r->out->first_received = v.received_us;
-	r->out->last_received = v.received_us;
-	r->out->count++;
-	return r->fn ? r->fn(r->ctx, index, rec, len) : 0;
+	rc = alog_population_add(&r->pass, index, rec, len, v.received_us,
+				 r->err);
+	if (rc == 0 && r->fn)
+		rc = r->fn(r->ctx, index, rec, len);
+	return rc;
 }
 
 int alog_population_run(struct alog_store *s,
@@ -126,37 +179,21 @@ int alog_population_run(struct alog_store *s,
 			struct alog_population *out, struct alog_err *err)
 {
 	struct run r;
-	unsigned int hlen = 0;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	rc = alog_population_check(q, err);
-	if (rc < 0)
-		return rc;
-	rc = alog_store_find_time(s, q->from_us, alog_log_record_received,
-				  &out->index_from, err);
-	if (rc == 0)
-		rc = alog_store_find_time(s, q->to_us, alog_log_record_received,
-					  &out->index_to, err);
-	if (rc < 0)
-		return rc;
 	memset(&r, 0, sizeof(r));
+	rc = alog_population_begin(s, q, &r.pass, out, err);
+	if (rc < 0)
+		return rc;
 	r.q = q;
 	r.fn = fn;
 	r.ctx = ctx;
-	r.out = out;
 	r.err = err;
-	r.md = EVP_MD_CTX_new();
-	if (!r.md || EVP_DigestInit_ex(r.md, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(r.md);
-		return alog_err_set(err, ALOG_ENOMEM, "sha-256 context");
-	}
 	alog_event_init(&r.ev);
 	rc = alog_store_read(s, out->index_from, out->index_to, member, &r,
 			     err);
-	if (rc == 0 && EVP_DigestFinal_ex(r.md, out->sha256, &hlen) != 1)
-		rc = alog_err_set(err, ALOG_ENOMEM, "sha-256 failed");
+	rc = alog_population_end(&r.pass, rc == 0, err) < 0 && rc == 0 ?
+	     ALOG_ENOMEM : rc;
 	alog_event_release(&r.ev);
-	EVP_MD_CTX_free(r.md);
 	return rc;
 }

@@ -51,4 +51,25 @@ int alog_population_run(struct alog_store *s,
 			alog_population_fn fn, void *ctx,
 			struct alog_population *out, struct alog_err *err);
 
+/* The same for a query without filters, as steps, for a caller that
+ * reads the records itself together with other work (the report's one
+ * pass): begin finds the index range into out, add takes each record of
+ * [out->index_from, out->index_to) in index order with its received
+ * time, end finishes the hash (and frees what begin made, also after a
+ * failure; call it whenever begin returned 0). */
+struct alog_population_pass {
+	struct alog_population *out;
+	int64_t from_us, to_us;
+	void *md;  /* EVP_MD_CTX */
+};
+int alog_population_begin(struct alog_store *s,
+			  const struct alog_population_query *q,
+			  struct alog_population_pass *p,
+			  struct alog_population *out, struct alog_err *err);
+int alog_population_add(struct alog_population_pass *p, uint64_t index,
+			const unsigned char *rec, size_t len,
+			int64_t received_us, struct alog_err *err);
+int alog_population_end(struct alog_population_pass *p, int ok,
+			struct alog_err *err);
+
 #endif

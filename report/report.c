@@ -582,27 +582,20 @@ static int cc7_2(struct jw *w, const struct alog_report_opts *o,
 	return w->rc;
 }
 
-static int a1_2(struct jw *w, struct alog_store *s,
-		const struct alog_report_opts *o, uint64_t to_index,
-		struct alog_report_summary *sum, struct alog_err *err)
+static int a1_2(struct jw *w, const struct alog_report_opts *o,
+		struct alog_extract *x, struct alog_report_summary *sum,
+		struct alog_err *err)
 {
-	struct alog_extract x;
-	int rc;
+	int rc = 0;
 
-	struct alog_rules_params rp;
-
-	alog_rules_params_default(&rp);
-	rc = alog_extract_run(s, o->cfg, to_index, rp.skew_max_us, &x, err);
-	if (rc < 0)
-		return rc;
 	jw_open(w, "a1_2", '{');
 	jw_str(w, "criterion", "A1.2");
 	jw_uint(w, "partial_weight_permille",
 		o->cfg->partial_weight_permille);
 	jw_uint(w, "failover_target_s", o->cfg->failover_target_s);
-	jw_uint(w, "malformed_inputs", x.malformed);
-	if (x.malformed)
-		jw_uint(w, "first_malformed_index", x.first_malformed);
+	jw_uint(w, "malformed_inputs", x->malformed);
+	if (x->malformed)
+		jw_uint(w, "first_malformed_index", x->first_malformed);
 	else
 		jw_null(w, "first_malformed_index");
 	jw_open(w, "components", '[');
@@ -614,8 +607,8 @@ static int a1_2(struct jw *w, struct alog_store *s,
 			.failover_target_s = o->cfg->failover_target_s,
 			.from_us = o->from_us,
 			.to_us = o->to_us,
-			.obs = x.comps[i].obs,
-			.n_obs = x.comps[i].n,
+			.obs = x->comps[i].obs,
+			.n_obs = x->comps[i].n,
 		};
 		struct alog_av_result r;
 
@@ -633,8 +626,7 @@ static int a1_2(struct jw *w, struct alog_store *s,
 	jw_close(w, ']');
 	jw_close(w, '}');
 	if (rc == 0)
-		rc = cc7_2(w, o, &x, sum, err);
-	alog_extract_release(&x);
+		rc = cc7_2(w, o, x, sum, err);
 	return rc;
 }
 
@@ -762,28 +754,54 @@ static int64_t day_of(int64_t us)
 	return us >= 0 ? us / DAY_US : -((-us + DAY_US - 1) / DAY_US);
 }
 
-static int count_day(void *ctx, uint64_t index, const unsigned char *rec,
-		     size_t len)
+/* The envelope of a stored event whose keys alog_event_peek could not
+ * read (one holds an escape): parsed (the texts then point into ev). */
+static int envelope(const struct alog_record_view *rv, struct alog_event *ev,
+		    struct alog_envelope_view *env)
 {
-	struct volume *v = ctx;
-	struct alog_record_view rv;
-	char t[ALOG_TIME_TEXT_MAX];
-	int64_t r;
+	if (alog_event_parse(ev, rv->event, rv->event_len, NULL) < 0)
+		return ALOG_ECORRUPT;
+	memset(env, 0, sizeof(*env));
+	env->type = ev->type;
+	env->type_len = strlen(ev->type);
+	env->source = ev->source;
+	env->source_len = strlen(ev->source);
+	return 0;
+}
 
-	if (!v->csv) {
-		if (alog_log_record_received(rec, len, &r) < 0)
+/* One member of the population: its day, and its population.csv line.
+ * peeked: alog_event_peek's result into env. */
+static int count_day(struct volume *v, uint64_t index,
+		     const struct alog_record_view *rv,
+		     struct alog_envelope_view env, int peeked)
+{
+	char line[ALOG_TIME_TEXT_MAX + 3 * 24 + ALOG_EVENT_ID_MAX +
+		  ALOG_EVENT_SOURCE_MAX + ALOG_EVENT_TYPE_MAX];
+	int64_t r = rv->received_us;
+	size_t n;
+
+	if (v->csv) {
+		/* population.csv: index,received,id,source,type; ids,
+		 * sources and types use no comma, quote or newline */
+		if ((peeked == 1 && envelope(rv, &v->ev, &env) < 0) ||
+		    peeked < 0 || !env.type ||
+		    env.type_len > ALOG_EVENT_TYPE_MAX ||
+		    env.source_len > ALOG_EVENT_SOURCE_MAX)
 			return ALOG_ECORRUPT;
-	} else {
-		/* population.csv: index,received,id,source,type */
-		if (alog_record_parse((const char *)rec, len, &rv, NULL) < 0 ||
-		    alog_event_parse(&v->ev, rv.event, rv.event_len, NULL) < 0)
-			return ALOG_ECORRUPT;
-		r = rv.received_us;
-		alog_time_format(r, t);
-		/* ids, sources and types use no comma, quote or newline */
-		if (alog_buf_addf(v->csv, NULL, "%" PRIu64 ",%s,%.*s,%s,%s\n",
-				  index, t, (int)rv.id_len, rv.id,
-				  v->ev.source, v->ev.type) < 0)
+		n = (size_t)snprintf(line, sizeof(line), "%" PRIu64 ",", index);
+		alog_time_format(r, line + n);
+		n += ALOG_TIME_RECORD_LEN;
+		line[n++] = ',';
+		memcpy(line + n, rv->id, rv->id_len);
+		n += rv->id_len;
+		line[n++] = ',';
+		memcpy(line + n, env.source ? env.source : "", env.source_len);
+		n += env.source_len;
+		line[n++] = ',';
+		memcpy(line + n, env.type, env.type_len);
+		n += env.type_len;
+		line[n++] = '\n';
+		if (alog_buf_add(v->csv, line, n, NULL) < 0)
 			return ALOG_ENOMEM;
 	}
 	r = day_of(r) - v->first_day;
@@ -797,65 +815,124 @@ static int count_day(void *ctx, uint64_t index, const unsigned char *rec,
 #define LATE_LIST_MAX 100
 
 struct late {
-	const struct alog_report_opts *o;
+	uint64_t from_index, to_index;  /* searched */
 	uint64_t n;
 	struct { uint64_t index; int64_t time_us, received_us; }
 		first[LATE_LIST_MAX];
 };
 
-static int late_one(void *ctx, uint64_t index, const unsigned char *rec,
-		    size_t len)
+static int late_one(struct late *l, const struct alog_report_opts *o,
+		    uint64_t index, const struct alog_record_view *v)
 {
-	struct late *l = ctx;
-	struct alog_record_view v;
 	int64_t t;
 
-	if (alog_record_parse((const char *)rec, len, &v, NULL) < 0)
-		return ALOG_ECORRUPT;
-	if (!alog_extract_event_time(v.event, v.event_len, &t) ||
-	    t < l->o->from_us || t >= l->o->to_us)
+	if (!alog_extract_event_time(v->event, v->event_len, &t) ||
+	    t < o->from_us || t >= o->to_us)
 		return 0;
 	if (l->n < LATE_LIST_MAX) {
 		l->first[l->n].index = index;
 		l->first[l->n].time_us = t;
-		l->first[l->n].received_us = v.received_us;
+		l->first[l->n].received_us = v->received_us;
 	}
 	l->n++;
 	return 0;
 }
 
-/* Read up to the end checkpoint (or the log's end without one). */
-static int late_arrivals(struct jw *w, struct alog_store *s,
-			 const struct alog_report_opts *o, uint64_t from_index,
-			 uint64_t to_index, struct alog_err *err)
+static void jw_late(struct jw *w, const struct late *l)
 {
-	struct late *l = calloc(1, sizeof(*l));
-	int rc;
-
-	if (!l)
-		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
-	l->o = o;
-	rc = from_index < to_index ?
-	     alog_store_read(s, from_index, to_index, late_one, l, err) : 0;
-	if (rc == ALOG_ECORRUPT && !err->msg[0])
-		alog_err_set(err, ALOG_ECORRUPT, "a record after the period does not parse");
-	if (rc == 0) {
-		jw_open(w, "late_arrivals", '{');
-		jw_uint(w, "searched_from_index", from_index);
-		jw_uint(w, "searched_to_index", to_index);
-		jw_uint(w, "count", l->n);
-		jw_open(w, "first", '[');
-		for (uint64_t i = 0; i < l->n && i < LATE_LIST_MAX; i++) {
-			jw_open(w, NULL, '{');
-			jw_uint(w, "index", l->first[i].index);
-			jw_time(w, "time", l->first[i].time_us);
-			jw_time(w, "received", l->first[i].received_us);
-			jw_close(w, '}');
-		}
-		jw_close(w, ']');
+	jw_open(w, "late_arrivals", '{');
+	jw_uint(w, "searched_from_index", l->from_index);
+	jw_uint(w, "searched_to_index", l->to_index);
+	jw_uint(w, "count", l->n);
+	jw_open(w, "first", '[');
+	for (uint64_t i = 0; i < l->n && i < LATE_LIST_MAX; i++) {
+		jw_open(w, NULL, '{');
+		jw_uint(w, "index", l->first[i].index);
+		jw_time(w, "time", l->first[i].time_us);
+		jw_time(w, "received", l->first[i].received_us);
 		jw_close(w, '}');
 	}
-	free(l);
+	jw_close(w, ']');
+	jw_close(w, '}');
+}
+
+/* ---- the one pass over the log ---------------------------------------- */
+
+/* Every record is read once (SPEC.md 21 "Inputs"): [0, b) feeds the
+ * availability and monitoring extraction (the state at the period's
+ * start is carried in), [a, b) is the population (hash, days, csv), and
+ * [b, end checkpoint) is searched for late arrivals. */
+struct pass {
+	const struct alog_report_opts *o;
+	struct alog_extractor *ex;
+	struct alog_population_pass pop;
+	struct volume *vol;
+	struct late *late;
+	struct alog_err *err;
+};
+
+static int pass_one(void *ctx, uint64_t index, const unsigned char *rec,
+		    size_t len)
+{
+	struct pass *p = ctx;
+	struct alog_record_view v;
+	struct alog_envelope_view env;
+	int rc = alog_record_peek_at(index, rec, len, &v, p->err), peeked;
+
+	if (rc < 0)
+		return rc;
+	if (index < p->pop.out->index_to) {
+		peeked = alog_event_peek(v.event, v.event_len, &env);
+		rc = alog_extract_add(p->ex, index, &v, &env, peeked, p->err);
+		if (rc == 0 && index >= p->pop.out->index_from) {
+			rc = alog_population_add(&p->pop, index, rec, len,
+						 v.received_us, p->err);
+			if (rc == 0)
+				rc = count_day(p->vol, index, &v, env, peeked);
+		}
+	} else if (index < p->late->to_index) {
+		rc = late_one(p->late, p->o, index, &v);
+	}
+	if (rc == ALOG_ECORRUPT && !p->err->msg[0])
+		alog_err_set(p->err, ALOG_ECORRUPT, "record %" PRIu64
+			     ": the event's envelope can't be read", index);
+	else if (rc == ALOG_ENOMEM && !p->err->msg[0])
+		alog_err_set(p->err, ALOG_ENOMEM, "out of memory");
+	return rc;
+}
+
+static int read_log(struct alog_store *s, const struct alog_report_opts *o,
+		    const struct alog_population_query *q,
+		    struct alog_population *pop, struct volume *vol,
+		    struct late *late, const struct bracket *br,
+		    struct alog_extract *x, struct alog_err *err)
+{
+	struct alog_rules_params rp;
+	struct pass p;
+	uint64_t end;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	memset(x, 0, sizeof(*x));
+	p.o = o;
+	p.vol = vol;
+	p.late = late;
+	p.err = err;
+	alog_rules_params_default(&rp);
+	rc = alog_population_begin(s, q, &p.pop, pop, err);
+	if (rc < 0)
+		return rc;
+	late->from_index = pop->index_to;
+	late->to_index = br->have_end ? br->end_ck.size : alog_store_size(s);
+	if (late->to_index < late->from_index)
+		late->to_index = late->from_index;
+	rc = alog_extract_begin(o->cfg, rp.skew_max_us, x, &p.ex, err);
+	end = late->to_index > pop->index_to ? late->to_index : pop->index_to;
+	if (rc == 0)
+		rc = alog_store_read(s, 0, end, pass_one, &p, err);
+	alog_extract_end(p.ex);
+	if (alog_population_end(&p.pop, rc == 0, err) < 0 && rc == 0)
+		rc = ALOG_ENOMEM;
 	return rc;
 }
 
@@ -867,17 +944,24 @@ int alog_report_json(struct alog_store *s, const struct alog_report_opts *o,
 {
 	struct alog_population_query q = { o->from_us, o->to_us, NULL, NULL };
 	struct alog_population pop;
+	struct alog_extract x;
 	struct alog_buf text;
 	struct bracket *br;
+	struct late *late;
 	struct volume vol;
 	struct jw w;
 	int rc;
 
 	memset(sum, 0, sizeof(*sum));
 	memset(&vol, 0, sizeof(vol));
+	memset(&x, 0, sizeof(x));
 	br = calloc(1, sizeof(*br));
-	if (!br)
+	late = calloc(1, sizeof(*late));
+	if (!br || !late) {
+		free(br);
+		free(late);
 		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	}
 	alog_buf_init(&text, 4096);
 	rc = alog_report_id(alog_store_origin(s), o->from_us, o->to_us,
 			    o->cfg->hash_hex, o->sample, o->seed, sum->report_id,
@@ -896,12 +980,12 @@ int alog_report_json(struct alog_store *s, const struct alog_report_opts *o,
 		rc = alog_buf_adds(vol.csv, "index,received,id,source,type\n",
 				   err);
 	if (rc == 0)
-		rc = alog_population_run(s, &q, count_day, &vol, &pop, err);
+		rc = find_bracket(s, o, br, err);
+	if (rc == 0)
+		rc = read_log(s, o, &q, &pop, &vol, late, br, &x, err);
 	alog_event_release(&vol.ev);
 	if (rc == 0)
 		rc = alog_population_text(&q, &text, err);
-	if (rc == 0)
-		rc = find_bracket(s, o, br, err);
 	if (rc < 0)
 		goto out;
 	sum->population = pop.count;
@@ -978,14 +1062,11 @@ int alog_report_json(struct alog_store *s, const struct alog_report_opts *o,
 	}
 	jw_close(&w, ']');
 	jw_close(&w, '}');
-	if (w.rc == 0)
-		rc = late_arrivals(&w, s, o, pop.index_to,
-				   br->have_end ? br->end_ck.size :
-				   alog_store_size(s), err);
+	jw_late(&w, late);
 	if (w.rc == 0 && rc == 0)
 		rc = samples(&w, s, o, &pop, br, sum, err);
 	if (w.rc == 0 && rc == 0)
-		rc = a1_2(&w, s, o, pop.index_to, sum, err);
+		rc = a1_2(&w, o, &x, sum, err);
 	jw_close(&w, '}');
 	if (w.rc == 0 && rc == 0)
 		w.rc = alog_buf_addc(json, '\n', err);
@@ -1000,7 +1081,9 @@ out:
 	sum->n_proof = br->n_proof;
 	memcpy(sum->proof, br->proof, sizeof(sum->proof));
 	free(br);
+	free(late);
 	free(vol.count);
+	alog_extract_release(&x);
 	alog_buf_release(&text);
 	return rc;
 }

@@ -977,6 +977,97 @@ static void test_record_parse_refuses_every_truncation(void **state)
 			 0);
 }
 
+/* The reporter's fast reader finds the same spans as the full parse, on
+ * records format writes (escaped provenance strings, braces and quotes
+ * inside strings, nested values), and refuses every truncation. */
+static void test_record_peek_finds_the_spans_record_parse_finds(void **state)
+{
+	static const char *const events[] = {
+		"{\"type\":\"a.b\",\"n\":1.50}",
+		"{}",
+		"{\"s\":\"}{\\\"][\\\\\",\"type\":\"x\",\"o\":{\"time\":\"no\",\"a\":[1,{\"b\":\"}\"}]}}",
+		"{\"a\":[[],{}],\"time\":\"2024-02-29T12:34:56Z\",\"b\":null}",
+	};
+	struct alog_provenance p = { "tls", 0, 1, 2, "192.0.2.1:5000",
+				     "CN=\"q\"}{\\\x01\n\xe2\x82\xac", NULL, 0 };
+	struct alog_record_view a, b;
+	struct alog_err err = { 0 };
+	struct alog_buf out;
+
+	(void)state;
+	alog_buf_init(&out, ALOG_RECORD_MAX);
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+		alog_buf_reset(&out);
+		assert_int_equal(alog_record_format(123456789, 1700000000123456,
+			"id-1", &p, (const unsigned char *)events[i],
+			strlen(events[i]), &out, &err), 0);
+		assert_int_equal(alog_record_parse((const char *)out.data,
+						   out.len, &a, &err), 0);
+		if (alog_record_peek((const char *)out.data, out.len, &b,
+				     &err) != 0)
+			fail_msg("event %zu refused: %s", i, err.msg);
+		assert_true(a.index == b.index);
+		assert_true(a.received_us == b.received_us);
+		assert_true(a.id == b.id && a.id_len == b.id_len);
+		assert_true(a.prov == b.prov && a.prov_len == b.prov_len);
+		assert_true(a.event == b.event && a.event_len == b.event_len);
+		for (size_t n = 0; n < out.len; n++)
+			assert_int_equal(alog_record_peek((const char *)out.data,
+							  n, &b, &err),
+					 ALOG_ECORRUPT);
+	}
+	alog_buf_release(&out);
+	/* shapes the writer never makes */
+	{
+		static const char *const bad[] = {
+			"{\"index\":07,\"received\":\"2023-11-14T22:13:20.123456Z\",\"id\":\"e\",\"provenance\":{},\"event\":{}}",
+			"{\"index\":7,\"received\":\"2023-11-14T22:13:20.1234+00:00\",\"id\":\"e\",\"provenance\":{},\"event\":{}}",
+			"{\"index\":7,\"received\":\"2023-11-14T22:13:20.123456Z\",\"id\":\"\",\"provenance\":{},\"event\":{}}",
+			"{\"index\":7,\"received\":\"2023-11-14T22:13:20.123456Z\",\"id\":\"e\",\"event\":{},\"provenance\":{}}",
+			"{\"index\":7,\"received\":\"2023-11-14T22:13:20.123456Z\",\"id\":\"e\",\"provenance\":{},\"event\":{}}x",
+			"{\"index\":7,\"received\":\"2023-11-14T22:13:20.123456Z\",\"id\":\"e\",\"provenance\":{},\"event\":{\"a\":\"}}",
+			"{\"index\":7,\"received\":\"2023-11-14T22:13:20.123456Z\",\"id\":\"e\",\"provenance\":{},\"event\":[]}",
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			if (alog_record_peek(bad[i], strlen(bad[i]), &b, &err) !=
+			    ALOG_ECORRUPT)
+				fail_msg("bad shape %zu accepted", i);
+	}
+}
+
+/* The envelope is read from the top level only; a key written with an
+ * escape asks for a full parse. */
+static void test_event_peek_reads_top_level_envelope_members_only(
+	void **state)
+{
+	struct alog_envelope_view e;
+	static const char ev[] =
+		"{\"o\":{\"type\":\"inner\",\"time\":\"x\"},\"type\":\"app.a\","
+		"\"n\":-1.5e3,\"source\":\"web-1\",\"s\":\"\\\"time\\\":\","
+		"\"id\":\"k-1\",\"time\":\"2024-02-29T12:34:56Z\",\"t\":true}";
+	static const char esc[] = "{\"\\u0074ype\":\"x\",\"type\":\"y\"}";
+
+	(void)state;
+	assert_int_equal(alog_event_peek(ev, sizeof(ev) - 1, &e), 0);
+	assert_int_equal(e.type_len, 5);
+	assert_memory_equal(e.type, "app.a", 5);
+	assert_int_equal(e.source_len, 5);
+	assert_memory_equal(e.source, "web-1", 5);
+	assert_int_equal(e.id_len, 3);
+	assert_memory_equal(e.id, "k-1", 3);
+	assert_int_equal(e.time_len, 20);
+	assert_memory_equal(e.time, "2024-02-29T12:34:56Z", 20);
+	assert_int_equal(alog_event_peek("{\"a\":1}", 7, &e), 0);
+	assert_null(e.type);
+	assert_null(e.time);
+	assert_int_equal(alog_event_peek(esc, sizeof(esc) - 1, &e), 1);
+	assert_int_equal(alog_event_peek("{\"a\":1", 6, &e), ALOG_ECORRUPT);
+	assert_int_equal(alog_event_peek("{\"a\":\"}", 7, &e), ALOG_ECORRUPT);
+	assert_int_equal(alog_event_peek("{\"a\":{}}}", 9, &e), ALOG_ECORRUPT);
+	assert_int_equal(alog_event_peek("[]", 2, &e), ALOG_ECORRUPT);
+}
+
 static void test_record_parse_refuses_records_over_the_limit(void **state)
 {
 	char *big = malloc(ALOG_RECORD_MAX + 1);
@@ -1065,6 +1156,8 @@ int main(void)
 		cmocka_unit_test(
 		  test_record_parse_refuses_non_canonical_records_with_offsets),
 		cmocka_unit_test(test_record_parse_refuses_every_truncation),
+		cmocka_unit_test(test_record_peek_finds_the_spans_record_parse_finds),
+		cmocka_unit_test(test_event_peek_reads_top_level_envelope_members_only),
 		cmocka_unit_test(
 		  test_record_parse_refuses_records_over_the_limit),
 		cmocka_unit_test(
