@@ -859,12 +859,13 @@ int alog_record_peek(const char *rec, size_t len,
 	what = "\"event\" expected";
 	if (expect(&p, end, LIT(",\"event\":")) < 0 || p >= end || *p != '{')
 		goto bad;
-	q = value_end(p, end);
-	what = "event cut, or bytes after the record";
-	if (!q || q + 1 != end || *q != '}')
+	/* the event is the last member: it runs to the record's closing
+	 * brace (its inside is alog_event_peek's to read, or verify's) */
+	what = "the record does not end with the event's object";
+	if (end - p < 3 || end[-1] != '}' || end[-2] != '}')
 		goto bad;
 	out->event = p;
-	out->event_len = (size_t)(q - p);
+	out->event_len = (size_t)(end - 1 - p);
 	out->index = index;
 	return 0;
 bad:

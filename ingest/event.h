@@ -169,8 +169,10 @@ int alog_record_parse(const char *rec, size_t len,
  * many records (the reporter) that rely on the block checksum and leave
  * the full check to verify. Checks the wrapper's shape as the writer
  * makes it (members, order, the received time, the id alphabet, the
- * provenance and event as objects whose strings and brackets balance);
- * ALOG_ECORRUPT, with the byte offset, when it is not. */
+ * provenance as an object whose strings and brackets balance, the event
+ * as the bytes from its '{' to the record's last '}'): ALOG_ECORRUPT,
+ * with the byte offset, when it is not. The event's own balance is
+ * alog_event_peek's to check. */
 int alog_record_peek(const char *rec, size_t len,
 		     struct alog_record_view *out, struct alog_err *err);
 /* alog_record_peek of the record read at index (a store reader's

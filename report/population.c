@@ -103,22 +103,41 @@ int alog_population_begin(struct alog_store *s,
 	return 0;
 }
 
-int alog_population_add(struct alog_population_pass *p, uint64_t index,
-			const unsigned char *rec, size_t len,
-			int64_t received_us, struct alog_err *err)
+int alog_population_count(struct alog_population_pass *p, uint64_t index,
+			  int64_t received_us, struct alog_err *err)
 {
 	if (received_us < p->from_us || received_us >= p->to_us)
 		return alog_err_set(err, ALOG_ECORRUPT, "record %" PRIu64
 				    ": received outside the period its index places it in",
 				    index);
-	if (EVP_DigestUpdate(p->md, rec, len) != 1 ||
-	    EVP_DigestUpdate(p->md, "\n", 1) != 1)
-		return alog_err_set(err, ALOG_ENOMEM, "sha-256 failed");
 	if (p->out->count == 0)
 		p->out->first_received = received_us;
 	p->out->last_received = received_us;
 	p->out->count++;
 	return 0;
+}
+
+int alog_population_hash(struct alog_population_pass *p,
+			 const unsigned char *bytes, size_t len,
+			 struct alog_err *err)
+{
+	if (EVP_DigestUpdate(p->md, bytes, len) != 1)
+		return alog_err_set(err, ALOG_ENOMEM, "sha-256 failed");
+	return 0;
+}
+
+int alog_population_add(struct alog_population_pass *p, uint64_t index,
+			const unsigned char *rec, size_t len,
+			int64_t received_us, struct alog_err *err)
+{
+	int rc = alog_population_count(p, index, received_us, err);
+
+	if (rc == 0)
+		rc = alog_population_hash(p, rec, len, err);
+	if (rc == 0)
+		rc = alog_population_hash(p, (const unsigned char *)"\n", 1,
+					  err);
+	return rc;
 }
 
 int alog_population_end(struct alog_population_pass *p, int ok,

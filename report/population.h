@@ -69,6 +69,14 @@ int alog_population_begin(struct alog_store *s,
 int alog_population_add(struct alog_population_pass *p, uint64_t index,
 			const unsigned char *rec, size_t len,
 			int64_t received_us, struct alog_err *err);
+/* add in two halves, which may run on two threads (each half in index
+ * order): count checks the record lies in the period and counts it;
+ * hash takes bytes that are whole records, each followed by 0x0A. */
+int alog_population_count(struct alog_population_pass *p, uint64_t index,
+			  int64_t received_us, struct alog_err *err);
+int alog_population_hash(struct alog_population_pass *p,
+			 const unsigned char *bytes, size_t len,
+			 struct alog_err *err);
 int alog_population_end(struct alog_population_pass *p, int ok,
 			struct alog_err *err);
 

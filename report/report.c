@@ -3,10 +3,14 @@
  */
 #include "report/report.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -745,13 +749,20 @@ struct volume {
 	int64_t first_day;        /* floor(from / day) */
 	uint64_t *count;          /* per day of the period */
 	size_t n;
-	struct alog_buf *csv;     /* population.csv, or NULL */
 	struct alog_event ev;
 };
 
 static int64_t day_of(int64_t us)
 {
 	return us >= 0 ? us / DAY_US : -((-us + DAY_US - 1) / DAY_US);
+}
+
+static void count_day(struct volume *v, int64_t received_us)
+{
+	int64_t r = day_of(received_us) - v->first_day;
+
+	if (r >= 0 && (size_t)r < v->n)
+		v->count[r]++;
 }
 
 /* The envelope of a stored event whose keys alog_event_peek could not
@@ -769,45 +780,299 @@ static int envelope(const struct alog_record_view *rv, struct alog_event *ev,
 	return 0;
 }
 
-/* One member of the population: its day, and its population.csv line.
- * peeked: alog_event_peek's result into env. */
-static int count_day(struct volume *v, uint64_t index,
-		     const struct alog_record_view *rv,
-		     struct alog_envelope_view env, int peeked)
-{
-	char line[ALOG_TIME_TEXT_MAX + 3 * 24 + ALOG_EVENT_ID_MAX +
-		  ALOG_EVENT_SOURCE_MAX + ALOG_EVENT_TYPE_MAX];
-	int64_t r = rv->received_us;
-	size_t n;
+/* ---- the population's hash and population.csv, on a second thread ----
+ *
+ * The reading thread copies the population's records into jobs (each
+ * record followed by 0x0A: the bytes the hash covers, in order) with the
+ * spans population.csv needs; the worker hashes each job's bytes and
+ * writes its csv lines. Jobs go round a ring of POP_JOBS. */
 
-	if (v->csv) {
-		/* population.csv: index,received,id,source,type; ids,
-		 * sources and types use no comma, quote or newline */
-		if ((peeked == 1 && envelope(rv, &v->ev, &env) < 0) ||
-		    peeked < 0 || !env.type ||
-		    env.type_len > ALOG_EVENT_TYPE_MAX ||
-		    env.source_len > ALOG_EVENT_SOURCE_MAX)
-			return ALOG_ECORRUPT;
-		n = (size_t)snprintf(line, sizeof(line), "%" PRIu64 ",", index);
-		alog_time_format(r, line + n);
+#define POP_JOBS 4
+#define POP_JOB_BYTES (1u << 20)
+
+struct pop_rec {
+	uint64_t index;
+	uint32_t recv_off, id_off, src_off, type_off; /* in bytes, or in
+						       * extra when
+						       * parsed */
+	uint16_t id_len, src_len, type_len;
+	uint8_t parsed;
+};
+
+struct pop_job {
+	struct alog_buf bytes;   /* records, each followed by 0x0A */
+	struct alog_buf extra;   /* source and type of parsed envelopes */
+	struct pop_rec *recs;
+	size_t n, cap;
+};
+
+struct pop_worker {
+	pthread_t thread;
+	int started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct pop_job jobs[POP_JOBS];
+	size_t head, tail;       /* filled jobs: [tail, head) mod POP_JOBS */
+	size_t filling;          /* the job the reader fills */
+	int done;                /* the reader pushed its last job */
+	int cancel;              /* the reader failed: stop */
+	int failed;              /* the worker stopped: err says why */
+	struct alog_err err;
+	struct alog_population_pass *pop;
+	int csv_fd;              /* -1: no population.csv */
+	const char *csv_name;
+	struct alog_buf csv;     /* lines waiting for write() */
+};
+
+static int csv_flush(struct pop_worker *w, size_t keep_below)
+{
+	const unsigned char *p = w->csv.data;
+	size_t n = w->csv.len;
+
+	if (w->csv_fd < 0 || n < keep_below)
+		return 0;
+	while (n) {
+		ssize_t k = write(w->csv_fd, p, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return alog_err_sys(&w->err, ALOG_EIO, errno,
+					    "%s: cannot write: %s", w->csv_name,
+					    strerror(errno ? errno : EIO));
+		p += k;
+		n -= (size_t)k;
+	}
+	alog_buf_reset(&w->csv);
+	return 0;
+}
+
+/* population.csv: index,received,id,source,type; ids, sources and types
+ * use no comma, quote or newline. */
+static int csv_lines(struct pop_worker *w, const struct pop_job *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		const struct pop_rec *r = &j->recs[i];
+		const char *b = (const char *)j->bytes.data;
+		const char *x = r->parsed ? (const char *)j->extra.data : b;
+		char *line;
+		size_t n;
+
+		if (alog_buf_reserve(&w->csv, 24 + 4 + ALOG_TIME_RECORD_LEN +
+				     r->id_len + r->src_len + r->type_len,
+				     &w->err) < 0)
+			return ALOG_ENOMEM;
+		line = (char *)w->csv.data + w->csv.len;
+		n = (size_t)snprintf(line, 24, "%" PRIu64, r->index);
+		line[n++] = ',';
+		memcpy(line + n, b + r->recv_off, ALOG_TIME_RECORD_LEN);
 		n += ALOG_TIME_RECORD_LEN;
 		line[n++] = ',';
-		memcpy(line + n, rv->id, rv->id_len);
-		n += rv->id_len;
+		memcpy(line + n, b + r->id_off, r->id_len);
+		n += r->id_len;
 		line[n++] = ',';
-		memcpy(line + n, env.source ? env.source : "", env.source_len);
-		n += env.source_len;
+		memcpy(line + n, x + r->src_off, r->src_len);
+		n += r->src_len;
 		line[n++] = ',';
-		memcpy(line + n, env.type, env.type_len);
-		n += env.type_len;
+		memcpy(line + n, x + r->type_off, r->type_len);
+		n += r->type_len;
 		line[n++] = '\n';
-		if (alog_buf_add(v->csv, line, n, NULL) < 0)
+		w->csv.len += n;
+	}
+	return csv_flush(w, POP_JOB_BYTES);
+}
+
+static void *pop_work(void *arg)
+{
+	struct pop_worker *w = arg;
+
+	for (;;) {
+		struct pop_job *j;
+		int rc;
+
+		pthread_mutex_lock(&w->mu);
+		while (w->tail == w->head && !w->done && !w->cancel)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->cancel) {
+			pthread_mutex_unlock(&w->mu);
+			return NULL;
+		}
+		if (w->tail == w->head) {
+			pthread_mutex_unlock(&w->mu);
+			break;
+		}
+		j = &w->jobs[w->tail % POP_JOBS];
+		pthread_mutex_unlock(&w->mu);
+		rc = alog_population_hash(w->pop, j->bytes.data, j->bytes.len,
+					  &w->err);
+		if (rc == 0)
+			rc = csv_lines(w, j);
+		pthread_mutex_lock(&w->mu);
+		w->tail++;
+		if (rc < 0)
+			w->failed = 1;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		if (rc < 0)
+			return NULL;
+	}
+	if (csv_flush(w, 0) < 0) {
+		pthread_mutex_lock(&w->mu);
+		w->failed = 1;
+		pthread_mutex_unlock(&w->mu);
+	}
+	return NULL;
+}
+
+static int pop_start(struct pop_worker *w, struct alog_population_pass *pop,
+		     int csv_fd, const char *csv_name, struct alog_err *err)
+{
+	memset(w, 0, sizeof(*w));
+	w->pop = pop;
+	w->csv_fd = csv_fd;
+	w->csv_name = csv_name;
+	alog_buf_init(&w->csv, 0);
+	if (csv_fd >= 0 &&
+	    alog_buf_adds(&w->csv, "index,received,id,source,type\n", err) < 0)
+		return ALOG_ENOMEM;
+	for (size_t i = 0; i < POP_JOBS; i++) {
+		alog_buf_init(&w->jobs[i].bytes, 0);
+		alog_buf_init(&w->jobs[i].extra, 0);
+	}
+	if (pthread_mutex_init(&w->mu, NULL) != 0)
+		return alog_err_set(err, ALOG_ENOMEM, "mutex");
+	if (pthread_cond_init(&w->cv, NULL) != 0) {
+		pthread_mutex_destroy(&w->mu);
+		return alog_err_set(err, ALOG_ENOMEM, "condition variable");
+	}
+	if (pthread_create(&w->thread, NULL, pop_work, w) != 0) {
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		return alog_err_set(err, ALOG_ENOMEM, "cannot start a thread");
+	}
+	w->started = 1;
+	return 0;
+}
+
+/* Hand the filling job to the worker and wait for a free one. */
+static int pop_push(struct pop_worker *w, struct alog_err *err)
+{
+	int failed;
+
+	pthread_mutex_lock(&w->mu);
+	w->head++;
+	pthread_cond_broadcast(&w->cv);
+	while (w->head - w->tail >= POP_JOBS && !w->failed)
+		pthread_cond_wait(&w->cv, &w->mu);
+	failed = w->failed;
+	w->filling = w->head;
+	pthread_mutex_unlock(&w->mu);
+	if (failed) {
+		*err = w->err;
+		return err->code ? err->code : ALOG_EIO;
+	}
+	{
+		struct pop_job *j = &w->jobs[w->filling % POP_JOBS];
+
+		alog_buf_reset(&j->bytes);
+		alog_buf_reset(&j->extra);
+		j->n = 0;
+	}
+	return 0;
+}
+
+/* One record of the population into the filling job. */
+static int pop_take(struct pop_worker *w, uint64_t index,
+		    const unsigned char *rec, size_t len,
+		    const struct alog_record_view *v,
+		    const struct alog_envelope_view *env, struct alog_err *err)
+{
+	struct pop_job *j = &w->jobs[w->filling % POP_JOBS];
+	struct pop_rec *r;
+	size_t off = j->bytes.len;
+	int rc;
+
+	if (j->bytes.len + len + 1 > POP_JOB_BYTES && j->n) {
+		rc = pop_push(w, err);
+		if (rc < 0)
+			return rc;
+		j = &w->jobs[w->filling % POP_JOBS];
+		off = 0;
+	}
+	if (j->n == j->cap) {
+		size_t cap = j->cap ? 2 * j->cap : 4096;
+		struct pop_rec *q = realloc(j->recs, cap * sizeof(*q));
+
+		if (!q)
+			return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+		j->recs = q;
+		j->cap = cap;
+	}
+	if (alog_buf_add(&j->bytes, rec, len, err) < 0 ||
+	    alog_buf_addc(&j->bytes, '\n', err) < 0)
+		return ALOG_ENOMEM;
+	r = &j->recs[j->n];
+	memset(r, 0, sizeof(*r));
+	r->index = index;
+	/* the received text sits before ","id":" (SPEC.md 3) */
+	r->recv_off = (uint32_t)(off + (size_t)((const unsigned char *)v->id -
+						 rec) - 8 -
+				 ALOG_TIME_RECORD_LEN);
+	r->id_off = (uint32_t)(off + (size_t)((const unsigned char *)v->id - rec));
+	r->id_len = (uint16_t)v->id_len;
+	r->type_len = (uint16_t)env->type_len;
+	r->src_len = (uint16_t)env->source_len;
+	if (env->type >= (const char *)rec &&
+	    env->type < (const char *)rec + len) {
+		r->type_off = (uint32_t)(off + (size_t)(env->type -
+							 (const char *)rec));
+		r->src_off = env->source ?
+			(uint32_t)(off + (size_t)(env->source -
+						  (const char *)rec)) : 0;
+	} else {  /* parsed: the texts live in the event, not the record */
+		r->parsed = 1;
+		r->type_off = (uint32_t)j->extra.len;
+		if (alog_buf_add(&j->extra, env->type, env->type_len, err) < 0)
+			return ALOG_ENOMEM;
+		r->src_off = (uint32_t)j->extra.len;
+		if (env->source_len &&
+		    alog_buf_add(&j->extra, env->source, env->source_len,
+				 err) < 0)
 			return ALOG_ENOMEM;
 	}
-	r = day_of(r) - v->first_day;
-	if (r >= 0 && (size_t)r < v->n)
-		v->count[r]++;
+	j->n++;
 	return 0;
+}
+
+/* Push the last job, wait for the worker, collect its verdict. rc: the
+ * reader's; a failure stops the worker without its work. */
+static int pop_finish(struct pop_worker *w, int rc, struct alog_err *err)
+{
+	if (!w->started)
+		return rc;
+	pthread_mutex_lock(&w->mu);
+	if (rc == 0 && w->jobs[w->filling % POP_JOBS].n)
+		w->head++;
+	if (rc < 0)
+		w->cancel = 1;      /* drop what waits */
+	w->done = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	if (rc == 0 && w->failed) {
+		*err = w->err;
+		rc = err->code ? err->code : ALOG_EIO;
+	}
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	for (size_t i = 0; i < POP_JOBS; i++) {
+		alog_buf_release(&w->jobs[i].bytes);
+		alog_buf_release(&w->jobs[i].extra);
+		free(w->jobs[i].recs);
+	}
+	alog_buf_release(&w->csv);
+	w->started = 0;
+	return rc;
 }
 
 /* ---- late arrivals: event time in the period, received after it ------ */
@@ -822,12 +1087,19 @@ struct late {
 };
 
 static int late_one(struct late *l, const struct alog_report_opts *o,
-		    uint64_t index, const struct alog_record_view *v)
+		    uint64_t index, const struct alog_record_view *v,
+		    const struct alog_envelope_view *env, int peeked)
 {
 	int64_t t;
 
-	if (!alog_extract_event_time(v->event, v->event_len, &t) ||
-	    t < o->from_us || t >= o->to_us)
+	if (peeked == 1) {   /* a key with an escape: parse */
+		if (!alog_extract_event_time(v->event, v->event_len, &t))
+			return 0;
+	} else if (!env->time ||
+		   alog_time_parse(env->time, env->time_len, 0, &t, NULL) < 0) {
+		return 0;
+	}
+	if (t < o->from_us || t >= o->to_us)
 		return 0;
 	if (l->n < LATE_LIST_MAX) {
 		l->first[l->n].index = index;
@@ -866,6 +1138,7 @@ struct pass {
 	const struct alog_report_opts *o;
 	struct alog_extractor *ex;
 	struct alog_population_pass pop;
+	struct pop_worker worker;
 	struct volume *vol;
 	struct late *late;
 	struct alog_err *err;
@@ -881,17 +1154,29 @@ static int pass_one(void *ctx, uint64_t index, const unsigned char *rec,
 
 	if (rc < 0)
 		return rc;
+	peeked = alog_event_peek(v.event, v.event_len, &env);
+	if (peeked < 0)
+		return alog_err_set(p->err, ALOG_ECORRUPT, "record %" PRIu64
+				    ": the event is not one object", index);
 	if (index < p->pop.out->index_to) {
-		peeked = alog_event_peek(v.event, v.event_len, &env);
 		rc = alog_extract_add(p->ex, index, &v, &env, peeked, p->err);
 		if (rc == 0 && index >= p->pop.out->index_from) {
-			rc = alog_population_add(&p->pop, index, rec, len,
-						 v.received_us, p->err);
+			if (peeked == 1)
+				rc = envelope(&v, &p->vol->ev, &env);
+			if (rc < 0 || !env.type)
+				return alog_err_set(p->err, ALOG_ECORRUPT,
+						    "record %" PRIu64
+						    ": the event has no type",
+						    index);
+			rc = alog_population_count(&p->pop, index,
+						   v.received_us, p->err);
 			if (rc == 0)
-				rc = count_day(p->vol, index, &v, env, peeked);
+				rc = pop_take(&p->worker, index, rec, len, &v,
+					      &env, p->err);
+			count_day(p->vol, v.received_us);
 		}
 	} else if (index < p->late->to_index) {
-		rc = late_one(p->late, p->o, index, &v);
+		rc = late_one(p->late, p->o, index, &v, &env, peeked);
 	}
 	if (rc == ALOG_ECORRUPT && !p->err->msg[0])
 		alog_err_set(p->err, ALOG_ECORRUPT, "record %" PRIu64
@@ -905,12 +1190,13 @@ static int read_log(struct alog_store *s, const struct alog_report_opts *o,
 		    const struct alog_population_query *q,
 		    struct alog_population *pop, struct volume *vol,
 		    struct late *late, const struct bracket *br,
-		    struct alog_extract *x, struct alog_err *err)
+		    struct alog_extract *x, int *csv_written,
+		    struct alog_err *err)
 {
 	struct alog_rules_params rp;
 	struct pass p;
 	uint64_t end;
-	int rc;
+	int rc, csv_fd = -1;
 
 	memset(&p, 0, sizeof(p));
 	memset(x, 0, sizeof(*x));
@@ -926,13 +1212,42 @@ static int read_log(struct alog_store *s, const struct alog_report_opts *o,
 	late->to_index = br->have_end ? br->end_ck.size : alog_store_size(s);
 	if (late->to_index < late->from_index)
 		late->to_index = late->from_index;
-	rc = alog_extract_begin(o->cfg, rp.skew_max_us, x, &p.ex, err);
+	/* population.csv goes with the bundle, which needs an end
+	 * checkpoint */
+	if (o->population_csv_path && br->have_end) {
+		csv_fd = open(o->population_csv_path,
+			      O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (csv_fd < 0)
+			rc = alog_err_sys(err, ALOG_EIO, errno,
+					  "%s: cannot create: %s",
+					  o->population_csv_path,
+					  strerror(errno));
+	}
+	if (rc == 0)
+		rc = alog_extract_begin(o->cfg, rp.skew_max_us, x, &p.ex, err);
+	if (rc == 0)
+		rc = pop_start(&p.worker, &p.pop, csv_fd,
+			       o->population_csv_path, err);
 	end = late->to_index > pop->index_to ? late->to_index : pop->index_to;
 	if (rc == 0)
 		rc = alog_store_read(s, 0, end, pass_one, &p, err);
+	rc = pop_finish(&p.worker, rc, err);
 	alog_extract_end(p.ex);
 	if (alog_population_end(&p.pop, rc == 0, err) < 0 && rc == 0)
 		rc = ALOG_ENOMEM;
+	if (csv_fd >= 0) {
+		if (rc == 0 && (fsync(csv_fd) < 0 || close(csv_fd) < 0))
+			rc = alog_err_sys(err, ALOG_EIO, errno,
+					  "%s: cannot write: %s",
+					  o->population_csv_path,
+					  strerror(errno));
+		else if (rc < 0)
+			close(csv_fd);
+		if (rc < 0)
+			unlink(o->population_csv_path);
+		else
+			*csv_written = 1;
+	}
 	return rc;
 }
 
@@ -974,15 +1289,12 @@ int alog_report_json(struct alog_store *s, const struct alog_report_opts *o,
 				  ALOG_REPORT_DAYS_MAX);
 	if (rc == 0 && !(vol.count = calloc(vol.n, sizeof(*vol.count))))
 		rc = alog_err_set(err, ALOG_ENOMEM, "out of memory");
-	vol.csv = o->population_csv;
 	alog_event_init(&vol.ev);
-	if (rc == 0 && vol.csv)
-		rc = alog_buf_adds(vol.csv, "index,received,id,source,type\n",
-				   err);
 	if (rc == 0)
 		rc = find_bracket(s, o, br, err);
 	if (rc == 0)
-		rc = read_log(s, o, &q, &pop, &vol, late, br, &x, err);
+		rc = read_log(s, o, &q, &pop, &vol, late, br, &x,
+			      &sum->csv_written, err);
 	alog_event_release(&vol.ev);
 	if (rc == 0)
 		rc = alog_population_text(&q, &text, err);

@@ -38,9 +38,11 @@ struct alog_report_opts {
 					     report.generated event; else
 					     why it was not */
 	uint64_t sample;                  /* sample size (0: none) */
-	/* When set, population.csv (SPEC.md 21) is appended to it from the
-	 * same pass that hashes the population. */
-	struct alog_buf *population_csv;
+	/* When set and the period has an end checkpoint (the bundle's
+	 * condition), population.csv (SPEC.md 21) is written to this new
+	 * file (fsynced; removed on failure) from the same pass that hashes
+	 * the population; the summary's csv_written says so. */
+	const char *population_csv_path;
 	const char *seed;                 /* NULL: derived (SPEC.md 21.1) */
 };
 
@@ -52,6 +54,7 @@ struct alog_report_summary {
 	size_t anomalies;                 /* CC7.2: detection rule findings */
 	int complete;                     /* bracketed by checkpoints and
 					     the consistency proof verified */
+	int csv_written;                  /* population_csv_path written */
 	/* For the evidence bundle (owned: alog_report_summary_release). */
 	int have_start, have_end;
 	struct alog_store_checkpoint start, end;

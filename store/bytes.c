@@ -1,13 +1,21 @@
 /*
- * bytes: see bytes.h. CRC-32C uses a 256-entry table built on first use;
- * base64 decoding is strict (RFC 4648 section 3.5 canonical encoding).
+ * bytes: see bytes.h. CRC-32C uses the processor's crc32 instruction
+ * (SSE 4.2) where there is one, else a 256-entry table built once; base64
+ * decoding is strict (RFC 4648 section 3.5 canonical encoding).
  */
 #include "store/bytes.h"
 
+#include <pthread.h>
 #include <string.h>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <nmmintrin.h>
+#define HAVE_CRC_INSN 1
+#endif
+
 static uint32_t crc_table[256];
-static int crc_ready;
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+static int crc_insn;
 
 static void crc_init(void)
 {
@@ -18,19 +26,51 @@ static void crc_init(void)
 			c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
 		crc_table[i] = c;
 	}
-	crc_ready = 1;
+#ifdef HAVE_CRC_INSN
+	crc_insn = __builtin_cpu_supports("sse4.2");
+#endif
 }
 
-uint32_t alog_crc32c(uint32_t crc, const void *p, size_t n)
+#ifdef HAVE_CRC_INSN
+/* The same CRC (the instruction's polynomial is CRC-32C's, reflected),
+ * 8 bytes a step. */
+__attribute__((target("sse4.2")))
+static uint32_t crc_by_insn(uint32_t crc, const unsigned char *q, size_t n)
+{
+	uint64_t c = crc;
+
+	for (; n >= 8; q += 8, n -= 8) {
+		uint64_t v;
+
+		memcpy(&v, q, 8);
+		c = _mm_crc32_u64(c, v);
+	}
+	crc = (uint32_t)c;
+	while (n--)
+		crc = _mm_crc32_u8(crc, *q++);
+	return crc;
+}
+#endif
+
+uint32_t alog_crc32c_table(uint32_t crc, const void *p, size_t n)
 {
 	const unsigned char *q = p;
 
-	if (!crc_ready)
-		crc_init();
+	pthread_once(&crc_once, crc_init);
 	crc = ~crc;
 	while (n--)
 		crc = crc_table[(crc ^ *q++) & 0xff] ^ (crc >> 8);
 	return ~crc;
+}
+
+uint32_t alog_crc32c(uint32_t crc, const void *p, size_t n)
+{
+	pthread_once(&crc_once, crc_init);
+#ifdef HAVE_CRC_INSN
+	if (crc_insn)
+		return ~crc_by_insn(~crc, p, n);
+#endif
+	return alog_crc32c_table(crc, p, n);
 }
 
 void alog_hex_encode(const unsigned char *in, size_t n, char *out)

@@ -97,6 +97,9 @@ static inline int alog_rd_u64(struct alog_rd *r, uint64_t *v)
 /* CRC-32C (Castagnoli, reflected 0x82F63B78), crc32c("123456789") =
  * 0xE3069283. Pass 0 as crc to start; chain by passing the last result. */
 uint32_t alog_crc32c(uint32_t crc, const void *p, size_t n);
+/* The same by table, without the processor's crc32 instruction (which
+ * alog_crc32c uses where there is one): for tests that compare the two. */
+uint32_t alog_crc32c_table(uint32_t crc, const void *p, size_t n);
 
 /* Lowercase hex of n bytes into out (2n+1 bytes, NUL-terminated). */
 void alog_hex_encode(const unsigned char *in, size_t n, char *out);

@@ -171,8 +171,7 @@ static int make_out(const char *out, struct alog_err *err)
 
 /* The evidence bundle (SPEC.md 21.3) beside report.json, signed. */
 static int write_bundle(struct alog_store *s, const char *out,
-			const char *key, const struct alog_buf *csv,
-			const struct alog_report_summary *sum,
+			const char *key, const struct alog_report_summary *sum,
 			struct alog_err *err)
 {
 	struct alog_signer *signer = NULL;
@@ -186,9 +185,8 @@ static int write_bundle(struct alog_store *s, const char *out,
 		return rc;
 	}
 	alog_buf_init(&b, 0);
-	rc = alog_bundle_add(out, "population.csv", csv->data, csv->len, err);
-	if (rc == 0)
-		rc = alog_bundle_add(out, ALOG_BUNDLE_END_CHECKPOINT,
+	/* population.csv is there already, from the report's pass */
+	rc = alog_bundle_add(out, ALOG_BUNDLE_END_CHECKPOINT,
 			      (const char *)sum->end.note.data,
 			      sum->end.note.len, err);
 	if (rc == 0 && sum->have_start)
@@ -308,7 +306,8 @@ int cmd_report(int argc, char **argv)
 	struct alog_err err = { 0 };
 	struct alog_store *s = NULL;
 	struct cli_recorder rec = { 0 };
-	struct alog_buf json, csv;
+	struct alog_buf json;
+	char *csv_path = NULL;
 	const char *store = NULL, *config = NULL, *out = "auditlog-report";
 	const char *key = NULL, *sock = NULL;
 	char *def_key = NULL;
@@ -398,11 +397,18 @@ int cmd_report(int argc, char **argv)
 	ro.generator = "auditlog " ALOG_VERSION;
 	ro.generated_at_us = alog_clock_now_us();
 	alog_buf_init(&json, 0);
-	alog_buf_init(&csv, 0);
-	ro.population_csv = &csv;
-	rc = alog_report_json(s, &ro, &json, &sum, &err);
+	rc = make_out(out, &err);
+	if (rc == 0) {
+		csv_path = malloc(strlen(out) + sizeof("/population.csv"));
+		if (!csv_path)
+			rc = alog_err_set(&err, ALOG_ENOMEM, "out of memory");
+		else
+			snprintf(csv_path, strlen(out) + sizeof("/population.csv"),
+				 "%s/population.csv", out);
+		ro.population_csv_path = csv_path;
+	}
 	if (rc == 0)
-		rc = make_out(out, &err);
+		rc = alog_report_json(s, &ro, &json, &sum, &err);
 	if (rc == 0) {
 		sha256_hex(&json, hex_json);
 		rc = alog_bundle_add(out, "report.json", json.data, json.len,
@@ -420,7 +426,7 @@ int cmd_report(int argc, char **argv)
 	} else if (rc == 0) {
 		if (!key)
 			key = def_key = cli_default_key(store);
-		rc = write_bundle(s, out, key, &csv, &sum, &err);
+		rc = write_bundle(s, out, key, &sum, &err);
 	}
 	if (rc == 0 && !ro.recorded) {
 		rc = record_report(&rec, &ro, &cfg, &sum, hex_json, hex_md,
@@ -446,7 +452,7 @@ int cmd_report(int argc, char **argv)
 		printf("%s/report.json\n", out);
 	}
 	alog_buf_release(&json);
-	alog_buf_release(&csv);
+	free(csv_path);
 	alog_report_summary_release(&sum);
 	free(def_key);
 	if (!rec.log)

@@ -117,6 +117,26 @@ static void test_bytes_crc32c_matches_published_check_values(void **state)
 	assert_int_equal(alog_crc32c(0, b, 32), 0x113FDB5Cu);
 }
 
+static void test_bytes_crc32c_instruction_and_table_agree(void **state)
+{
+	unsigned char b[1024 + 7];
+	uint32_t x = 12345;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(b); i++) {
+		x = x * 1103515245u + 12345u;
+		b[i] = (unsigned char)(x >> 16);
+	}
+	/* every length and start alignment up to 8, then longer runs */
+	for (size_t off = 0; off < 8; off++)
+		for (size_t n = 0; n + off <= 64; n++)
+			assert_int_equal(alog_crc32c(7, b + off, n),
+					 alog_crc32c_table(7, b + off, n));
+	assert_int_equal(alog_crc32c(0, b, sizeof(b)),
+			 alog_crc32c_table(0, b, sizeof(b)));
+	assert_int_equal(alog_crc32c_table(0, "123456789", 9), 0xE3069283u);
+}
+
 static void test_bytes_crc32c_chains_across_split_input(void **state)
 {
 	const char *s = "123456789";
@@ -516,6 +536,7 @@ int main(void)
 		cmocka_unit_test(
 			test_bytes_crc32c_matches_published_check_values),
 		cmocka_unit_test(test_bytes_crc32c_chains_across_split_input),
+		cmocka_unit_test(test_bytes_crc32c_instruction_and_table_agree),
 		cmocka_unit_test(test_bytes_hex_round_trips_every_byte),
 		cmocka_unit_test(
 			test_bytes_hex_decode_rejects_bad_digits_and_lengths),
