@@ -26,7 +26,7 @@ GEN=${BENCH_BIN:-./build/tests}/bench_gen_events
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 calc() { awk "BEGIN { printf \"%.2f\", $* }"; }
-rss_kb() { awk '/^Maximum resident/ { print $NF }' "$1"; }
+rss_kb() { awk '/Maximum resident/ { print $NF }' "$1"; }
 elapsed() { awk '/Elapsed \(wall clock\)/ { n = split($NF, a, ":"); s = 0;
 	for (i = 1; i <= n; i++) s = s * 60 + a[i]; print s }' "$1"; }
 
