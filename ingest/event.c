@@ -333,6 +333,19 @@ static int add_prov_sep(struct alog_buf *out, int *first, const char *name,
 static int check_prov(const char *p, size_t len, size_t base,
 		      struct alog_err *err);
 
+/* v in decimal. */
+static int add_u64(struct alog_buf *out, uint64_t v, struct alog_err *err)
+{
+	char d[20];
+	size_t n = sizeof(d);
+
+	do {
+		d[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return alog_buf_add(out, d + n, sizeof(d) - n, err);
+}
+
 static int format_prov(const struct alog_provenance *p, struct alog_buf *out,
 		       struct alog_err *err)
 {
@@ -373,8 +386,7 @@ static int format_prov(const struct alog_provenance *p, struct alog_buf *out,
 					nums[i]);
 			rc = add_prov_sep(out, &first, prov_names[i], err);
 			if (rc == 0)
-				rc = alog_buf_addf(out, err, "%" PRId64,
-						   nums[i]);
+				rc = add_u64(out, (uint64_t)nums[i], err);
 		}
 	}
 	return rc;
@@ -474,9 +486,20 @@ static int record_format(uint64_t index, int64_t received_us, const char *id,
 			return ALOG_EINVAL;
 		}
 	}
-	rc = alog_buf_addf(out, err, "{\"index\":%" PRIu64 ",\"received\":\""
-			   "%s\",\"id\":\"%s\",\"provenance\":{", index, ts,
-			   id);
+	/* the writer's hot path: assembled without printf */
+	rc = alog_buf_adds(out, "{\"index\":", err);
+	if (rc == 0)
+		rc = add_u64(out, index, err);
+	if (rc == 0)
+		rc = alog_buf_adds(out, ",\"received\":\"", err);
+	if (rc == 0)
+		rc = alog_buf_add(out, ts, ALOG_TIME_RECORD_LEN, err);
+	if (rc == 0)
+		rc = alog_buf_adds(out, "\",\"id\":\"", err);
+	if (rc == 0)
+		rc = alog_buf_adds(out, id, err);
+	if (rc == 0)
+		rc = alog_buf_adds(out, "\",\"provenance\":{", err);
 	if (rc == 0 && prov)
 		rc = format_prov(prov, out, err);
 	if (rc == 0)

@@ -65,6 +65,11 @@ struct alog_store {
 	int range_bad;  /* read-only open could not rebuild the tree */
 	struct alog_err range_err; /* why, when range_bad */
 	int failed;     /* a commit's outcome is unknown: reopen to go on */
+	/* The read transaction of id look-ups, kept between them (reset
+	 * before any other transaction begins, renewed by the next look-up):
+	 * one begin per batch instead of one per event. */
+	MDB_txn *id_txn;
+	int id_txn_live;
 
 	char origin[ALOG_ORIGIN_MAX + 1];
 	struct alog_verifier vkey;
@@ -192,11 +197,22 @@ static int grow_map(struct alog_store *s, struct alog_err *err)
 	return 0;
 }
 
+static void id_txn_reset(struct alog_store *s)
+{
+	if (s->id_txn_live) {
+		mdb_txn_reset(s->id_txn);
+		s->id_txn_live = 0;
+	}
+}
+
 static int txn_begin(struct alog_store *s, int write, MDB_txn **txn,
 		     struct alog_err *err)
 {
 	int rc;
 
+	/* a map resize needs no live transaction in this process; and a
+	 * write makes the look-ups' snapshot old */
+	id_txn_reset(s);
 	if (write) {
 		rc = grow_map(s, err);
 		if (rc < 0)
@@ -825,6 +841,8 @@ static void store_free(struct alog_store *s)
 	alog_segment_close(s->cur);
 	for (int i = 0; i < SEG_CACHE; i++)
 		alog_segment_close(s->slots[i].seg);
+	if (s->id_txn)
+		mdb_txn_abort(s->id_txn);
 	if (s->env)
 		mdb_env_close(s->env);
 	if (s->lock_fd >= 0)
@@ -1104,22 +1122,34 @@ int alog_store_get(struct alog_store *s, uint64_t index,
 int alog_store_find_id(struct alog_store *s, const unsigned char *id_key,
 		       uint64_t *index, struct alog_err *err)
 {
-	MDB_txn *txn;
 	const void *v;
 	size_t len;
-	int rc;
+	int rc = 0;
 
-	rc = txn_begin(s, 0, &txn, err);
-	if (rc < 0)
-		return rc;
-	rc = get_checked(txn, s->dbi_ids, "ids", id_key, ALOG_STORE_ID_KEY_LEN,
-			 &v, &len, err);
+	if (!s->id_txn_live && s->id_txn) {
+		rc = mdb_txn_renew(s->id_txn);
+		if (rc) {  /* e.g. MDB_MAP_RESIZED: begin anew */
+			mdb_txn_abort(s->id_txn);
+			s->id_txn = NULL;
+			rc = 0;
+		}
+	}
+	if (!s->id_txn) {
+		MDB_txn *txn;
+
+		rc = txn_begin(s, 0, &txn, err);
+		if (rc < 0)
+			return rc;
+		s->id_txn = txn;
+	}
+	s->id_txn_live = 1;
+	rc = get_checked(s->id_txn, s->dbi_ids, "ids", id_key,
+			 ALOG_STORE_ID_KEY_LEN, &v, &len, err);
 	if (rc == 0 && len != 8)
 		rc = alog_err_set(err, ALOG_ECORRUPT,
 				  "index table 'ids': value of %zu bytes", len);
 	if (rc == 0)
 		*index = alog_get_be64(v);
-	mdb_txn_abort(txn);
 	if (rc == 0 && *index >= s->size)
 		rc = alog_err_set(err, ALOG_ECORRUPT,
 				  "index table 'ids' points past the log");
