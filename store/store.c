@@ -40,6 +40,107 @@ struct seg_slot {
 	uint64_t used; /* LRU tick */
 };
 
+/* An open-addressing map from id key to record index (keys are SHA-256
+ * prefixes: their first bytes are the hash), for the writer's copy of
+ * ids_recent. Load stays at most one half. */
+struct idmap {
+	unsigned char (*key)[ALOG_STORE_ID_KEY_LEN];
+	uint64_t *idx;      /* index + 1; 0: empty slot */
+	size_t cap, n;      /* cap: 0 or a power of two */
+};
+
+struct alog_store;
+static int load_recent(struct alog_store *s, struct alog_err *err);
+
+static size_t idmap_slot(const struct idmap *m, const unsigned char *key)
+{
+	uint64_t h;
+	size_t i;
+
+	memcpy(&h, key, sizeof(h));
+	for (i = (size_t)h & (m->cap - 1); m->idx[i];
+	     i = (i + 1) & (m->cap - 1))
+		if (memcmp(m->key[i], key, ALOG_STORE_ID_KEY_LEN) == 0)
+			break;
+	return i;
+}
+
+/* 1 and *index when key is there, else 0. */
+static int idmap_get(const struct idmap *m, const unsigned char *key,
+		     uint64_t *index)
+{
+	size_t i;
+
+	if (!m->n)
+		return 0;
+	i = idmap_slot(m, key);
+	if (!m->idx[i])
+		return 0;
+	*index = m->idx[i] - 1;
+	return 1;
+}
+
+/* Room for n entries in all, so that puts up to n never allocate. */
+static int idmap_reserve(struct idmap *m, size_t n)
+{
+	size_t i;
+
+	if (2 * n > m->cap) {
+		struct idmap g = { 0 };
+
+		g.cap = m->cap ? 2 * m->cap : 4096;
+		while (2 * n > g.cap)
+			g.cap *= 2;
+		g.key = malloc(g.cap * sizeof(*g.key));
+		g.idx = calloc(g.cap, sizeof(*g.idx));
+		if (!g.key || !g.idx) {
+			free(g.key);
+			free(g.idx);
+			return ALOG_ENOMEM;
+		}
+		for (size_t j = 0; j < m->cap; j++)
+			if (m->idx[j]) {
+				i = idmap_slot(&g, m->key[j]);
+				memcpy(g.key[i], m->key[j], ALOG_STORE_ID_KEY_LEN);
+				g.idx[i] = m->idx[j];
+			}
+		g.n = m->n;
+		free(m->key);
+		free(m->idx);
+		*m = g;
+	}
+	return 0;
+}
+
+static int idmap_put(struct idmap *m, const unsigned char *key,
+		     uint64_t index)
+{
+	size_t i;
+
+	if (idmap_reserve(m, m->n + 1) < 0)
+		return ALOG_ENOMEM;
+	i = idmap_slot(m, key);
+	if (!m->idx[i])
+		m->n++;
+	memcpy(m->key[i], key, ALOG_STORE_ID_KEY_LEN);
+	m->idx[i] = index + 1;
+	return 0;
+}
+
+static void idmap_clear(struct idmap *m)
+{
+	if (m->n)
+		memset(m->idx, 0, m->cap * sizeof(*m->idx));
+	m->n = 0;
+}
+
+static void idmap_free(struct idmap *m)
+{
+	free(m->key);
+	free(m->idx);
+	memset(m, 0, sizeof(*m));
+}
+
 struct alog_store {
 	char *dir;
 	char *seg_dir;
@@ -47,7 +148,12 @@ struct alog_store {
 	int lock_fd;
 	MDB_env *env;
 	MDB_dbi dbi_meta, dbi_blocks, dbi_times, dbi_ids, dbi_nodes,
-		dbi_ckpt, dbi_segs, dbi_replays;
+		dbi_ckpt, dbi_segs, dbi_replays, dbi_recent;
+	int has_recent;     /* the ids_recent table exists (likewise) */
+	struct idmap recent; /* the writer's copy of ids_recent (a reader's:
+				read on its first id look-up) */
+	int recent_loaded;
+	size_t recent_max;   /* ALOG_STORE_IDS_RECENT_MAX, or a test's */
 	int has_replays;    /* the replays table exists (read-only opens of
 			       a store that never replayed may lack it) */
 	int replay_staged;  /* replay_key/replay_val go with the next append */
@@ -273,6 +379,15 @@ static int open_dbis(struct alog_store *s, MDB_txn *txn, unsigned flags,
 		if (rc)
 			return db_fail(err, rc, "open table");
 		s->has_replays = 1;
+	}
+	{
+		int rc = mdb_dbi_open(txn, "ids_recent", flags, &s->dbi_recent);
+
+		if (rc == MDB_NOTFOUND)
+			return 0;
+		if (rc)
+			return db_fail(err, rc, "open table");
+		s->has_recent = 1;
 	}
 	return 0;
 }
@@ -692,6 +807,64 @@ static int remove_uncommitted_segments(struct alog_store *s,
 
 static int rebuild_range(struct alog_store *s, struct alog_err *err);
 
+/* The writer's copy of ids_recent (SPEC.md 7 "Recent ids"). */
+static int load_recent(struct alog_store *s, struct alog_err *err)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int rc, mrc;
+
+	rc = txn_begin(s, 0, &txn, err);
+	if (rc < 0)
+		return rc;
+	mrc = mdb_cursor_open(txn, s->dbi_recent, &cur);
+	if (mrc) {
+		rc = db_fail(err, mrc, "open cursor");
+		goto out;
+	}
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		uint64_t index;
+		size_t len;
+
+		rc = check_val(&k, &v, &len, "ids_recent", err);
+		if (rc < 0)
+			goto out;
+		if (k.mv_size != 8 || len != ALOG_STORE_ID_KEY_LEN) {
+			rc = alog_err_set(err, ALOG_ECORRUPT,
+					  "index table 'ids_recent': an entry of %zu and %zu bytes",
+					  k.mv_size, len);
+			goto out;
+		}
+		index = alog_get_be64(k.mv_data);
+		if (index >= s->size && s->mode != ALOG_STORE_WRITE)
+			break;  /* a reader's snapshot ends before it */
+		if (index >= s->size) {
+			rc = alog_err_set(err, ALOG_ECORRUPT,
+					  "index table 'ids_recent': record %" PRIu64
+					  " is past the log's %" PRIu64, index,
+					  s->size);
+			goto out;
+		}
+		if (idmap_put(&s->recent, v.mv_data, index) < 0) {
+			rc = alog_err_set(err, ALOG_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (mrc != MDB_NOTFOUND)
+		rc = db_fail(err, mrc, "read ids_recent");
+out:
+	if (cur)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (rc < 0)
+		idmap_clear(&s->recent);
+	else
+		s->recent_loaded = 1;
+	return rc;
+}
+
 int alog_store_open(const char *dir, int mode, struct alog_store **out,
 		    struct alog_store_recovery *rec, struct alog_err *err)
 {
@@ -707,6 +880,7 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
 	s->lock_fd = -1;
 	s->mode = mode;
+	s->recent_max = ALOG_STORE_IDS_RECENT_MAX;
 	s->group_k = UINT64_MAX;
 	s->dir = strdup(dir);
 	s->seg_dir = path_join(dir, "segments");
@@ -746,11 +920,17 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 	txn = NULL;
 	if (rc < 0)
 		goto out;
-	if (mode == ALOG_STORE_WRITE && !s->has_replays) {
+	if (mode == ALOG_STORE_WRITE && (!s->has_replays || !s->has_recent)) {
 		rc = txn_begin(s, 1, &txn, err);
-		if (rc == 0) {
+		if (rc == 0 && !s->has_replays) {
 			rc = mdb_dbi_open(txn, "replays", MDB_CREATE,
 					  &s->dbi_replays);
+			if (rc)
+				rc = db_fail(err, rc, "create table");
+		}
+		if (rc == 0 && !s->has_recent) {
+			rc = mdb_dbi_open(txn, "ids_recent", MDB_CREATE,
+					  &s->dbi_recent);
 			if (rc)
 				rc = db_fail(err, rc, "create table");
 		}
@@ -760,7 +940,12 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 		}
 		if (rc < 0)
 			goto out;
-		s->has_replays = 1;
+		s->has_replays = s->has_recent = 1;
+	}
+	if (mode == ALOG_STORE_WRITE) {
+		rc = load_recent(s, err);
+		if (rc < 0)
+			goto out;
 	}
 	rc = alog_codec_new(&s->codec, err);
 	if (rc < 0)
@@ -843,6 +1028,7 @@ static void store_free(struct alog_store *s)
 		alog_segment_close(s->slots[i].seg);
 	if (s->id_txn)
 		mdb_txn_abort(s->id_txn);
+	idmap_free(&s->recent);
 	if (s->env)
 		mdb_env_close(s->env);
 	if (s->lock_fd >= 0)
@@ -1126,6 +1312,13 @@ int alog_store_find_id(struct alog_store *s, const unsigned char *id_key,
 	size_t len;
 	int rc = 0;
 
+	if (!s->recent_loaded && s->has_recent) {
+		rc = load_recent(s, err);
+		if (rc < 0)
+			return rc;
+	}
+	if (idmap_get(&s->recent, id_key, index))
+		return 0;
 	if (!s->id_txn_live && s->id_txn) {
 		rc = mdb_txn_renew(s->id_txn);
 		if (rc) {  /* e.g. MDB_MAP_RESIZED: begin anew */
@@ -1576,6 +1769,123 @@ int alog_store_replay_get(struct alog_store *s,
 	return rc;
 }
 
+struct keyref {
+	const unsigned char *key;
+	uint64_t index;
+};
+
+static int cmp_keyref(const void *a, const void *b)
+{
+	return memcmp(((const struct keyref *)a)->key,
+		      ((const struct keyref *)b)->key, ALOG_STORE_ID_KEY_LEN);
+}
+
+/* ids_recent merged into ids, in key order (SPEC.md 7 "Recent ids"). */
+static int merge_recent(struct alog_store *s, MDB_txn *txn,
+			struct alog_err *err)
+{
+	struct keyref *v = malloc((s->recent.n ? s->recent.n : 1) * sizeof(*v));
+	size_t k = 0;
+	int rc = 0, mrc;
+
+	if (!v)
+		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	for (size_t i = 0; i < s->recent.cap; i++)
+		if (s->recent.idx[i]) {
+			v[k].key = s->recent.key[i];
+			v[k++].index = s->recent.idx[i] - 1;
+		}
+	qsort(v, k, sizeof(*v), cmp_keyref);
+	for (size_t i = 0; i < k && rc == 0; i++) {
+		unsigned char val[8];
+
+		alog_put_be64(val, v[i].index);
+		rc = put_checked(txn, s->dbi_ids, v[i].key,
+				 ALOG_STORE_ID_KEY_LEN, val, 8, MDB_NOOVERWRITE,
+				 err);
+		if (rc == ALOG_ECONFLICT)
+			rc = alog_err_set(err, ALOG_ECORRUPT,
+					  "index tables 'ids' and 'ids_recent' both hold the key of record %" PRIu64,
+					  v[i].index);
+	}
+	free(v);
+	if (rc == 0 && (mrc = mdb_drop(txn, s->dbi_recent, 0)) != 0)
+		rc = db_fail(err, mrc, "empty ids_recent");
+	return rc;
+}
+
+/* The batch's id keys (SPEC.md 7): refused when stored already or twice in
+ * the batch; into ids_recent, merged into ids first when they would
+ * overfill it (*merged set). */
+static int put_ids(struct alog_store *s, MDB_txn *txn,
+		   const struct alog_store_rec *recs, size_t n, int *merged,
+		   struct alog_err *err)
+{
+	struct keyref *v;
+	size_t k = 0;
+	int rc = 0;
+
+	*merged = 0;
+	for (size_t i = 0; i < n; i++)
+		k += recs[i].id_key != NULL;
+	if (k == 0)
+		return 0;
+	v = malloc(k * sizeof(*v));
+	if (!v)
+		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	k = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		uint64_t old;
+		const void *val;
+		size_t len;
+
+		if (!recs[i].id_key)
+			continue;
+		v[k].key = recs[i].id_key;
+		v[k++].index = i;
+		if (idmap_get(&s->recent, recs[i].id_key, &old))
+			rc = ALOG_ECONFLICT;
+		else if ((rc = get_checked(txn, s->dbi_ids, "ids",
+					   recs[i].id_key,
+					   ALOG_STORE_ID_KEY_LEN, &val, &len,
+					   err)) == 0)
+			rc = ALOG_ECONFLICT;
+		else if (rc == ALOG_ENOTFOUND)
+			rc = 0;
+		if (rc == ALOG_ECONFLICT)
+			alog_err_set(err, ALOG_ECONFLICT,
+				     "record %zu of the batch: its (source, id) is stored already",
+				     i);
+	}
+	if (rc == 0) {
+		qsort(v, k, sizeof(*v), cmp_keyref);
+		for (size_t i = 1; i < k && rc == 0; i++)
+			if (memcmp(v[i - 1].key, v[i].key,
+				   ALOG_STORE_ID_KEY_LEN) == 0)
+				rc = alog_err_set(err, ALOG_ECONFLICT,
+						  "record %" PRIu64 " of the batch: its (source, id) came earlier in the batch",
+						  v[i].index > v[i - 1].index ?
+						  v[i].index : v[i - 1].index);
+	}
+	free(v);
+	if (rc == 0 && s->recent.n + k > s->recent_max) {
+		rc = merge_recent(s, txn, err);
+		*merged = rc == 0;
+	}
+	if (rc == 0 && idmap_reserve(&s->recent, s->recent.n + k) < 0)
+		rc = alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		unsigned char key[8];
+
+		if (!recs[i].id_key)
+			continue;
+		alog_put_be64(key, s->size + i);
+		rc = put_checked(txn, s->dbi_recent, key, 8, recs[i].id_key,
+				 ALOG_STORE_ID_KEY_LEN, MDB_APPEND, err);
+	}
+	return rc;
+}
+
 int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		      size_t n, struct alog_err *err)
 {
@@ -1584,7 +1894,7 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 	struct closed_seg *closed = NULL;
 	size_t n_blocks = 0, n_closed = 0, start = 0;
 	int64_t last = s->last_received;
-	int sync_failed = 0, wrote = 0, commit_failed = 0;
+	int sync_failed = 0, wrote = 0, commit_failed = 0, merged = 0;
 	MDB_txn *txn = NULL;
 	int rc = 0;
 
@@ -1711,20 +2021,8 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		goto out;
 	for (size_t i = 0; i < n_blocks && rc == 0; i++)
 		rc = put_blocks(s, txn, &blocks[i], err);
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		unsigned char v[8];
-
-		if (!recs[i].id_key)
-			continue;
-		alog_put_be64(v, s->size + i);
-		rc = put_checked(txn, s->dbi_ids, recs[i].id_key,
-				 ALOG_STORE_ID_KEY_LEN, v, 8, MDB_NOOVERWRITE,
-				 err);
-		if (rc == ALOG_ECONFLICT)
-			alog_err_set(err, ALOG_ECONFLICT,
-				     "record %zu of the batch: its (source, id) is stored already",
-				     i);
-	}
+	if (rc == 0)
+		rc = put_ids(s, txn, recs, n, &merged, err);
 	for (size_t i = 0; i < s->n_nodes && rc == 0; i++)
 		rc = put_checked(txn, s->dbi_nodes, s->nodes[i].key, 9,
 				 s->nodes[i].hash, ALOG_HASH_LEN, 0, err);
@@ -1775,6 +2073,14 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 			s->group_k = UINT64_MAX;
 		s->abandoned = 0;
 		s->replay_staged = 0;
+		/* the batch's keys are committed: now the writer's copy
+		 * (put_ids made room: these puts do not allocate) */
+		if (merged)
+			idmap_clear(&s->recent);
+		for (size_t i = 0; i < n; i++)
+			if (recs[i].id_key)
+				(void)idmap_put(&s->recent, recs[i].id_key,
+						old_size + i);
 	}
 out:
 	if (txn)
@@ -1791,6 +2097,11 @@ out:
 	free(closed);
 	free(blocks);
 	return rc;
+}
+
+void alog_store_set_ids_recent_max(struct alog_store *s, size_t n)
+{
+	s->recent_max = n;
 }
 
 int alog_store_failed(const struct alog_store *s)

@@ -39,6 +39,9 @@
 #define ALOG_STORE_MAP_INITIAL ((size_t)1 << 30)
 #define ALOG_STORE_MAP_HEADROOM ((size_t)64 << 20)
 #define ALOG_STORE_ID_KEY_LEN 16
+/* Id keys kept in the ids_recent table and the writer's memory before
+ * they are merged into ids (SPEC.md 7 "Recent ids"). */
+#define ALOG_STORE_IDS_RECENT_MAX (1u << 19)
 /* Largest record the store accepts (bytes, without the newline). */
 #define ALOG_STORE_RECORD_MAX (1u << 20)
 
@@ -211,6 +214,9 @@ int alog_store_replay_get(struct alog_store *s,
 /* 1 after a commit whose outcome is unknown (an LMDB commit that
  * failed: it may have reached the disk). The store then refuses writes;
  * reopen it, or open it read-only to see what is committed. */
+/* For tests: merge ids_recent into ids past n keys instead of
+ * ALOG_STORE_IDS_RECENT_MAX. */
+void alog_store_set_ids_recent_max(struct alog_store *s, size_t n);
 int alog_store_failed(const struct alog_store *s);
 
 /* For tests only: make the next fdatasync of the writer's current

@@ -1196,6 +1196,66 @@ static void expect_conflict_changes_nothing(struct fx *f,
 	assert_int_equal(file_size(seg), seg_bytes);
 }
 
+/* SPEC.md 7 "Recent ids": keys go to ids_recent and are merged into ids
+ * when the next batch would overfill it (here past 5 keys); every key
+ * stays found, before and after merges and reopens, and a key in either
+ * table is refused. */
+static void test_store_recent_ids_merge_into_ids_and_stay_found(void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	unsigned char keys[13][16];
+	struct alog_store_rec r[3];
+	struct alog_err err;
+	uint64_t index = 0;
+	char id[16];
+
+	for (int i = 0; i < 13; i++) {
+		snprintf(id, sizeof(id), "id-%d", i);
+		alog_store_id_key("src", id, keys[i]);
+	}
+	alog_store_set_ids_recent_max(s, 5);
+	for (int b = 0; b < 4; b++) {
+		for (int j = 0; j < 3; j++)
+			r[j] = (struct alog_store_rec){
+				(const unsigned char *)"rec", 3,
+				T0 + b, keys[3 * b + j] };
+		if (alog_store_append(s, r, 3, &err) < 0)
+			fail_msg("batch %d: %s", b, err.msg);
+		for (int i = 0; i < 3 * (b + 1); i++) {
+			assert_int_equal(alog_store_find_id(s, keys[i], &index,
+							    &err), 0);
+			assert_int_equal(index, (uint64_t)i);
+		}
+		assert_int_equal(alog_store_find_id(s, keys[12], &index, &err),
+				 ALOG_ENOTFOUND);
+	}
+	/* a key merged into ids (0) and one still recent (11): refused */
+	r[0] = (struct alog_store_rec){ (const unsigned char *)"again", 5,
+					T0 + 9, keys[0] };
+	expect_conflict_changes_nothing(f, s, r, 1);
+	r[0].id_key = keys[11];
+	expect_conflict_changes_nothing(f, s, r, 1);
+	alog_store_close(s);
+
+	/* the writer reads ids_recent back; a reader finds both tables */
+	s = reopen(f, ALOG_STORE_WRITE, NULL);
+	alog_store_set_ids_recent_max(s, 5);
+	r[0].id_key = keys[9];
+	expect_conflict_changes_nothing(f, s, r, 1);
+	r[0].id_key = keys[12];
+	if (alog_store_append(s, r, 1, &err) < 0)
+		fail_msg("append after reopen: %s", err.msg);
+	expect_check_ok(s);
+	alog_store_close(s);
+	s = reopen(f, ALOG_STORE_RDONLY, NULL);
+	for (int i = 0; i < 13; i++) {
+		assert_int_equal(alog_store_find_id(s, keys[i], &index, &err), 0);
+		assert_int_equal(index, (uint64_t)i);
+	}
+	alog_store_close(s);
+}
+
 static void test_store_duplicate_id_key_fails_the_whole_batch(void **state)
 {
 	struct fx *f = *state;
@@ -1914,6 +1974,7 @@ int main(void)
 		T(test_store_failed_sync_abandons_the_segment),
 		cmocka_unit_test(test_store_id_key_is_the_published_hash),
 		T(test_store_duplicate_id_key_fails_the_whole_batch),
+		T(test_store_recent_ids_merge_into_ids_and_stay_found),
 		T(test_store_conflict_after_rotation_leaves_the_store_usable),
 		T(test_store_refuses_received_times_that_go_backwards),
 		T(test_store_find_time_answers_before_inside_between_and_after),
