@@ -23,6 +23,8 @@
 
 #include "ingest/clock.h"
 #include "ingest/json.h"
+#include "ingest/rules.h"
+#include "report/monitoring.h"
 
 __extension__ typedef unsigned __int128 u128;
 
@@ -37,13 +39,19 @@ enum dev_kind {
 	DEV_FAILOVER,  /* failovers over the target, or not measured */
 	DEV_FINDING,   /* findings of SPEC.md 20.10 */
 	DEV_MALFORMED, /* report inputs that break SPEC.md 11.1 (report-wide) */
+	DEV_GAP,       /* CC7.2: probe gaps over the tolerance */
+	DEV_VERIFY,    /* CC7.2: days without a verification run, failed
+			  runs (report-wide) */
 	DEV_KINDS
 };
 
 struct dev {
 	enum dev_kind kind;
-	const cJSON *comp;   /* NULL for the report-wide kind */
+	const cJSON *comp;   /* an a1_2 component, a cc7_2.probes element
+				(DEV_GAP), or NULL for the report-wide kinds */
 	int64_t x, n;        /* "x of N" */
+	int64_t x2, n2;      /* DEV_GAP: the gaps (x2); DEV_VERIFY: failed
+				runs (x2) of the runs (n2) */
 };
 
 struct rnd {
@@ -54,7 +62,9 @@ struct rnd {
 	struct alog_buf tmp;       /* one formatted inline text */
 	char where[96];            /* the JSON path the content reads */
 	const cJSON *root;
+	const cJSON *cc;           /* cc7_2 */
 	int64_t from_us, to_us;
+	int64_t n_days;            /* UTC days of the period (population.daily) */
 	int64_t w_permille, failover_target_s;
 	struct dev *devs;
 	size_t n_devs;
@@ -222,14 +232,178 @@ static const cJSON *j_arr(struct rnd *r, const cJSON *o, const char *key)
 }
 
 /* Elements of an array that may be NULL (after a failure). */
+/* cJSON arrays are linked lists: reaching element i walks i nodes and
+ * counting walks them all, so a loop over a long array (an outage
+ * episode list, a timeline) would be quadratic. render() indexes every
+ * array of the document once (this thread's render in progress), and
+ * n_items and item look it up. */
+struct arr_slot {
+	const cJSON *a;         /* NULL: empty slot */
+	const cJSON **v;
+	int n;
+};
+
+static _Thread_local struct {
+	struct arr_slot *t;
+	size_t cap;             /* a power of two, or 0: no index */
+} arrs;
+
+static size_t arr_hash(const cJSON *a, size_t cap)
+{
+	uint64_t h = (uint64_t)(uintptr_t)a * UINT64_C(0x9e3779b97f4a7c15);
+
+	return (size_t)(h >> 32) & (cap - 1);
+}
+
+static const struct arr_slot *arr_find(const cJSON *a)
+{
+	size_t i;
+
+	if (!arrs.cap)
+		return NULL;
+	for (i = arr_hash(a, arrs.cap); arrs.t[i].a;
+	     i = (i + 1) & (arrs.cap - 1))
+		if (arrs.t[i].a == a)
+			return &arrs.t[i];
+	return NULL;
+}
+
+static size_t count_arrays(const cJSON *n)
+{
+	size_t k = cJSON_IsArray(n);
+
+	for (const cJSON *c = n->child; c; c = c->next)
+		k += count_arrays(c);
+	return k;
+}
+
+static int index_arrays(const cJSON *n)
+{
+	if (cJSON_IsArray(n)) {
+		size_t i = arr_hash(n, arrs.cap);
+		int k = 0;
+
+		for (const cJSON *c = n->child; c; c = c->next)
+			k++;
+		while (arrs.t[i].a)
+			i = (i + 1) & (arrs.cap - 1);
+		arrs.t[i].a = n;
+		arrs.t[i].n = k;
+		arrs.t[i].v = k ? malloc((size_t)k * sizeof(*arrs.t[i].v)) : NULL;
+		if (k && !arrs.t[i].v)
+			return ALOG_ENOMEM;
+		k = 0;
+		for (const cJSON *c = n->child; c; c = c->next)
+			arrs.t[i].v[k++] = c;
+	}
+	for (const cJSON *c = n->child; c; c = c->next)
+		if (index_arrays(c) < 0)
+			return ALOG_ENOMEM;
+	return 0;
+}
+
+static void arrays_free(void)
+{
+	for (size_t i = 0; i < arrs.cap; i++)
+		free(arrs.t[i].v);
+	free(arrs.t);
+	arrs.t = NULL;
+	arrs.cap = 0;
+}
+
+static int arrays_index(const cJSON *root)
+{
+	size_t n = count_arrays(root), cap = 16;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	arrs.t = calloc(cap, sizeof(*arrs.t));
+	if (!arrs.t)
+		return ALOG_ENOMEM;
+	arrs.cap = cap;
+	if (index_arrays(root) < 0) {
+		arrays_free();
+		return ALOG_ENOMEM;
+	}
+	return 0;
+}
+
 static int n_items(const cJSON *a)
 {
-	return a ? cJSON_GetArraySize(a) : 0;
+	const struct arr_slot *s;
+
+	if (!a)
+		return 0;
+	s = arr_find(a);
+	return s ? s->n : cJSON_GetArraySize(a);
 }
 
 static const cJSON *item(const cJSON *a, int i)
 {
-	return a ? cJSON_GetArrayItem(a, i) : NULL;
+	const struct arr_slot *s;
+
+	if (!a)
+		return NULL;
+	s = arr_find(a);
+	if (s)
+		return i >= 0 && i < s->n ? s->v[i] : NULL;
+	return cJSON_GetArrayItem(a, i);
+}
+
+/* A count: an integer, not negative. */
+static int64_t j_count(struct rnd *r, const cJSON *o, const char *key)
+{
+	const cJSON *v = member(o, key);
+
+	if (r->rc < 0)
+		return 0;
+	if (!is_int(v) || v->valuedouble < 0) {
+		fail_member(r, key, "a non-negative integer");
+		return 0;
+	}
+	return (int64_t)v->valuedouble;
+}
+
+/* An RFC 3339 time text, as microseconds (the text is shown as is). */
+static int64_t j_time(struct rnd *r, const cJSON *o, const char *key)
+{
+	const char *s = j_str(r, o, key);
+	int64_t us = 0;
+
+	if (r->rc < 0)
+		return 0;
+	if (alog_time_parse(s, strlen(s), 0, &us, NULL) < 0)
+		fail_member(r, key, "an RFC 3339 time");
+	return us;
+}
+
+/* A member that later versions may add, an index or null: -1 when
+ * absent, 0 when null, 1 and *out when an index; refused when present
+ * and of another type. */
+static int j_index_opt(struct rnd *r, const cJSON *o, const char *key,
+		       int64_t *out)
+{
+	const cJSON *v = member(o, key);
+
+	*out = 0;
+	if (r->rc < 0 || !v)
+		return -1;
+	if (cJSON_IsNull(v))
+		return 0;
+	if (!is_int(v) || v->valuedouble < 0) {
+		fail_member(r, key, "an index or null");
+		return -1;
+	}
+	*out = (int64_t)v->valuedouble;
+	return 1;
+}
+
+/* A UTC day "YYYY-MM-DD" as the microsecond of its midnight, or -1. */
+static int parse_day(const cJSON *v, int64_t *us)
+{
+	if (!cJSON_IsString(v) || strlen(v->valuestring) != 10)
+		return -1;
+	return alog_time_parse(v->valuestring, 10, 1, us, NULL) < 0 ? -1 : 0;
 }
 
 /* ---- output --------------------------------------------------------- */
@@ -853,6 +1027,8 @@ static int add_dev(struct rnd *r, enum dev_kind kind, const cJSON *comp,
 	d[r->n_devs].comp = comp;
 	d[r->n_devs].x = x;
 	d[r->n_devs].n = n;
+	d[r->n_devs].x2 = 0;
+	d[r->n_devs].n2 = 0;
 	r->n_devs++;
 	return 0;
 }
@@ -932,6 +1108,213 @@ static void collect_devs(struct rnd *r, const cJSON *a12, const cJSON *comps)
 			j_int(r, a12, "malformed_inputs"));
 }
 
+/* ---- CC7.2 inputs (cc7_2, SPEC.md 21 and 20.14) -------------------- */
+
+/* probes[i].days[k]: ["YYYY-MM-DD", expected, received]. */
+static void check_day(struct rnd *r, const cJSON *d, int i, int k)
+{
+	int64_t us;
+
+	if (r->rc < 0)
+		return;
+	if (!cJSON_IsArray(d) || n_items(d) != 3 ||
+	    parse_day(item(d, 0), &us) < 0 ||
+	    !is_int(item(d, 1)) ||
+	    !is_int(item(d, 2)) ||
+	    item(d, 1)->valuedouble < 0 ||
+	    item(d, 2)->valuedouble < 0)
+		r->rc = alog_err_set(r->err, ALOG_EINVAL,
+				     "report member \"cc7_2.probes[%d].days[%d]\" "
+				     "is not [day, expected, received]", i, k);
+}
+
+/* The parts of a checked day. */
+static const char *day_s(const cJSON *d)
+{
+	return item(d, 0)->valuestring;
+}
+
+static int64_t day_n(const cJSON *d, int k)
+{
+	return (int64_t)item(d, k)->valuedouble;
+}
+
+static void not_object(struct rnd *r)
+{
+	if (r->rc == 0)
+		r->rc = alog_err_set(r->err, ALOG_EINVAL,
+				     "report member \"%s\" is not an object",
+				     r->where);
+}
+
+/* The position in probes of the component called name, or -1. */
+static int probe_of(const cJSON *probes, const char *name)
+{
+	for (int i = 0; i < n_items(probes); i++) {
+		const char *c = j_stropt(item(probes, i), "component");
+
+		if (c && strcmp(c, name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* Every member of cc7_2 the deviations and the tables below read
+ * before they do: probes and their days, gaps (each naming a component
+ * of probes), anomalies, the verification's days. */
+static void check_cc72(struct rnd *r)
+{
+	const cJSON *cc = r->cc, *probes, *gaps, *anoms, *ver, *days;
+	int64_t us, v;
+
+	where(r, "cc7_2");
+	probes = j_arr(r, cc, "probes");
+	gaps = j_arr(r, cc, "gaps");
+	anoms = j_arr(r, cc, "anomalies");
+	ver = j_obj(r, cc, "verification");
+	for (int i = 0; i < n_items(probes) && r->rc == 0; i++) {
+		const cJSON *p = item(probes, i);
+
+		where(r, "cc7_2.probes[%d]", i);
+		if (!cJSON_IsObject(p)) {
+			not_object(r);
+			break;
+		}
+		j_str(r, p, "component");
+		j_count(r, p, "probe_interval_s");
+		j_count(r, p, "tolerance_us");
+		j_count(r, p, "expected");
+		j_count(r, p, "received");
+		days = j_arr(r, p, "days");
+		for (int k = 0; k < n_items(days) && r->rc == 0; k++)
+			check_day(r, item(days, k), i, k);
+	}
+	for (int k = 0; k < n_items(gaps) && r->rc == 0; k++) {
+		const cJSON *g = item(gaps, k);
+		const char *name;
+
+		where(r, "cc7_2.gaps[%d]", k);
+		if (!cJSON_IsObject(g)) {
+			not_object(r);
+			break;
+		}
+		name = j_str(r, g, "component");
+		if (r->rc == 0 && probe_of(probes, name) < 0)
+			r->rc = alog_err_set(r->err, ALOG_EINVAL,
+					     "report member \"cc7_2.gaps[%d]."
+					     "component\" names no component of "
+					     "cc7_2.probes", k);
+		j_time(r, g, "start");
+		j_time(r, g, "end");
+		j_count(r, g, "length_us");
+		j_count(r, g, "in_period_us");
+		j_index_opt(r, g, "before_index", &v);
+		j_index_opt(r, g, "after_index", &v);
+	}
+	for (int k = 0; k < n_items(anoms) && r->rc == 0; k++) {
+		const cJSON *a = item(anoms, k), *ix;
+
+		where(r, "cc7_2.anomalies[%d]", k);
+		if (!cJSON_IsObject(a)) {
+			not_object(r);
+			break;
+		}
+		j_str(r, a, "rule");
+		j_str(r, a, "subject");
+		j_time(r, a, "window_start");
+		j_time(r, a, "window_end");
+		j_time(r, a, "detected");
+		j_count(r, a, "events");
+		ix = j_arr(r, a, "indices");
+		for (int i = 0; i < n_items(ix) && r->rc == 0; i++) {
+			const cJSON *x = item(ix, i);
+
+			if (!is_int(x) || x->valuedouble < 0)
+				r->rc = alog_err_set(r->err, ALOG_EINVAL,
+						     "report member \"cc7_2."
+						     "anomalies[%d].indices[%d]\" "
+						     "is not an index", k, i);
+		}
+	}
+	where(r, "cc7_2.verification");
+	j_count(r, ver, "runs");
+	j_count(r, ver, "pass");
+	j_count(r, ver, "fail");
+	days = j_arr(r, ver, "days_without_a_run");
+	for (int k = 0; k < n_items(days) && r->rc == 0; k++)
+		if (parse_day(item(days, k), &us) < 0)
+			r->rc = alog_err_set(r->err, ALOG_EINVAL,
+					     "report member \"cc7_2.verification."
+					     "days_without_a_run[%d]\" is not a "
+					     "day (YYYY-MM-DD)", k);
+}
+
+/* SPEC.md 21.4 kinds 7 and 8, after the A1.2 kinds. Kind 7, per
+ * component of probes with a gap: x = the days of the period that a gap
+ * lies in (its inside, clipped to the period, overlaps the day), N = the
+ * component's days. Kind 8, report-wide: the days without a
+ * verification run of the period's days, and the failed runs of the
+ * runs. */
+static void collect_mon_devs(struct rnd *r)
+{
+	const cJSON *probes, *gaps, *ver;
+	int64_t day0 = floor_div(r->from_us, DAY_US), w, f;
+
+	check_cc72(r);
+	if (r->rc < 0)
+		return;
+	probes = member(r->cc, "probes");
+	gaps = member(r->cc, "gaps");
+	ver = member(r->cc, "verification");
+	for (int i = 0; i < n_items(probes) && r->rc == 0; i++) {
+		const cJSON *p = item(probes, i);
+		const char *name = j_stropt(p, "component");
+		int nd = n_items(member(p, "days"));
+		unsigned char *hit = calloc(nd > 0 ? (size_t)nd : 1, 1);
+		int64_t n_gaps = 0, x = 0;
+
+		if (!hit) {
+			r->rc = alog_err_set(r->err, ALOG_ENOMEM,
+					     "out of memory");
+			return;
+		}
+		where(r, "cc7_2.gaps");
+		for (int k = 0; k < n_items(gaps); k++) {
+			const cJSON *g = item(gaps, k);
+			int64_t a, b, first, last;
+
+			if (strcmp(j_stropt(g, "component"), name) != 0)
+				continue;
+			n_gaps++;
+			a = j_time(r, g, "start");
+			b = j_time(r, g, "end");
+			if (a < r->from_us)
+				a = r->from_us;
+			if (b > r->to_us)
+				b = r->to_us;
+			if (a >= b)
+				continue;
+			first = floor_div(a, DAY_US) - day0;
+			last = floor_div(b - 1, DAY_US) - day0;
+			for (int64_t d = first < 0 ? 0 : first;
+			     d <= last && d < nd; d++)
+				hit[d] = 1;
+		}
+		for (int d = 0; d < nd; d++)
+			x += hit[d];
+		free(hit);
+		if (n_gaps && add_dev(r, DEV_GAP, p, x, nd) == 0)
+			r->devs[r->n_devs - 1].x2 = n_gaps;
+	}
+	where(r, "cc7_2.verification");
+	w = n_items(member(ver, "days_without_a_run"));
+	f = j_count(r, ver, "fail");
+	if ((w || f) && add_dev(r, DEV_VERIFY, NULL, w, r->n_days) == 0) {
+		r->devs[r->n_devs - 1].x2 = f;
+		r->devs[r->n_devs - 1].n2 = j_count(r, ver, "runs");
+	}
+}
+
 static const char *const dev_control[DEV_KINDS] = {
 	"A1.2 availability commitment: the component meets its target",
 	"A1.2 (with CC8.1): maintenance is excluded only with an approved change",
@@ -939,6 +1322,10 @@ static const char *const dev_control[DEV_KINDS] = {
 	"A1.2 recovery: failover to the spool within the failover target",
 	"A1.2 (with CC7.2): the availability evidence is consistent",
 	"A1.2 (with CC7.2): report inputs follow the event vocabulary",
+	"CC7.2 monitoring: every component is probed at its interval, with "
+	"no gap over the tolerance",
+	"CC7.2 monitoring: the log's integrity is verified every day and "
+	"every run passes",
 };
 
 /* "1 of 3 maintenance windows without an approved change reference" */
@@ -966,9 +1353,28 @@ static void dev_summary(struct rnd *r, const struct dev *d)
 		text(r, "%" PRId64 " of %" PRId64 " findings in the evidence "
 		     "(each is a deviation)", d->x, d->n);
 		break;
-	default:
+	case DEV_MALFORMED:
 		text(r, "%" PRId64 " of %" PRId64 " malformed report inputs "
 		     "not used", d->x, d->n);
+		break;
+	case DEV_GAP: {
+		char tol[64];
+
+		fmt_dur(j_count(r, d->comp, "tolerance_us"), tol);
+		text(r, "%" PRId64 " of %" PRId64 " days with a monitoring gap "
+		     "over the %s tolerance (%" PRId64 " gap%s)", d->x, d->n,
+		     tol, d->x2, d->x2 == 1 ? "" : "s");
+		break;
+	}
+	default:
+		if (d->x)
+			text(r, "%" PRId64 " of %" PRId64 " days without a "
+			     "verification run", d->x, d->n);
+		if (d->x && d->x2)
+			txt(r, "; ");
+		if (d->x2)
+			text(r, "%" PRId64 " of %" PRId64 " verification runs "
+			     "failed", d->x2, d->n2);
 		break;
 	}
 }
@@ -1004,7 +1410,8 @@ static void cover(struct rnd *r)
 	table_begin(r, "kv", "Item|Value");
 	kv(r, "Title", j_str(r, root, "title"));
 	kv(r, "Nature", j_str(r, root, "nature"));
-	kv(r, "Criteria", "A1.2 \xe2\x80\x94 2017 TSC, revised points of focus 2022");
+	kv(r, "Criteria", "A1.2 and CC7.2 \xe2\x80\x94 2017 TSC, revised points "
+	   "of focus 2022");
 	kv(r, "System (log origin)", j_str(r, root, "origin"));
 	where(r, "period");
 	kv_begin(r, "Period (UTC)");
@@ -1129,15 +1536,15 @@ static void completeness(struct rnd *r)
 	for (int i = 0; i < n_items(daily) && r->rc == 0; i++) {
 		const cJSON *d = item(daily, i);
 
-		if (cJSON_GetArraySize(d) != 2 ||
-		    !cJSON_IsString(cJSON_GetArrayItem(d, 0)) ||
-		    !is_int(cJSON_GetArrayItem(d, 1))) {
+		if (!cJSON_IsArray(d) || n_items(d) != 2 ||
+		    !cJSON_IsString(item(d, 0)) ||
+		    !is_int(item(d, 1))) {
 			r->rc = alog_err_set(r->err, ALOG_EINVAL,
 					     "report member \"population.daily[%d]\" "
 					     "is not [day, count]", i);
 			return;
 		}
-		sum += (int64_t)cJSON_GetArrayItem(d, 1)->valuedouble;
+		sum += (int64_t)item(d, 1)->valuedouble;
 	}
 	heading(r, 3, NULL, "Events received per UTC day");
 	para_begin(r);
@@ -1154,17 +1561,17 @@ static void completeness(struct rnd *r)
 	/* the counts by month (the chart has every day) */
 	table_begin(r, "narrow", "Month|Days|Events");
 	for (int i = 0; i < n_items(daily) && r->rc == 0;) {
-		const char *day = cJSON_GetArrayItem(item(daily, i), 0)->valuestring;
+		const char *day = item(item(daily, i), 0)->valuestring;
 		int64_t msum = 0;
 		int days = 0;
 
 		while (i < n_items(daily)) {
 			const cJSON *d = item(daily, i);
-			const char *s = cJSON_GetArrayItem(d, 0)->valuestring;
+			const char *s = item(d, 0)->valuestring;
 
 			if (strncmp(s, day, 7) != 0)
 				break;
-			msum += (int64_t)cJSON_GetArrayItem(d, 1)->valuedouble;
+			msum += (int64_t)item(d, 1)->valuedouble;
 			days++;
 			i++;
 		}
@@ -1230,9 +1637,9 @@ static void timeline_svg(struct rnd *r, int pos, const cJSON *tl)
 	     "stroke-width=\"3\"/></pattern></defs>\n", pos);
 	for (int i = 0; i < n_items(tl) && r->rc == 0; i++) {
 		const cJSON *s = item(tl, i);
-		const cJSON *a = cJSON_GetArrayItem(s, 0);
-		const cJSON *b = cJSON_GetArrayItem(s, 1);
-		const cJSON *c = cJSON_GetArrayItem(s, 2);
+		const cJSON *a = item(s, 0);
+		const cJSON *b = item(s, 1);
+		const cJSON *c = item(s, 2);
 		int64_t x0, x1;
 		int k;
 
@@ -1314,7 +1721,7 @@ static void daily_chart(struct rnd *r, const cJSON *daily)
 	if (r->rc < 0)
 		return;
 	for (int i = 0; i < n; i++) {
-		int64_t v = (int64_t)cJSON_GetArrayItem(item(daily, i), 1)->valuedouble;
+		int64_t v = (int64_t)item(item(daily, i), 1)->valuedouble;
 
 		if (v > max)
 			max = v;
@@ -1332,7 +1739,7 @@ static void daily_chart(struct rnd *r, const cJSON *daily)
 	     x0 - 4, top + h);
 	for (int i = 0; i < n && r->rc == 0 && max > 0; i++) {
 		const cJSON *d = item(daily, i);
-		int64_t v = (int64_t)cJSON_GetArrayItem(d, 1)->valuedouble;
+		int64_t v = (int64_t)item(d, 1)->valuedouble;
 		int64_t xa = (int64_t)x0 * 100 + (int64_t)i * plot * 100 / n;
 		int64_t xb = (int64_t)x0 * 100 + (int64_t)(i + 1) * plot * 100 / n;
 		int64_t bh, w;
@@ -1349,16 +1756,16 @@ static void daily_chart(struct rnd *r, const cJSON *daily)
 		     xa / 100, xa % 100, (top * 100 + h * 100 - bh) / 100,
 		     (top * 100 + h * 100 - bh) % 100, w / 100, w % 100,
 		     bh / 100, bh % 100);
-		txt(r, cJSON_GetArrayItem(d, 0)->valuestring);
+		txt(r, item(d, 0)->valuestring);
 		putf(r, ": %" PRId64 "</title></rect>\n", v);
 	}
 	if (n > 0) {
 		putf(r, "<text x=\"%d\" y=\"%d\" text-anchor=\"start\">", x0,
 		     top + h + 16);
-		txt(r, cJSON_GetArrayItem(item(daily, 0), 0)->valuestring);
+		txt(r, item(item(daily, 0), 0)->valuestring);
 		putf(r, "</text>\n<text x=\"%d\" y=\"%d\" text-anchor=\"end\">",
 		     x0 + plot, top + h + 16);
-		txt(r, cJSON_GetArrayItem(item(daily, n - 1), 0)->valuestring);
+		txt(r, item(item(daily, n - 1), 0)->valuestring);
 		put(r, "</text>\n");
 	}
 	putf(r, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">events "
@@ -1772,11 +2179,11 @@ static void check_timeline(struct rnd *r, const cJSON *tl, const char *path)
 	for (int k = 0; k < n_items(tl) && r->rc == 0; k++) {
 		const cJSON *s = item(tl, k);
 
-		if (cJSON_GetArraySize(s) != 3 ||
-		    !is_int(cJSON_GetArrayItem(s, 0)) ||
-		    !is_int(cJSON_GetArrayItem(s, 1)) ||
-		    !cJSON_IsString(cJSON_GetArrayItem(s, 2)) ||
-		    class_of(cJSON_GetArrayItem(s, 2)->valuestring) < 0)
+		if (!cJSON_IsArray(s) || n_items(s) != 3 ||
+		    !is_int(item(s, 0)) ||
+		    !is_int(item(s, 1)) ||
+		    !cJSON_IsString(item(s, 2)) ||
+		    class_of(item(s, 2)->valuestring) < 0)
 			r->rc = alog_err_set(r->err, ALOG_EINVAL,
 					     "report member \"%s.timeline[%d]\" "
 					     "is not [start_us, end_us, class]",
@@ -1862,7 +2269,708 @@ static void availability(struct rnd *r)
 	section_end(r);
 }
 
-/* ---- 4. tests and results ------------------------------------------- */
+/* ---- 4. CC7.2 monitoring (SPEC.md 20.14) ----------------------------- */
+
+/* received of expected rounded down to 0.1 %: 2835 of 2880 -> "98.4 %" */
+static void fmt_share(int64_t received, int64_t expected, char out[48])
+{
+	uint64_t p;
+
+	if (expected <= 0) {
+		snprintf(out, 48, "n/a (none expected)");
+		return;
+	}
+	p = (uint64_t)((u128)(uint64_t)received * 1000 / (uint64_t)expected);
+	snprintf(out, 48, "%" PRIu64 ".%" PRIu64 " %%", p / 10, p % 10);
+}
+
+/* Checked days ("YYYY-MM-DD", ascending) as runs of consecutive days:
+ * "2026-10-24, 2026-11-02 to 2026-11-04 (3 days)". */
+static void day_list(struct rnd *r, const cJSON *days)
+{
+	int n = n_items(days);
+
+	for (int i = 0; i < n && r->rc == 0;) {
+		int64_t a, b;
+		int j = i;
+
+		parse_day(item(days, i), &a);
+		while (j + 1 < n && parse_day(item(days, j + 1), &b) == 0 &&
+		       b == a + (int64_t)(j + 1 - i) * DAY_US)
+			j++;
+		if (i > 0)
+			txt(r, ", ");
+		txt(r, item(days, i)->valuestring);
+		if (j > i) {
+			txt(r, " to ");
+			txt(r, item(days, j)->valuestring);
+			text(r, " (%d days)", j - i + 1);
+		}
+		i = j + 1;
+	}
+}
+
+/* "12, 13" or "4 (start) to none (end of the period)": log indices
+ * around a gap. The members before_index and after_index when present;
+ * else the indices of the R-PROBE-GAP anomaly of the same component and
+ * window; else "n/a". */
+static void gap_indices(struct rnd *r, const cJSON *g)
+{
+	const cJSON *an = member(r->cc, "anomalies");
+	const char *comp = j_str(r, g, "component");
+	const char *s = j_str(r, g, "start"), *e = j_str(r, g, "end");
+	int64_t b, a;
+	int hb = j_index_opt(r, g, "before_index", &b);
+	int ha = j_index_opt(r, g, "after_index", &a);
+
+	if (hb >= 0 || ha >= 0) {
+		if (hb > 0)
+			text(r, "%" PRId64, b);
+		else
+			txt(r, "none (the period's start)");
+		txt(r, " \xe2\x86\x92 ");
+		if (ha > 0)
+			text(r, "%" PRId64, a);
+		else
+			txt(r, "none (the period's end)");
+		return;
+	}
+	for (int k = 0; k < n_items(an); k++) {
+		const cJSON *x = item(an, k), *ix = member(x, "indices");
+
+		if (strcmp(j_stropt(x, "rule"), "R-PROBE-GAP") != 0 ||
+		    strcmp(j_stropt(x, "subject"), comp) != 0 ||
+		    strcmp(j_stropt(x, "window_start"), s) != 0 ||
+		    strcmp(j_stropt(x, "window_end"), e) != 0 ||
+		    n_items(ix) == 0)
+			continue;
+		for (int i = 0; i < n_items(ix); i++)
+			text(r, "%s%" PRId64, i ? ", " : "",
+			     (int64_t)item(ix, i)->valuedouble);
+		return;
+	}
+	txt(r, "n/a");
+}
+
+/* Whether a1_2 says the component is the daemon's own (not probed). */
+static int daemon_owned(const struct rnd *r, const char *name)
+{
+	const cJSON *comps = member(member(r->root, "a1_2"), "components");
+
+	for (int i = 0; i < n_items(comps); i++) {
+		const cJSON *c = item(comps, i);
+		const char *n = j_stropt(c, "component");
+
+		if (n && strcmp(n, name) == 0)
+			return cJSON_IsTrue(member(c, "daemon_owned"));
+	}
+	return 0;
+}
+
+/* Probes received vs expected per day (svg.probes, HTML only): per day a
+ * grey bar for the expected count, a bar for the received one over it
+ * (red when fewer than expected), heights relative to the largest. */
+static void probes_svg(struct rnd *r, const cJSON *days)
+{
+	int n = n_items(days);
+	int64_t max = 0;
+	const int x0 = 60, plot = ALOG_RENDER_SVG_WIDTH - 70, top = 10, h = 90;
+	static const char *const keys[3][2] = {
+		{ "exp", "expected" }, { "rcv", "received" },
+		{ "rcv short", "fewer than expected" },
+	};
+
+	for (int i = 0; i < n; i++) {
+		if (day_n(item(days, i), 1) > max)
+			max = day_n(item(days, i), 1);
+		if (day_n(item(days, i), 2) > max)
+			max = day_n(item(days, i), 2);
+	}
+	if (r->rc < 0 || max == 0)
+		return;
+	putf(r, "<svg class=\"probes\" width=\"%d\" height=\"150\" viewBox=\"0 0 "
+	     "%d 150\" role=\"img\" aria-label=\"health probes per day: "
+	     "received and expected\">\n", ALOG_RENDER_SVG_WIDTH,
+	     ALOG_RENDER_SVG_WIDTH);
+	putf(r, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n",
+	     x0, top + h, x0 + plot, top + h);
+	putf(r, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n",
+	     x0, top, x0, top + h);
+	putf(r, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%" PRId64 "</text>\n",
+	     x0 - 4, top + 8, max);
+	putf(r, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>\n",
+	     x0 - 4, top + h);
+	for (int i = 0; i < n && r->rc == 0; i++) {
+		const cJSON *d = item(days, i);
+		int64_t e = day_n(d, 1), v = day_n(d, 2);
+		int64_t xa = (int64_t)x0 * 100 + (int64_t)i * plot * 100 / n;
+		int64_t xb = (int64_t)x0 * 100 + (int64_t)(i + 1) * plot * 100 / n;
+		int64_t w = xb - xa;
+
+		if (w > 300)
+			w = w * 8 / 10; /* a gap between wide bars */
+		for (int k = 1; k <= 2; k++) {
+			int64_t c = k == 1 ? e : v, bh;
+
+			if (c <= 0)
+				continue;
+			bh = (int64_t)((u128)(uint64_t)c * (uint64_t)(h * 100) /
+				       (uint64_t)max);
+			putf(r, "<rect class=\"%s\" x=\"%" PRId64 ".%02" PRId64
+			     "\" y=\"%" PRId64 ".%02" PRId64 "\" width=\"%" PRId64
+			     ".%02" PRId64 "\" height=\"%" PRId64 ".%02" PRId64
+			     "\"><title>", k == 1 ? "exp" : v < e ? "rcv short"
+							       : "rcv",
+			     xa / 100, xa % 100, (top * 100 + h * 100 - bh) / 100,
+			     (top * 100 + h * 100 - bh) % 100, w / 100, w % 100,
+			     bh / 100, bh % 100);
+			txt(r, day_s(d));
+			if (k == 1)
+				putf(r, ": %" PRId64 " expected", e);
+			else
+				putf(r, ": %" PRId64 " received of %" PRId64
+				     " expected", v, e);
+			put(r, "</title></rect>\n");
+		}
+	}
+	if (n > 0) {
+		putf(r, "<text x=\"%d\" y=\"%d\" text-anchor=\"start\">", x0,
+		     top + h + 16);
+		txt(r, day_s(item(days, 0)));
+		putf(r, "</text>\n<text x=\"%d\" y=\"%d\" text-anchor=\"end\">",
+		     x0 + plot, top + h + 16);
+		txt(r, day_s(item(days, n - 1)));
+		put(r, "</text>\n");
+	}
+	for (int k = 0; k < 3; k++) {
+		int x = x0 + 150 * k;
+
+		putf(r, "<rect class=\"key %s\" x=\"%d\" y=\"%d\" width=\"12\" "
+		     "height=\"12\"/><text x=\"%d\" y=\"%d\">%s</text>\n",
+		     keys[k][0], x, top + h + 28, x + 16, top + h + 38,
+		     keys[k][1]);
+	}
+	putf(r, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">health probes "
+	     "per UTC day</text>\n", x0 + plot, top + h + 38);
+	put(r, "</svg>\n");
+}
+
+/* A part of section 4: a section with its level-3 heading. */
+static void part_begin(struct rnd *r, const char *id, const char *title)
+{
+	section_begin(r, id, 0);
+	heading(r, 3, NULL, title);
+}
+
+/* A part whose list is empty says so in a sentence and ends: 1 then. */
+static int empty_part(struct rnd *r, const cJSON *list, const char *sentence)
+{
+	if (n_items(list) > 0)
+		return 0;
+	para(r, sentence);
+	section_end(r);
+	return 1;
+}
+
+/* 4.1: per component expected vs received, then each component's days. */
+static void mon_probes(struct rnd *r, const cJSON *probes, const cJSON *gaps)
+{
+	part_begin(r, "monitoring-probes", "4.1 Health probes");
+	para(r, "Expected per component and UTC day = floor(day length / "
+	     "probe interval), each day clipped to the period; received = the "
+	     "component's health.probe events whose own time lies in the day. "
+	     "Received / expected is rounded down to 0.1 %. A component is "
+	     "monitored when it received at least one probe in the period.");
+	if (empty_part(r, probes, "The inventory has no component."))
+		return;
+	table_begin(r, "wide", "Component|Probe interval|Tolerance|Expected|"
+		    "Received|Received / expected|Monitored|Days with fewer "
+		    "probes than expected|Gaps over the tolerance");
+	for (int i = 0; i < n_items(probes) && r->rc == 0; i++) {
+		const cJSON *p = item(probes, i), *days;
+		const char *name;
+		int64_t e, v, short_days = 0, n_gaps = 0;
+		long dev = find_dev(r, DEV_GAP, p);
+		char share[48], a[32];
+
+		where(r, "cc7_2.probes[%d]", i);
+		name = j_str(r, p, "component");
+		e = j_count(r, p, "expected");
+		v = j_count(r, p, "received");
+		days = j_arr(r, p, "days");
+		for (int k = 0; k < n_items(days); k++)
+			short_days += day_n(item(days, k), 2) <
+				      day_n(item(days, k), 1);
+		for (int k = 0; k < n_items(gaps); k++)
+			n_gaps += strcmp(j_stropt(item(gaps, k), "component"),
+					 name) == 0;
+		fmt_share(v, e, share);
+		snprintf(a, sizeof(a), "probes-%d", i + 1);
+		row_begin(r);
+		cell_begin(r);
+		ref(r, a, name);
+		cell_end(r);
+		cell(r, "%" PRId64 " s", j_count(r, p, "probe_interval_s"));
+		cell_dur(r, j_count(r, p, "tolerance_us"));
+		cell(r, "%" PRId64, e);
+		cell(r, "%" PRId64, v);
+		cell_s(r, share);
+		cell_s(r, v > 0 ? "yes" : "no");
+		cell(r, "%" PRId64 " of %d", short_days, n_items(days));
+		cell_begin(r);
+		text(r, "%" PRId64, n_gaps);
+		if (dev >= 0) {
+			txt(r, " (");
+			dev_ref(r, (size_t)dev);
+			txt(r, ")");
+		}
+		cell_end(r);
+		row_end(r);
+	}
+	table_end(r);
+	for (int i = 0; i < n_items(probes) && r->rc == 0; i++) {
+		const cJSON *p = item(probes, i), *days;
+		const char *name;
+		int64_t e, v, short_days = 0, short_by = 0;
+		int shown = 0;
+		char id[32];
+
+		where(r, "cc7_2.probes[%d]", i);
+		name = j_str(r, p, "component");
+		e = j_count(r, p, "expected");
+		v = j_count(r, p, "received");
+		days = j_arr(r, p, "days");
+		snprintf(id, sizeof(id), "probes-%d", i + 1);
+		section_begin(r, id, 0);
+		heading_begin(r, 4, NULL);
+		text(r, "4.1.%d ", i + 1);
+		txt(r, name);
+		heading_end(r, 4);
+		if (e == 0 && v == 0) {
+			para(r, daemon_owned(r, name) ?
+				"No probe is expected: the daemon's own "
+				"component, whose evidence is the daemon's "
+				"lifecycle and breaker (SPEC.md 20.14)." :
+				"No probe is expected and none was received "
+				"(no whole probe interval in a day of the "
+				"period).");
+			section_end(r);
+			continue;
+		}
+		if (r->html)
+			probes_svg(r, days);
+		for (int k = 0; k < n_items(days); k++) {
+			const cJSON *d = item(days, k);
+
+			if (day_n(d, 2) < day_n(d, 1)) {
+				short_days++;
+				short_by += day_n(d, 1) - day_n(d, 2);
+			}
+		}
+		para_begin(r);
+		if (short_days == 0)
+			text(r, "Every one of the %d days received at least the "
+			     "expected probes.", n_items(days));
+		else
+			text(r, "%" PRId64 " of %d days with fewer probes than "
+			     "expected (%" PRId64 " probes short on those "
+			     "days).", short_days, n_items(days), short_by);
+		para_end(r);
+		if (short_days == 0) {
+			section_end(r);
+			continue;
+		}
+		table_begin(r, "narrow", "Day (UTC)|Expected|Received|Short by");
+		for (int k = 0; k < n_items(days) && r->rc == 0; k++) {
+			const cJSON *d = item(days, k);
+
+			if (day_n(d, 2) >= day_n(d, 1))
+				continue;
+			if (shown++ == ALOG_RENDER_SHORT_DAYS_ROWS)
+				break;
+			row_begin(r);
+			cell_s(r, day_s(d));
+			cell(r, "%" PRId64, day_n(d, 1));
+			cell(r, "%" PRId64, day_n(d, 2));
+			cell(r, "%" PRId64, day_n(d, 1) - day_n(d, 2));
+			row_end(r);
+		}
+		table_end(r);
+		if (short_days > ALOG_RENDER_SHORT_DAYS_ROWS) {
+			para_begin(r);
+			text(r, "and %" PRId64 " more days (every day is in "
+			     "report.json, cc7_2.probes[%d].days).",
+			     short_days - ALOG_RENDER_SHORT_DAYS_ROWS, i);
+			para_end(r);
+		}
+		section_end(r);
+	}
+	section_end(r);
+}
+
+/* 4.2: every gap, with the deviation of its component. */
+static void mon_gaps(struct rnd *r, const cJSON *probes, const cJSON *gaps)
+{
+	part_begin(r, "monitoring-gaps", "4.2 Monitoring gaps");
+	para(r, "A gap is more than the component's tolerance (table 4.1) "
+	     "between two consecutive health probes, or between a probe and "
+	     "an edge of the period; a component without any probe has one "
+	     "gap over the whole period (SPEC.md 20.14). Each component with "
+	     "a gap is a deviation.");
+	if (empty_part(r, gaps, "No monitoring gap over the tolerance in the period."))
+		return;
+	table_begin(r, "wide", "#|Component|Start|End|Length|In the period|"
+		    "Log indices around it|Deviation");
+	for (int k = 0; k < n_items(gaps) && r->rc == 0; k++) {
+		const cJSON *g = item(gaps, k);
+		const char *name;
+		long dev;
+
+		where(r, "cc7_2.gaps[%d]", k);
+		name = j_str(r, g, "component");
+		dev = find_dev(r, DEV_GAP, item(probes, probe_of(probes, name)));
+		row_begin(r);
+		cell(r, "%d", k + 1);
+		cell_s(r, name);
+		cell_s(r, j_str(r, g, "start"));
+		cell_s(r, j_str(r, g, "end"));
+		cell_dur(r, j_count(r, g, "length_us"));
+		cell_dur(r, j_count(r, g, "in_period_us"));
+		cell_begin(r);
+		gap_indices(r, g);
+		cell_end(r);
+		cell_begin(r);
+		verdict(r, 0, "DEVIATION");
+		if (dev >= 0) {
+			txt(r, " (see ");
+			dev_ref(r, (size_t)dev);
+			txt(r, ")");
+		}
+		cell_end(r);
+		row_end(r);
+	}
+	table_end(r);
+	section_end(r);
+}
+
+/* 4.3: checkpoints expected and signed, the longest stretch without. */
+static void mon_checkpoints(struct rnd *r)
+{
+	const cJSON *ck;
+	int64_t a, b, ia, ib;
+	int ha, hb;
+
+	where(r, "cc7_2");
+	ck = j_obj(r, r->cc, "checkpoints");
+	where(r, "cc7_2.checkpoints");
+	part_begin(r, "monitoring-checkpoints", "4.3 Checkpoint cadence");
+	table_begin(r, "kv", "Item|Value");
+	kv_begin(r, "Expected interval");
+	dur_text(r, j_count(r, ck, "expected_interval_us"));
+	kv_end(r);
+	kv_begin(r, "Expected in the period");
+	text(r, "%" PRId64, j_count(r, ck, "expected"));
+	kv_end(r);
+	kv_begin(r, "Signed in the period");
+	text(r, "%" PRId64, j_count(r, ck, "signed"));
+	kv_end(r);
+	a = j_time(r, ck, "longest_gap_start");
+	b = j_time(r, ck, "longest_gap_end");
+	ha = j_index_opt(r, ck, "longest_gap_start_index", &ia);
+	hb = j_index_opt(r, ck, "longest_gap_end_index", &ib);
+	kv_begin(r, "Longest stretch without a checkpoint");
+	dur_text(r, b - a);
+	text(r, ": [%s, %s]", j_str(r, ck, "longest_gap_start"),
+	     j_str(r, ck, "longest_gap_end"));
+	if (ha >= 0 || hb >= 0) {
+		txt(r, ", log indices ");
+		if (ha > 0)
+			text(r, "%" PRId64, ia);
+		else
+			txt(r, "none (the period's start)");
+		txt(r, " \xe2\x86\x92 ");
+		if (hb > 0)
+			text(r, "%" PRId64, ib);
+		else
+			txt(r, "none (the period's end)");
+	}
+	kv_end(r);
+	table_end(r);
+	para(r, "A checkpoint.signed event counts by its received time. Fewer "
+	     "checkpoints than expected are shown, not a deviation: a "
+	     "checkpoint is signed only when the log grew (SPEC.md section "
+	     "11). The longest stretch runs between the checkpoints received "
+	     "(the last one before the period included), or to the end of "
+	     "the period.");
+	section_end(r);
+}
+
+/* 4.4: verification runs, the days without one. */
+static void mon_verification(struct rnd *r)
+{
+	const cJSON *v, *days;
+	int64_t f;
+	long dev = find_dev(r, DEV_VERIFY, NULL);
+
+	where(r, "cc7_2");
+	v = j_obj(r, r->cc, "verification");
+	where(r, "cc7_2.verification");
+	days = j_arr(r, v, "days_without_a_run");
+	f = j_count(r, v, "fail");
+	part_begin(r, "monitoring-verification", "4.4 Verification runs");
+	para(r, "A verification run is an integrity.verified event (auditlog "
+	     "verify --record), counted by its received time. A day of the "
+	     "period without a run and a failed run are deviations (SPEC.md "
+	     "20.14).");
+	table_begin(r, "kv", "Item|Value");
+	kv_begin(r, "Runs in the period");
+	text(r, "%" PRId64, j_count(r, v, "runs"));
+	kv_end(r);
+	kv_begin(r, "Passed");
+	text(r, "%" PRId64, j_count(r, v, "pass"));
+	kv_end(r);
+	kv_begin(r, "Failed");
+	if (f == 0) {
+		txt(r, "0");
+	} else {
+		strong(r, "%" PRId64, f);
+		txt(r, " (see ");
+		if (dev >= 0)
+			dev_ref(r, (size_t)dev);
+		txt(r, ")");
+	}
+	kv_end(r);
+	kv_begin(r, "Days without a run");
+	if (n_items(days) == 0) {
+		text(r, "none: each of the %" PRId64 " days has a run",
+		     r->n_days);
+	} else {
+		strong(r, "%d of %" PRId64 " days", n_items(days), r->n_days);
+		txt(r, ": ");
+		day_list(r, days);
+		txt(r, " (see ");
+		if (dev >= 0)
+			dev_ref(r, (size_t)dev);
+		txt(r, ")");
+	}
+	kv_end(r);
+	table_end(r);
+	section_end(r);
+}
+
+/* 4.5: the detection rules and their anomaly counts. */
+static void mon_rules(struct rnd *r)
+{
+	const cJSON *rules;
+
+	where(r, "cc7_2");
+	rules = j_arr(r, r->cc, "rules");
+	part_begin(r, "monitoring-rules", "4.5 Detection rules");
+	para(r, "The rules of SPEC.md 11.2, run over every event from the "
+	     "period's start (or the first event received, when earlier) to "
+	     "its end.");
+	if (empty_part(r, rules, "report.json lists no detection rule."))
+		return;
+	table_begin(r, "wide", "Rule|Logic|Severity|Class|Anomalies");
+	for (int k = 0; k < n_items(rules) && r->rc == 0; k++) {
+		const cJSON *x = item(rules, k);
+
+		where(r, "cc7_2.rules[%d]", k);
+		row_begin(r);
+		cell_code(r, j_str(r, x, "rule"));
+		cell_s(r, j_str(r, x, "logic"));
+		cell_s(r, j_str(r, x, "severity"));
+		cell_s(r, j_str(r, x, "class"));
+		cell(r, "%" PRId64, j_count(r, x, "anomalies"));
+		row_end(r);
+	}
+	table_end(r);
+	section_end(r);
+}
+
+/* 4.6: the anomalies, at most ALOG_RENDER_ANOMALY_ROWS rows. */
+static void mon_anomalies(struct rnd *r)
+{
+	const cJSON *an = member(r->cc, "anomalies");
+	int n = n_items(an);
+
+	part_begin(r, "monitoring-anomalies", "4.6 Anomalies");
+	para_begin(r);
+	text(r, "Anomalies are the detection control operating, not "
+	     "deviations: each is listed for follow-up with the log indices "
+	     "of the events behind it (the first ones; report.json keeps up to "
+	     "%d per anomaly), ordered by detection time.",
+	     ALOG_RULES_INDICES_MAX);
+	para_end(r);
+	if (empty_part(r, an, "No anomaly was detected in the period."))
+		return;
+	para_begin(r);
+	text(r, "%d anomal%s detected.", n, n == 1 ? "y" : "ies");
+	para_end(r);
+	table_begin(r, "wide", "#|Rule|Subject|Window start|Window end|"
+		    "Detected|Events|Log indices (first)");
+	for (int k = 0; k < n && k < ALOG_RENDER_ANOMALY_ROWS && r->rc == 0;
+	     k++) {
+		const cJSON *a = item(an, k), *ix;
+		int ni;
+
+		where(r, "cc7_2.anomalies[%d]", k);
+		ix = j_arr(r, a, "indices");
+		ni = n_items(ix);
+		row_begin(r);
+		cell(r, "%d", k + 1);
+		cell_code(r, j_str(r, a, "rule"));
+		cell_s(r, j_str(r, a, "subject"));
+		cell_s(r, j_str(r, a, "window_start"));
+		cell_s(r, j_str(r, a, "window_end"));
+		cell_s(r, j_str(r, a, "detected"));
+		cell(r, "%" PRId64, j_count(r, a, "events"));
+		cell_begin(r);
+		for (int i = 0; i < ni && i < ALOG_RENDER_ANOMALY_INDICES; i++)
+			text(r, "%s%" PRId64, i ? ", " : "",
+			     (int64_t)item(ix, i)->valuedouble);
+		if (ni > ALOG_RENDER_ANOMALY_INDICES)
+			text(r, " and %d more", ni - ALOG_RENDER_ANOMALY_INDICES);
+		if (ni == 0)
+			txt(r, "none");
+		cell_end(r);
+		row_end(r);
+	}
+	table_end(r);
+	if (n > ALOG_RENDER_ANOMALY_ROWS) {
+		para_begin(r);
+		text(r, "and %d more anomalies (every one is in report.json, "
+		     "cc7_2.anomalies).", n - ALOG_RENDER_ANOMALY_ROWS);
+		para_end(r);
+	}
+	section_end(r);
+}
+
+/* 4.7: every admin.action of the period (CC6.1, CC8.1). */
+static void mon_operators(struct rnd *r)
+{
+	const cJSON *ops;
+	int outside = 0;
+
+	where(r, "cc7_2");
+	ops = j_arr(r, r->cc, "operator_activity");
+	for (int k = 0; k < n_items(ops) && r->rc == 0; k++) {
+		where(r, "cc7_2.operator_activity[%d]", k);
+		outside += !j_bool(r, item(ops, k), "in_business_hours");
+	}
+	part_begin(r, "monitoring-operators", "4.7 Operator activity (CC6.1, CC8.1)");
+	if (empty_part(r, ops, "No operator activity (admin.action) in the period."))
+		return;
+	para_begin(r);
+	text(r, "Every admin.action written by auditlog whose time lies in the "
+	     "period, in log order: %d actions, %d outside business hours.",
+	     n_items(ops), outside);
+	para_end(r);
+	table_begin(r, "wide", "Index|At|Operator|Action|Target|Outcome|"
+		    "In business hours");
+	for (int k = 0; k < n_items(ops) && r->rc == 0; k++) {
+		const cJSON *x = item(ops, k);
+		const char *s;
+
+		where(r, "cc7_2.operator_activity[%d]", k);
+		row_begin(r);
+		cell(r, "%" PRId64, j_count(r, x, "index"));
+		cell_s(r, j_str(r, x, "at"));
+		s = j_strn(r, x, "operator");
+		cell_s(r, s ? s : "none");
+		s = j_strn(r, x, "action");
+		cell_s(r, s ? s : "none");
+		s = j_strn(r, x, "target");
+		cell_s(r, s ? s : "none");
+		s = j_strn(r, x, "outcome");
+		cell_s(r, s ? s : "none");
+		cell_begin(r);
+		if (j_bool(r, x, "in_business_hours"))
+			txt(r, "yes");
+		else
+			strong(r, "no");
+		cell_end(r);
+		row_end(r);
+	}
+	table_end(r);
+	section_end(r);
+}
+
+/* 4.8: logins, failures, failures by actor. */
+static void mon_logins(struct rnd *r)
+{
+	const cJSON *fa;
+
+	where(r, "cc7_2");
+	fa = j_arr(r, r->cc, "failures_by_actor");
+	part_begin(r, "monitoring-logins", "4.8 Logins");
+	para_begin(r);
+	text(r, "auth.login events whose time lies in the period: %" PRId64
+	     " logins, %" PRId64 " failed.", j_count(r, r->cc, "logins"),
+	     j_count(r, r->cc, "login_failures"));
+	para_end(r);
+	if (empty_part(r, fa, "No failed login in the period."))
+		return;
+	para(r, "Failed logins by actor, most failures first (report.json "
+	     "keeps the 20 actors with the most):");
+	table_begin(r, "narrow", "Actor|Failures");
+	for (int k = 0; k < n_items(fa) && r->rc == 0; k++) {
+		const cJSON *x = item(fa, k);
+		const char *first, *last;
+
+		where(r, "cc7_2.failures_by_actor[%d]", k);
+		row_begin(r);
+		cell_s(r, j_str(r, x, "actor"));
+		cell_begin(r);
+		text(r, "%" PRId64, j_count(r, x, "failures"));
+		first = j_stropt(x, "first_failure");
+		last = j_stropt(x, "last_failure");
+		if (first && last) {
+			txt(r, " (first ");
+			txt(r, first);
+			txt(r, ", last ");
+			txt(r, last);
+			txt(r, ")");
+		}
+		cell_end(r);
+		row_end(r);
+	}
+	table_end(r);
+	section_end(r);
+}
+
+static void monitoring(struct rnd *r)
+{
+	const cJSON *probes, *gaps;
+
+	where(r, "cc7_2");
+	probes = j_arr(r, r->cc, "probes");
+	gaps = j_arr(r, r->cc, "gaps");
+	section_begin(r, "monitoring", 1);
+	heading(r, 2, NULL, "4. Monitoring (CC7.2)");
+	para_begin(r);
+	text(r, "Criterion %s: the system's components are monitored and "
+	     "anomalies detected, shown from the log alone (SPEC.md 20.14). "
+	     "%" PRId64 " of %" PRId64 " components monitored; deviations of "
+	     "the monitoring control counted in report.json (gaps and days "
+	     "without a verification run): %" PRId64 ".",
+	     j_str(r, r->cc, "criterion"),
+	     j_count(r, r->cc, "components_monitored"),
+	     j_count(r, r->cc, "components"),
+	     j_count(r, r->cc, "deviations"));
+	para_end(r);
+	mon_probes(r, probes, gaps);
+	mon_gaps(r, probes, gaps);
+	mon_checkpoints(r);
+	mon_verification(r);
+	mon_rules(r);
+	mon_anomalies(r);
+	mon_operators(r);
+	mon_logins(r);
+	section_end(r);
+}
+
+/* ---- 5. tests and results ------------------------------------------- */
 
 static void dev_items(struct rnd *r, const struct dev *d)
 {
@@ -1956,12 +3064,126 @@ static void dev_items(struct rnd *r, const struct dev *d)
 			item_end(r);
 		}
 		break;
-	default:
+	case DEV_MALFORMED:
 		li(r, "the report counts them; their indices are found by "
 		   "checking every event of the log against SPEC.md 11.1");
 		break;
+	case DEV_GAP:
+		a = member(r->cc, "gaps");
+		for (int k = 0; k < n_items(a) && r->rc == 0; k++) {
+			const cJSON *g = item(a, k);
+			char len[64], in[64];
+
+			if (strcmp(j_stropt(g, "component"),
+				   j_str(r, c, "component")) != 0)
+				continue;
+			where(r, "cc7_2.gaps[%d]", k);
+			fmt_dur(j_count(r, g, "length_us"), len);
+			fmt_dur(j_count(r, g, "in_period_us"), in);
+			item_begin(r);
+			text(r, "[%s, %s]: %s, %s in the period; log indices ",
+			     j_str(r, g, "start"), j_str(r, g, "end"), len, in);
+			gap_indices(r, g);
+			item_end(r);
+		}
+		break;
+	default:
+		where(r, "cc7_2.verification");
+		if (d->x) {
+			item_begin(r);
+			txt(r, "days without a run: ");
+			day_list(r, member(member(r->cc, "verification"),
+					   "days_without_a_run"));
+			item_end(r);
+		}
+		if (d->x2) {
+			item_begin(r);
+			text(r, "failed runs: %" PRId64 " of %" PRId64,
+			     d->x2, d->n2);
+			item_end(r);
+		}
+		a = member(r->cc, "anomalies");
+		for (int k = 0; k < n_items(a) && r->rc == 0; k++) {
+			const cJSON *x = item(a, k), *ix = member(x, "indices");
+
+			if (strcmp(j_stropt(x, "rule"), "R-VERIFY-FAILED") == 0) {
+				item_begin(r);
+				text(r, "a failed run detected at %s (anomaly "
+				     "#%d): log index", j_stropt(x, "detected"),
+				     k + 1);
+			} else if (strcmp(j_stropt(x, "rule"),
+					  "R-VERIFY-MISSING") == 0) {
+				item_begin(r);
+				text(r, "no run from %s to %s (anomaly #%d): log "
+				     "indices", j_stropt(x, "window_start"),
+				     j_stropt(x, "window_end"), k + 1);
+			} else {
+				continue;
+			}
+			for (int i = 0; i < n_items(ix); i++)
+				text(r, "%s%" PRId64, i ? ", " : " ",
+				     (int64_t)item(ix, i)->valuedouble);
+			item_end(r);
+		}
+		break;
 	}
 	list_end(r);
+}
+
+/* The CC7.2 rows of the results: monitoring (kinds 7, 8), detection. */
+static void mon_tests(struct rnd *r)
+{
+	const cJSON *probes, *ver, *an;
+	int any = 0;
+
+	where(r, "cc7_2");
+	probes = j_arr(r, r->cc, "probes");
+	ver = j_obj(r, r->cc, "verification");
+	an = j_arr(r, r->cc, "anomalies");
+	row_begin(r);
+	cell_s(r, "CC7.2 monitoring (all components)");
+	cell_s(r, "every component probed with no gap over its tolerance; a "
+	       "verification run every day, each passing");
+	cell_s(r, "census");
+	where(r, "cc7_2.verification");
+	cell(r, "%d components, %" PRId64 " days, %" PRId64 " verification "
+	     "runs", n_items(probes), r->n_days, j_count(r, ver, "runs"));
+	cell_begin(r);
+	for (size_t k = 0; k < r->n_devs; k++) {
+		if (r->devs[k].kind != DEV_GAP && r->devs[k].kind != DEV_VERIFY)
+			continue;
+		txt(r, any ? "; " : "Deviations identified: ");
+		if (r->devs[k].kind == DEV_GAP) {
+			txt(r, j_str(r, r->devs[k].comp, "component"));
+			txt(r, ": ");
+		}
+		dev_summary(r, &r->devs[k]);
+		txt(r, " (see ");
+		dev_ref(r, k);
+		txt(r, ")");
+		any = 1;
+	}
+	if (!any)
+		txt(r, "No deviations identified");
+	cell_end(r);
+	row_end(r);
+	row_begin(r);
+	cell_s(r, "CC7.2 detection (anomalies)");
+	cell_s(r, "the detection rules of SPEC.md 11.2 run over every event "
+	       "of the period");
+	cell_s(r, "census");
+	cell(r, "%d rules", n_items(j_arr(r, r->cc, "rules")));
+	cell_begin(r);
+	if (n_items(an) == 0) {
+		txt(r, "No anomaly detected");
+	} else {
+		text(r, "%d anomal%s detected and listed for follow-up (",
+		     n_items(an), n_items(an) == 1 ? "y" : "ies");
+		ref(r, "monitoring-anomalies", "4.6");
+		txt(r, "); not deviations: the detection control operating");
+	}
+	cell_end(r);
+	row_end(r);
 }
 
 static const char *const dev_detected[DEV_KINDS] = {
@@ -1975,6 +3197,12 @@ static const char *const dev_detected[DEV_KINDS] = {
 	"time, against the failover target (SPEC.md 20.8)",
 	"the walk over the component's events (SPEC.md 20.2, 20.3, 20.8, 20.10)",
 	"the report inputs' rows of SPEC.md 11.1",
+	"every health.probe of the component, in time order: more than the "
+	"tolerance between two probes or between a probe and an edge of the "
+	"period (SPEC.md 20.14)",
+	"every integrity.verified event by received time: the UTC days of "
+	"the period without one, and the runs with result fail (SPEC.md "
+	"20.14)",
 };
 
 static void tests(struct rnd *r)
@@ -1982,7 +3210,7 @@ static void tests(struct rnd *r)
 	const cJSON *comps = j_arr(r, j_obj(r, r->root, "a1_2"), "components");
 
 	section_begin(r, "tests", 1);
-	heading(r, 2, NULL, "4. Tests and results");
+	heading(r, 2, NULL, "5. Tests and results");
 	heading(r, 3, NULL, "Classification rules (stated before the results)");
 	list_begin(r);
 	li(r, "Every component is tested in full (census) over the period; "
@@ -1991,10 +3219,14 @@ static void tests(struct rnd *r)
 	   "is below its target (or not measured); a maintenance window "
 	   "without a change reference; a spool activation that does not "
 	   "reconcile; a failover over the failover target or not measured; "
-	   "a finding of the evidence; malformed report inputs.");
+	   "a finding of the evidence; malformed report inputs; a component "
+	   "with a monitoring gap over its tolerance; a day without a "
+	   "verification run; a failed verification run.");
 	li(r, "Unknown time (no evidence) is never counted as up.");
+	li(r, "An anomaly of the detection rules is not a deviation: it shows "
+	   "the detection control operating, and is listed for follow-up.");
 	list_end(r);
-	heading(r, 3, NULL, "Results per component");
+	heading(r, 3, NULL, "Results per component and control");
 	table_begin(r, "wide", "Component|What was tested|Method|Tested|Result");
 	for (int i = 0; i < n_items(comps) && r->rc == 0; i++) {
 		const cJSON *c = item(comps, i);
@@ -2050,6 +3282,7 @@ static void tests(struct rnd *r)
 	}
 	cell_end(r);
 	row_end(r);
+	mon_tests(r);
 	table_end(r);
 
 	section_begin(r, "deviations", 0);
@@ -2097,7 +3330,7 @@ static void tests(struct rnd *r)
 	section_end(r);
 }
 
-/* ---- 5. sampling worksheet ------------------------------------------ */
+/* ---- 6. sampling worksheet ------------------------------------------ */
 
 static void sampling(struct rnd *r)
 {
@@ -2110,7 +3343,7 @@ static void sampling(struct rnd *r)
 	where(r, "samples");
 	items = j_arr(r, s, "items");
 	section_begin(r, "sampling", 1);
-	heading(r, 2, NULL, "5. Sampling worksheet");
+	heading(r, 2, NULL, "6. Sampling worksheet");
 	table_begin(r, "kv", "Item|Value");
 	kv_begin(r, "Seed");
 	code_s(r, j_str(r, s, "seed"));
@@ -2136,11 +3369,8 @@ static void sampling(struct rnd *r)
 	para(r, "To redraw: apply SPEC.md 21.1 to N = the population, n = the "
 	     "size requested and the seed above (its Python script needs "
 	     "nothing else); position p is the p-th line of population.csv.");
-	if (n_items(items) == 0) {
-		para(r, "No sample was drawn.");
-		section_end(r);
+	if (empty_part(r, items, "No sample was drawn."))
 		return;
-	}
 	table_begin(r, "wide", "#|Index|Received|Type|Leaf hash|Proof file|"
 		    "Verified");
 	for (int k = 0; k < n_items(items) && r->rc == 0; k++) {
@@ -2193,7 +3423,7 @@ static void sampling(struct rnd *r)
 	section_end(r);
 }
 
-/* ---- 6. integrity appendix ------------------------------------------ */
+/* ---- 7. integrity appendix ------------------------------------------ */
 
 static void integrity(struct rnd *r)
 {
@@ -2206,7 +3436,7 @@ static void integrity(struct rnd *r)
 	items = j_arr(r, j_obj(r, r->root, "samples"), "items");
 	where(r, "integrity");
 	section_begin(r, "integrity", 1);
-	heading(r, 2, NULL, "6. Integrity appendix");
+	heading(r, 2, NULL, "7. Integrity appendix");
 	for (int i = 0; i < 2; i++) {
 		const cJSON *ck = j_objn(r, integ, which[i]);
 
@@ -2277,14 +3507,14 @@ static void integrity(struct rnd *r)
 	section_end(r);
 }
 
-/* ---- 7. definitions -------------------------------------------------- */
+/* ---- 8. definitions -------------------------------------------------- */
 
 static void definitions(struct rnd *r)
 {
 	char buf[160];
 
 	section_begin(r, "definitions", 1);
-	heading(r, 2, NULL, "7. Definitions");
+	heading(r, 2, NULL, "8. Definitions");
 	list_begin(r);
 	li(r, "Time zone: UTC for every time; the period [from, to) includes "
 	   "from and excludes to.");
@@ -2308,6 +3538,22 @@ static void definitions(struct rnd *r)
 	li(r, "A maintenance window is excluded only with a non-empty change "
 	   "reference; one without is a deviation and its time counts as "
 	   "whatever the component was.");
+	li(r, "CC7.2 (SPEC.md 20.14): probes expected per component and UTC "
+	   "day = floor(day length / probe interval); received = the "
+	   "health.probe events whose own time lies in the day.");
+	item_begin(r);
+	text(r, "A monitoring gap is more than the tolerance (%d probe "
+	     "intervals) without a probe; each component with a gap is a "
+	     "deviation, counted in the days of the period that a gap lies "
+	     "in.", ALOG_MON_PROBE_TOLERANCE);
+	item_end(r);
+	li(r, "Checkpoint cadence: expected = floor(day length / expected "
+	   "interval) per day; fewer checkpoints are shown, not a deviation. "
+	   "Verification runs (integrity.verified) count by received time; a "
+	   "day without a run and a failed run are deviations.");
+	li(r, "Anomalies: the detection rules of SPEC.md 11.2 (classes "
+	   "malicious, environmental, error); an anomaly is the detection "
+	   "control operating, never a deviation.");
 	list_end(r);
 	pre(r, "T  = period; E = approved maintenance; Dm = down; "
 	       "Dp = partial; U = unknown; B = T - E\n"
@@ -2347,6 +3593,7 @@ static const char css[] =
 	".seg.up,.key.up{fill:#2e9e44}.seg.partial,.key.partial{fill:#f0a30a}"
 	".seg.down,.key.down{fill:#d62728}.seg.unknown,.key.unknown{fill:#e3e3e3}"
 	".tick{stroke:#333;stroke-width:1}.axis{stroke:#333}.bar{fill:#4a6fa5}"
+	".exp{fill:#d4d4d4}.rcv{fill:#4a6fa5}.rcv.short{fill:#d62728}"
 	"rect.seg{shape-rendering:crispEdges}"
 	"@media print{body{max-width:none;padding:0;font-size:11px}"
 	"section.major{break-before:page}h2,h3,h4{break-after:avoid}"
@@ -2384,7 +3631,7 @@ static int render(const char *json, size_t len, struct alog_buf *out,
 	struct alog_json_result res;
 	struct rnd r;
 	size_t start = out->len, saved_max = out->max;
-	const cJSON *period, *a12, *comps;
+	const cJSON *period, *a12, *comps, *pop;
 	cJSON *root = NULL;
 	int rc;
 
@@ -2401,10 +3648,13 @@ static int render(const char *json, size_t len, struct alog_buf *out,
 		return rc;
 	}
 	root = cJSON_ParseWithLength(json, len);
-	if (!root)
+	if (!root || arrays_index(root) < 0) {
+		cJSON_Delete(root);
 		return alog_err_set(err, ALOG_ENOMEM, "report json: out of memory");
+	}
 	if (!cJSON_IsString(member(root, "schema")) ||
 	    strcmp(member(root, "schema")->valuestring, ALOG_RENDER_SCHEMA) != 0) {
+		arrays_free();
 		cJSON_Delete(root);
 		return alog_err_set(err, ALOG_EINVAL,
 				    "report json: \"schema\" is not \"%s\"",
@@ -2431,12 +3681,20 @@ static int render(const char *json, size_t len, struct alog_buf *out,
 	r.w_permille = j_int(&r, a12, "partial_weight_permille");
 	r.failover_target_s = j_int(&r, a12, "failover_target_s");
 	comps = j_arr(&r, a12, "components");
+	where(&r, "%s", "");
+	pop = j_obj(&r, root, "population");
+	where(&r, "population");
+	r.n_days = n_items(j_arr(&r, pop, "daily"));
+	where(&r, "%s", "");
+	r.cc = j_obj(&r, root, "cc7_2");
 	collect_devs(&r, a12, comps);
+	collect_mon_devs(&r);
 
 	page_begin(&r);
 	cover(&r);
 	completeness(&r);
 	availability(&r);
+	monitoring(&r);
 	tests(&r);
 	sampling(&r);
 	integrity(&r);
@@ -2451,6 +3709,7 @@ static int render(const char *json, size_t len, struct alog_buf *out,
 		out->data[out->len] = 0;
 	alog_buf_release(&r.tmp);
 	free(r.devs);
+	arrays_free();
 	cJSON_Delete(root);
 	return rc;
 }

@@ -4,8 +4,9 @@
  * so that a rendering can never say something the JSON does not.
  *
  * Both renderings hold the same sections in the same order: cover,
- * completeness, A1.2 availability, tests and results with the deviations
- * register, sampling worksheet, integrity appendix, definitions. The HTML
+ * completeness, A1.2 availability, CC7.2 monitoring, tests and results
+ * with the deviations register, sampling worksheet, integrity appendix,
+ * definitions. The HTML
  * page is self-contained (inline CSS and SVG, no scripts, no fetched
  * resources) and prints on A4.
  *
@@ -31,6 +32,13 @@
 #define ALOG_RENDER_DEPTH_MAX 16
 /* Width in pixels of every SVG chart of the HTML page. */
 #define ALOG_RENDER_SVG_WIDTH 900
+/* Rows of a component's days with fewer probes than expected shown (CC7.2);
+ * the rest are counted ("and k more days"). */
+#define ALOG_RENDER_SHORT_DAYS_ROWS 31
+/* Rows of the anomalies table shown; the rest are counted. */
+#define ALOG_RENDER_ANOMALY_ROWS 200
+/* Log indices shown per anomaly; the rest are counted. */
+#define ALOG_RENDER_ANOMALY_INDICES 8
 /* The only schema rendered. */
 #define ALOG_RENDER_SCHEMA "auditlog-report/1"
 

@@ -100,6 +100,17 @@ static void jw_bool(struct jw *w, const char *key, int v)
 		w->rc = alog_buf_adds(w->b, v ? "true" : "false", w->err);
 }
 
+static void jw_null(struct jw *w, const char *key);
+
+/* A log index, or null for ALOG_MON_NO_INDEX (no record there). */
+static void jw_index(struct jw *w, const char *key, uint64_t index)
+{
+	if (index == ALOG_MON_NO_INDEX)
+		jw_null(w, key);
+	else
+		jw_uint(w, key, index);
+}
+
 static void jw_null(struct jw *w, const char *key)
 {
 	jw_sep(w, key);
@@ -505,6 +516,8 @@ static int cc7_2(struct jw *w, const struct alog_report_opts *o,
 		jw_time(w, "end", g->end_us);
 		jw_int(w, "length_us", g->length_us);
 		jw_int(w, "in_period_us", g->in_period_us);
+		jw_index(w, "before_index", g->before_index);
+		jw_index(w, "after_index", g->after_index);
 		jw_close(w, '}');
 	}
 	jw_close(w, ']');
@@ -514,6 +527,8 @@ static int cc7_2(struct jw *w, const struct alog_report_opts *o,
 	jw_uint(w, "signed", m.checkpoints);
 	jw_time(w, "longest_gap_start", m.cp_gap.start_us);
 	jw_time(w, "longest_gap_end", m.cp_gap.end_us);
+	jw_index(w, "longest_gap_start_index", m.cp_gap.start_index);
+	jw_index(w, "longest_gap_end_index", m.cp_gap.end_index);
 	jw_close(w, '}');
 	jw_open(w, "verification", '{');
 	jw_uint(w, "runs", m.verify_runs);

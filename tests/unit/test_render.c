@@ -136,7 +136,72 @@ static const char *const fixture_parts[] = {
 	"1709172000000000,\"unknown\"],[1709172000000000,1709251200000000,",
 	"\"up\"],[1709251200000000,1709258400000000,\"partial\"],[1709258400000000,",
 	"1709337600000000,\"up\"]],\"findings\":[{\"finding\":\"crashed_run\",",
-	"\"index\":65,\"at\":\"2024-03-01T11:00:00.000000Z\"}]}]}}",
+	"\"index\":65,\"at\":\"2024-03-01T11:00:00.000000Z\"}]}]},",
+	/* cc7_2: api probed every 60 s, 5 probes missing in a 6 min gap
+	 * at 00:10 and 40 in a 41 min gap at 10:00 on 2024-03-01 (1440 +
+	 * 1395 of 2 x 1440); primary_store every 10 s, none missing;
+	 * auditlog, the daemon's own, not probed. One verification run, on
+	 * 2024-02-29, failed; none on 2024-03-01. */
+	"\"cc7_2\":{\"criterion\":\"CC7.2\",\"components_monitored\":2,\"components\":3,",
+	"\"probes\":[{\"component\":\"api\",\"probe_interval_s\":60,\"tolerance_us\":180000000,",
+	"\"expected\":2880,\"received\":2835,\"days\":[[\"2024-02-29\",1440,1440],",
+	"[\"2024-03-01\",1440,1395]]},{\"component\":\"primary_store\",\"probe_interval_s\":10,",
+	"\"tolerance_us\":30000000,\"expected\":17280,\"received\":17280,",
+	"\"days\":[[\"2024-02-29\",8640,8640],[\"2024-03-01\",8640,8640]]},",
+	"{\"component\":\"auditlog\",\"probe_interval_s\":60,\"tolerance_us\":180000000,",
+	"\"expected\":0,\"received\":0,\"days\":[[\"2024-02-29\",0,0],[\"2024-03-01\",0,0]]}],",
+	"\"gaps\":[{\"component\":\"api\",\"start\":\"2024-03-01T00:10:00.000000Z\",",
+	"\"end\":\"2024-03-01T00:16:00.000000Z\",\"length_us\":360000000,",
+	"\"in_period_us\":360000000,\"before_index\":300,\"after_index\":301},",
+	"{\"component\":\"api\",\"start\":\"2024-03-01T10:00:00.000000Z\",",
+	"\"end\":\"2024-03-01T10:41:00.000000Z\",\"length_us\":2460000000,",
+	"\"in_period_us\":2460000000}],\"checkpoints\":{\"expected_interval_us\":60000000,",
+	"\"expected\":2880,\"signed\":2870,\"longest_gap_start\":\"2024-03-01T10:00:30.000000Z\",",
+	"\"longest_gap_end\":\"2024-03-01T10:05:30.000000Z\"},\"verification\":{\"runs\":1,",
+	"\"pass\":0,\"fail\":1,\"days_without_a_run\":[\"2024-03-01\"]},\"rules\":[",
+	"{\"rule\":\"R-LOGIN-ACTOR\",\"logic\":\"at least 5 auth.login failures for one actor within 5 min\",",
+	"\"severity\":\"medium\",\"class\":\"malicious\",\"anomalies\":1},",
+	"{\"rule\":\"R-LOGIN-SOURCE\",\"logic\":\"at least 10 auth.login failures from one source_addr within 5 min\",",
+	"\"severity\":\"high\",\"class\":\"malicious\",\"anomalies\":0},",
+	"{\"rule\":\"R-BREAKER-FLAP\",\"logic\":\"at least 3 breaker transitions to open for one component within 1 h\",",
+	"\"severity\":\"medium\",\"class\":\"environmental\",\"anomalies\":1},",
+	"{\"rule\":\"R-ADMIN-HOURS\",\"logic\":\"an admin.action outside the configured business hours\",",
+	"\"severity\":\"medium\",\"class\":\"malicious\",\"anomalies\":1},",
+	"{\"rule\":\"R-PROBE-GAP\",\"logic\":\"more than 3 x probe_interval_s between consecutive health probes of a component\",",
+	"\"severity\":\"medium\",\"class\":\"environmental\",\"anomalies\":2},",
+	"{\"rule\":\"R-VERIFY-FAILED\",\"logic\":\"an integrity.verified with result fail\",",
+	"\"severity\":\"high\",\"class\":\"malicious\",\"anomalies\":1},",
+	"{\"rule\":\"R-VERIFY-MISSING\",\"logic\":\"no integrity.verified for more than 26 h (a daily run, 2 h of slack)\",",
+	"\"severity\":\"medium\",\"class\":\"error\",\"anomalies\":0},",
+	"{\"rule\":\"R-CLOCK-SKEW\",\"logic\":\"an event whose time is more than 5 min from its received time\",",
+	"\"severity\":\"low\",\"class\":\"error\",\"anomalies\":0}],\"anomalies\":[",
+	"{\"rule\":\"R-BREAKER-FLAP\",\"subject\":\"primary_store\",\"window_start\":\"2024-02-29T12:00:00.000000Z\",",
+	"\"window_end\":\"2024-02-29T12:40:00.000000Z\",\"detected\":\"2024-02-29T12:20:00.000000Z\",",
+	"\"events\":70,\"indices\":[400,401,402,403,404,405,406,407,408,409,410,411,412,413,",
+	"414,415,416,417,418,419,420,421,422,423,424,425,426,427,428,429,430,431,432,433,434,",
+	"435,436,437,438,439,440,441,442,443,444,445,446,447,448,449,450,451,452,453,454,455,",
+	"456,457,458,459,460,461,462,463]},{\"rule\":\"R-VERIFY-FAILED\",\"subject\":\"integrity\",",
+	"\"window_start\":\"2024-02-29T23:30:00.000000Z\",\"window_end\":\"2024-02-29T23:30:00.000000Z\",",
+	"\"detected\":\"2024-02-29T23:30:00.000000Z\",\"events\":1,\"indices\":[330]},",
+	"{\"rule\":\"R-PROBE-GAP\",\"subject\":\"api\",\"window_start\":\"2024-03-01T00:10:00.000000Z\",",
+	"\"window_end\":\"2024-03-01T00:16:00.000000Z\",\"detected\":\"2024-03-01T00:16:00.050000Z\",",
+	"\"events\":2,\"indices\":[300,301]},{\"rule\":\"R-ADMIN-HOURS\",",
+	"\"subject\":\"<b>root</b> & co\",\"window_start\":\"2024-03-01T07:00:00.000000Z\",",
+	"\"window_end\":\"2024-03-01T07:00:00.000000Z\",\"detected\":\"2024-03-01T07:00:00.000000Z\",",
+	"\"events\":1,\"indices\":[58]},{\"rule\":\"R-PROBE-GAP\",\"subject\":\"api\",",
+	"\"window_start\":\"2024-03-01T10:00:00.000000Z\",\"window_end\":\"2024-03-01T10:41:00.000000Z\",",
+	"\"detected\":\"2024-03-01T10:41:00.050000Z\",\"events\":2,\"indices\":[340,341]},",
+	"{\"rule\":\"R-LOGIN-ACTOR\",\"subject\":\"<script>alert(2)</script>|eve\",",
+	"\"window_start\":\"2024-03-01T11:00:00.000000Z\",\"window_end\":\"2024-03-01T11:04:00.000000Z\",",
+	"\"detected\":\"2024-03-01T11:03:00.000000Z\",\"events\":5,\"indices\":[350,351,352,353,354]}],",
+	"\"operator_activity\":[{\"index\":58,\"at\":\"2024-03-01T07:00:00.000000Z\",",
+	"\"operator\":\"<b>root</b> & co\",\"action\":\"breaker.force_open\",\"target\":\"api\",",
+	"\"outcome\":\"denied\",\"in_business_hours\":false},{\"index\":61,",
+	"\"at\":\"2024-03-01T09:00:00.000000Z\",\"operator\":\"alice\",\"action\":\"breaker.reset\",",
+	"\"target\":\"primary_store\",\"outcome\":\"success\",\"in_business_hours\":true}],",
+	"\"logins\":9,\"login_failures\":8,\"failures_by_actor\":[{\"actor\":",
+	"\"<script>alert(2)</script>|eve\",\"failures\":5},{\"actor\":\"<img onerror=alert(4)>`*_bob_*`\",",
+	"\"failures\":3}],\"deviations\":3}}",
 	NULL
 };
 
@@ -221,9 +286,17 @@ static void test_render_markdown_has_every_section_and_key_text(void **state)
 		static const char *const heads[] = {
 			"# Availability (A1.2) evidence\n", "## 1. Cover\n",
 			"## 2. Completeness\n", "## 3. Availability (A1.2)\n",
-			"## 4. Tests and results\n", "### Deviations register\n",
-			"## 5. Sampling worksheet\n",
-			"## 6. Integrity appendix\n", "## 7. Definitions\n",
+			"## 4. Monitoring (CC7.2)\n", "### 4.1 Health probes\n",
+			"#### 4.1.1 api\n", "#### 4.1.2 primary\\_store\n",
+			"#### 4.1.3 auditlog\n", "### 4.2 Monitoring gaps\n",
+			"### 4.3 Checkpoint cadence\n",
+			"### 4.4 Verification runs\n",
+			"### 4.5 Detection rules\n", "### 4.6 Anomalies\n",
+			"### 4.7 Operator activity (CC6.1, CC8.1)\n",
+			"### 4.8 Logins\n",
+			"## 5. Tests and results\n", "### Deviations register\n",
+			"## 6. Sampling worksheet\n",
+			"## 7. Integrity appendix\n", "## 8. Definitions\n",
 		};
 		const char *prev = s;
 
@@ -239,7 +312,8 @@ static void test_render_markdown_has_every_section_and_key_text(void **state)
 	/* cover */
 	assert_has(s, "**management-prepared, system-generated evidence; not "
 		      "an audit opinion**");
-	assert_has(s, "A1.2 \xe2\x80\x94 2017 TSC, revised points of focus 2022");
+	assert_has(s, "A1.2 and CC7.2 \xe2\x80\x94 2017 TSC, revised points of "
+		      "focus 2022");
 	assert_has(s, "\\[2024-02-29T00:00:00.000000Z, "
 		      "2024-03-02T00:00:00.000000Z)");
 	assert_has(s, "`0123456789abcdef0123456789abcdef`");
@@ -290,15 +364,15 @@ static void test_render_markdown_has_every_section_and_key_text(void **state)
 	assert_has(s, "1 of 1 findings in the evidence (each is a deviation) "
 		      "(see DEV-6)");
 	assert_has(s, "2 of 2 malformed report inputs not used (see DEV-7)");
-	for (int k = 1; k <= 7; k++) {
+	for (int k = 1; k <= 9; k++) {
 		char h[32];
 
 		snprintf(h, sizeof(h), "#### DEV-%d\n", k);
 		assert_has(s, h);
 	}
-	assert_int_equal(count(s, "#### DEV-"), 7);
+	assert_int_equal(count(s, "#### DEV-"), 9);
 	assert_int_equal(count(s, "- **Management response:** (to be "
-				  "completed by management)"), 7);
+				  "completed by management)"), 9);
 	assert_has(s, "- index 17: \\[2024-02-29T04:00:00.000000Z, "
 		      "2024-02-29T04:10:00.000000Z), change reference none\n");
 	/* sampling worksheet */
@@ -327,6 +401,16 @@ static const char *const html_ids[] = {
 	"<section id=\"availability\" class=\"major\">",
 	"<section id=\"component-1\">", "<section id=\"component-2\">",
 	"<section id=\"component-3\">",
+	"<section id=\"monitoring\" class=\"major\">",
+	"<section id=\"monitoring-probes\">", "<section id=\"probes-1\">",
+	"<section id=\"probes-2\">", "<section id=\"probes-3\">",
+	"<section id=\"monitoring-gaps\">",
+	"<section id=\"monitoring-checkpoints\">",
+	"<section id=\"monitoring-verification\">",
+	"<section id=\"monitoring-rules\">",
+	"<section id=\"monitoring-anomalies\">",
+	"<section id=\"monitoring-operators\">",
+	"<section id=\"monitoring-logins\">",
 	"<section id=\"tests\" class=\"major\">", "<section id=\"deviations\">",
 	"<section id=\"sampling\" class=\"major\">",
 	"<section id=\"integrity\" class=\"major\">",
@@ -352,14 +436,15 @@ static void test_render_html_has_every_section_with_ids_and_key_text(void **stat
 			fail_msg("\"%s\" missing or out of order", html_ids[i]);
 		prev = at;
 	}
-	for (int k = 1; k <= 7; k++) {
+	for (int k = 1; k <= 9; k++) {
 		char h[64];
 
 		snprintf(h, sizeof(h), "<h4 id=\"dev-%d\">DEV-%d</h4>", k, k);
 		assert_has(s, h);
 	}
 	assert_has(s, "<h2>1. Cover</h2>");
-	assert_has(s, "<h2>7. Definitions</h2>");
+	assert_has(s, "<h2>4. Monitoring (CC7.2)</h2>");
+	assert_has(s, "<h2>8. Definitions</h2>");
 	assert_has(s, "<td>97.543 %</td>");
 	assert_has(s, "<strong class=\"bad\">NOT complete</strong>");
 	assert_has(s, "Deviations identified: 2 of 2 months below target (see "
@@ -490,8 +575,17 @@ static void test_render_html_loads_nothing_from_outside(void **state)
 	assert_null(strstr(s, "@import"));
 	assert_null(strstr(s, "@font-face"));
 	assert_true(count(s, "href=") > 0);
-	for (p = strstr(s, "href="); p; p = strstr(p + 1, "href="))
+	for (p = strstr(s, "href="); p; p = strstr(p + 1, "href=")) {
+		char id[64];
+		size_t n;
+
 		assert_true(strncmp(p, "href=\"#", 7) == 0);
+		/* the anchor's target is on the page */
+		n = strcspn(p + 7, "\"");
+		assert_true(n > 0 && n < 40);
+		snprintf(id, sizeof(id), "id=\"%.*s\"", (int)n, p + 7);
+		assert_has(s, id);
+	}
 	for (p = strstr(s, "url("); p; p = strstr(p + 1, "url("))
 		assert_true(strncmp(p, "url(#", 5) == 0);
 	assert_has(s, "Content-Security-Policy");
@@ -608,12 +702,51 @@ static void test_render_refuses_missing_or_mistyped_members(void **state)
 		  "\"a1_2.components[0].timeline[0]\"" },
 		{ "[\"2024-02-29\",2]", "[\"2024-02-29\"]",
 		  "\"population.daily[0]\"" },
+		{ "[\"2024-02-29\",2]", "{\"d\":\"2024-02-29\",\"n\":2}",
+		  "\"population.daily[0]\"" },
+		{ "\"timeline\":[[1709164800000000,1709166600000000,\"excluded\"]",
+		  "\"timeline\":[{\"a\":1709164800000000,\"b\":1709166600000000,"
+		  "\"c\":\"excluded\"}", "\"a1_2.components[0].timeline[0]\"" },
 		{ "\"end_checkpoint\":null", "\"end_checkpoint\":7",
 		  "\"integrity.end_checkpoint\"" },
 		{ "\"from_us\":1709164800000000", "\"from_us\":1809164800000000",
 		  "from_us is not before to_us" },
 		{ "\"record\":\"{", "\"record\":\"x{",
 		  "\"samples.items[0].record\"" },
+		/* cc7_2 (SPEC.md 21.4 input rules) */
+		{ "\"cc7_2\":", "\"cc7_x\":", "\"cc7_2\"" },
+		{ "\"received\":2835", "\"received\":\"2835\"",
+		  "\"cc7_2.probes[0].received\"" },
+		{ "\"expected\":2880", "\"expected\":-1",
+		  "\"cc7_2.probes[0].expected\"" },
+		{ "[\"2024-03-01\",1440,1395]", "[\"2024-03-01\",1440]",
+		  "\"cc7_2.probes[0].days[1]\"" },
+		{ "[\"2024-03-01\",1440,1395]", "[\"2024-3-1\",1440,1395]",
+		  "\"cc7_2.probes[0].days[1]\"" },
+		{ "\"component\":\"api\",\"start\"",
+		  "\"component\":\"web\",\"start\"",
+		  "\"cc7_2.gaps[0].component\" names no component" },
+		{ "\"start\":\"2024-03-01T00:10:00.000000Z\"",
+		  "\"start\":\"yesterday\"", "\"cc7_2.gaps[0].start\"" },
+		{ "\"before_index\":300", "\"before_index\":\"300\"",
+		  "\"cc7_2.gaps[0].before_index\"" },
+		{ "\"indices\":[300,301]", "\"indices\":[300,-1]",
+		  "\"cc7_2.anomalies[2].indices[1]\"" },
+		{ "\"subject\":\"integrity\"", "\"subject\":null",
+		  "\"cc7_2.anomalies[1].subject\"" },
+		{ "\"days_without_a_run\":[\"2024-03-01\"]",
+		  "\"days_without_a_run\":[\"2024-3-1\"]",
+		  "\"cc7_2.verification.days_without_a_run[0]\"" },
+		{ "\"fail\":1", "\"fail\":true",
+		  "\"cc7_2.verification.fail\"" },
+		{ "\"longest_gap_end\":\"2024-03-01T10:05:30.000000Z\"",
+		  "\"longest_gap_end\":1709287530000000",
+		  "\"cc7_2.checkpoints.longest_gap_end\"" },
+		{ "\"in_business_hours\":false", "\"in_business_hours\":\"no\"",
+		  "\"cc7_2.operator_activity[0].in_business_hours\"" },
+		{ "\"failures\":3", "\"failures\":3.5",
+		  "\"cc7_2.failures_by_actor[1].failures\"" },
+		{ "\"logins\":9", "\"logins\":null", "\"cc7_2.logins\"" },
 	};
 	char *json = fixture();
 
@@ -704,6 +837,455 @@ static void test_render_shows_an_empty_population_as_a_recorded_zero(void **stat
 	free(json);
 }
 
+/* json with its cc7_2 object replaced by cc (the last member). */
+static char *with_cc72(const char *json, const char *cc)
+{
+	const char *at = strstr(json, "\"cc7_2\":");
+	size_t head, n;
+	char *o;
+
+	assert_non_null(at);
+	head = (size_t)(at - json) + 8;
+	n = head + strlen(cc) + 1;
+	o = malloc(n + 1);
+	assert_non_null(o);
+	memcpy(o, json, head);
+	memcpy(o + head, cc, strlen(cc));
+	o[n - 1] = '}';
+	o[n] = 0;
+	return o;
+}
+
+/* The part of s from the first from up to the next to (malloc'd). */
+static char *between(const char *s, const char *from, const char *to)
+{
+	const char *a = strstr(s, from), *b;
+	char *o;
+
+	assert_non_null(a);
+	b = strstr(a, to);
+	assert_non_null(b);
+	o = malloc((size_t)(b - a) + 1);
+	assert_non_null(o);
+	memcpy(o, a, (size_t)(b - a));
+	o[b - a] = 0;
+	return o;
+}
+
+/* CC7.2 (SPEC.md 21.4 section 4): probes per component with the share
+ * rounded down (2835 of 2880 = 98.4375 % -> 98.4 %), the short day, the
+ * daemon's component, gaps with the indices around them (the members,
+ * else the R-PROBE-GAP anomaly of the same window), checkpoint cadence,
+ * verification, rules, anomalies (8 indices shown of 64), operator
+ * activity, logins. */
+static void test_render_markdown_shows_the_cc7_2_monitoring_evidence(void **state)
+{
+	struct alog_buf md;
+	char *json = fixture();
+	const char *s;
+
+	(void)state;
+	render(0, json, &md);
+	s = (const char *)md.data;
+	assert_has(s, "2 of 3 components monitored; deviations of the "
+		      "monitoring control counted in report.json (gaps and "
+		      "days without a verification run): 3.");
+	assert_has(s, "| Component | Probe interval | Tolerance | Expected | "
+		      "Received | Received / expected | Monitored | Days with "
+		      "fewer probes than expected | Gaps over the tolerance |");
+	assert_has(s, "| api | 60 s | 3 m 00 s | 2880 | 2835 | 98.4 % | yes | "
+		      "1 of 2 | 2 (DEV-8) |");
+	assert_has(s, "| primary\\_store | 10 s | 30 s | 17280 | 17280 | "
+		      "100.0 % | yes | 0 of 2 | 0 |");
+	assert_has(s, "| auditlog | 60 s | 3 m 00 s | 0 | 0 | n/a (none "
+		      "expected) | no | 0 of 2 | 0 |");
+	assert_has(s, "1 of 2 days with fewer probes than expected (45 probes "
+		      "short on those days).");
+	assert_has(s, "| 2024-03-01 | 1440 | 1395 | 45 |");
+	assert_has(s, "Every one of the 2 days received at least the expected "
+		      "probes.");
+	assert_has(s, "#### 4.1.3 auditlog\n\nNo probe is expected: the "
+		      "daemon's own component");
+	/* gaps: indices from the members, then from the anomaly */
+	assert_has(s, "| 1 | api | 2024-03-01T00:10:00.000000Z | "
+		      "2024-03-01T00:16:00.000000Z | 6 m 00 s | 6 m 00 s | "
+		      "300 \xe2\x86\x92 301 | **DEVIATION** (see DEV-8) |");
+	assert_has(s, "| 2 | api | 2024-03-01T10:00:00.000000Z | "
+		      "2024-03-01T10:41:00.000000Z | 41 m 00 s | 41 m 00 s | "
+		      "340, 341 | **DEVIATION** (see DEV-8) |");
+	/* checkpoint cadence */
+	assert_has(s, "| Expected interval | 1 m 00 s |");
+	assert_has(s, "| Expected in the period | 2880 |");
+	assert_has(s, "| Signed in the period | 2870 |");
+	assert_has(s, "| Longest stretch without a checkpoint | 5 m 00 s: "
+		      "\\[2024-03-01T10:00:30.000000Z, "
+		      "2024-03-01T10:05:30.000000Z\\] |");
+	/* verification */
+	assert_has(s, "| Runs in the period | 1 |");
+	assert_has(s, "| Passed | 0 |");
+	assert_has(s, "| Failed | **1** (see DEV-9) |");
+	assert_has(s, "| Days without a run | **1 of 2 days**: 2024-03-01 "
+		      "(see DEV-9) |");
+	/* rules and anomalies */
+	assert_has(s, "| `R-PROBE-GAP` | more than 3 x probe\\_interval\\_s "
+		      "between consecutive health probes of a component | "
+		      "medium | environmental | 2 |");
+	assert_has(s, "6 anomalies detected.");
+	assert_has(s, "| 1 | `R-BREAKER-FLAP` | primary\\_store | "
+		      "2024-02-29T12:00:00.000000Z | 2024-02-29T12:40:00.000000Z "
+		      "| 2024-02-29T12:20:00.000000Z | 70 | 400, 401, 402, 403, "
+		      "404, 405, 406, 407 and 56 more |");
+	assert_has(s, "| 2 | `R-VERIFY-FAILED` | integrity | "
+		      "2024-02-29T23:30:00.000000Z | 2024-02-29T23:30:00.000000Z "
+		      "| 2024-02-29T23:30:00.000000Z | 1 | 330 |");
+	/* operator activity and logins */
+	assert_has(s, "2 actions, 1 outside business hours.");
+	assert_has(s, "| 61 | 2024-03-01T09:00:00.000000Z | alice | "
+		      "breaker.reset | primary\\_store | success | yes |");
+	assert_has(s, "| breaker.force\\_open | api | denied | **no** |");
+	assert_has(s, "9 logins, 8 failed.");
+	/* the tests section: monitoring deviations, anomalies counted */
+	assert_has(s, "| CC7.2 monitoring (all components) | every component "
+		      "probed with no gap over its tolerance; a verification "
+		      "run every day, each passing | census | 3 components, 2 "
+		      "days, 1 verification runs | Deviations identified: api: "
+		      "1 of 2 days with a monitoring gap over the 3 m 00 s "
+		      "tolerance (2 gaps) (see DEV-8); 1 of 2 days without a "
+		      "verification run; 1 of 1 verification runs failed (see "
+		      "DEV-9) |");
+	assert_has(s, "| CC7.2 detection (anomalies) | the detection rules of "
+		      "SPEC.md 11.2 run over every event of the period | "
+		      "census | 8 rules | 6 anomalies detected and listed for "
+		      "follow-up (4.6); not deviations: the detection control "
+		      "operating |");
+	/* definitions */
+	assert_has(s, "an anomaly is the detection control operating, never a "
+		      "deviation.");
+	alog_buf_release(&md);
+	free(json);
+}
+
+/* The same in HTML, with one probes chart per probed component: a bar
+ * per day for the expected and one for the received count, red when
+ * short. api's 2024-03-01: 1395 of 1440 of 90 px = 87.18 px high, the
+ * second of two slots of 830 px from x 60 (475.00), 80 % wide. */
+static void test_render_html_shows_the_cc7_2_evidence_and_probe_charts(void **state)
+{
+	struct alog_buf html;
+	char *json = fixture();
+	char *api;
+	const char *s;
+
+	(void)state;
+	render(1, json, &html);
+	s = (const char *)html.data;
+	assert_has(s, "<h3>4.1 Health probes</h3>");
+	assert_has(s, "<td><a href=\"#probes-1\">api</a></td><td>60 s</td>"
+		      "<td>3 m 00 s</td><td>2880</td><td>2835</td>"
+		      "<td>98.4 %</td><td>yes</td><td>1 of 2</td><td>2 (<a "
+		      "href=\"#dev-8\">DEV-8</a>)</td>");
+	assert_has(s, "<td>300 \xe2\x86\x92 301</td><td><strong class=\"bad\">"
+		      "DEVIATION</strong> (see <a href=\"#dev-8\">DEV-8</a>)"
+		      "</td>");
+	assert_has(s, "<strong>1 of 2 days</strong>: 2024-03-01 (see <a "
+		      "href=\"#dev-9\">DEV-9</a>)");
+	/* charts for api and primary_store; none for auditlog */
+	assert_int_equal(count(s, "<svg class=\"probes\""), 2);
+	api = between(s, "<section id=\"probes-1\">", "</svg>");
+	assert_int_equal(count(api, "<rect class=\"exp\""), 2);
+	assert_int_equal(count(api, "<rect class=\"rcv\" x="), 1);
+	assert_int_equal(count(api, "<rect class=\"rcv short\" x="), 1);
+	assert_has(api, "<rect class=\"rcv short\" x=\"475.00\" y=\"12.82\" "
+			"width=\"332.00\" height=\"87.18\"><title>2024-03-01: "
+			"1395 received of 1440 expected</title></rect>");
+	assert_has(api, "<rect class=\"exp\" x=\"60.00\" y=\"10.00\" "
+			"width=\"332.00\" height=\"90.00\"><title>2024-02-29: "
+			"1440 expected</title></rect>");
+	free(api);
+	api = between(s, "<section id=\"probes-3\">", "</section>");
+	assert_null(strstr(api, "<svg"));
+	free(api);
+	assert_has(s, "6 anomalies detected and listed for follow-up (<a "
+		      "href=\"#monitoring-anomalies\">4.6</a>)");
+	alog_buf_release(&html);
+	free(json);
+}
+
+/* SPEC.md 21.4 kinds 7 and 8: a component with gaps is one deviation,
+ * "x of N days" that a gap lies in (clipped to the period); the days
+ * without a run and the failed runs one report-wide deviation. */
+static void test_render_counts_monitoring_gaps_and_missing_runs_as_deviations_x_of_n(void **state)
+{
+	struct alog_buf md;
+	char *json = fixture();
+	char *a, *b, *c, *d;
+	const char *s;
+
+	(void)state;
+	render(0, json, &md);
+	s = (const char *)md.data;
+	assert_has(s, "#### DEV-8\n\n- **Control and criterion:** CC7.2 "
+		      "monitoring: every component is probed at its interval, "
+		      "with no gap over the tolerance\n- **Component:** api\n"
+		      "- **Description:** 1 of 2 days with a monitoring gap "
+		      "over the 3 m 00 s tolerance (2 gaps)\n");
+	assert_has(s, "- \\[2024-03-01T00:10:00.000000Z, "
+		      "2024-03-01T00:16:00.000000Z\\]: 6 m 00 s, 6 m 00 s in "
+		      "the period; log indices 300 \xe2\x86\x92 301\n");
+	assert_has(s, "- \\[2024-03-01T10:00:00.000000Z, "
+		      "2024-03-01T10:41:00.000000Z\\]: 41 m 00 s, 41 m 00 s in "
+		      "the period; log indices 340, 341\n");
+	assert_has(s, "#### DEV-9\n\n- **Control and criterion:** CC7.2 "
+		      "monitoring: the log's integrity is verified every day "
+		      "and every run passes\n- **Component:** all (report-wide)"
+		      "\n- **Description:** 1 of 2 days without a verification "
+		      "run; 1 of 1 verification runs failed\n");
+	assert_has(s, "- days without a run: 2024-03-01\n- failed runs: 1 of "
+		      "1\n- a failed run detected at 2024-02-29T23:30:00.000000Z "
+		      "(anomaly \\#2): log index 330\n");
+	/* the anomalies are not deviations */
+	assert_int_equal(count(s, "#### DEV-"), 9);
+	alog_buf_release(&md);
+
+	/* a gap across midnight lies in both days; the other stays */
+	a = replace(json, "\"start\":\"2024-03-01T00:10:00.000000Z\"",
+		    "\"start\":\"2024-02-29T23:58:00.000000Z\"");
+	render(0, a, &md);
+	assert_has((const char *)md.data, "api: 2 of 2 days with a monitoring "
+		   "gap over the 3 m 00 s tolerance (2 gaps) (see DEV-8)");
+	alog_buf_release(&md);
+	/* one gap from before the period to its first minutes: clipped,
+	 * it lies in the first day only */
+	b = replace(json, "\"start\":\"2024-03-01T00:10:00.000000Z\","
+		    "\"end\":\"2024-03-01T00:16:00.000000Z\"",
+		    "\"start\":\"2024-02-28T20:00:00.000000Z\","
+		    "\"end\":\"2024-02-29T00:05:00.000000Z\"");
+	c = replace(b, "{\"component\":\"api\",\"start\":\"2024-03-01T10:00",
+		    "{\"component\":\"primary_store\",\"start\":\"2024-03-01T10:00");
+	render(0, c, &md);
+	assert_has((const char *)md.data, "Deviations identified: api: 1 of 2 "
+		   "days with a monitoring gap over the 3 m 00 s tolerance "
+		   "(1 gap) (see DEV-8); primary\\_store: 1 of 2 days with a "
+		   "monitoring gap over the 30 s tolerance (1 gap) (see DEV-9); "
+		   "1 of 2 days without a verification run; 1 of 1 "
+		   "verification runs failed (see DEV-10) |");
+	alog_buf_release(&md);
+	/* only a day without a run; only a failed run */
+	d = replace(json, "\"fail\":1,", "\"fail\":0,");
+	render(0, d, &md);
+	assert_has((const char *)md.data, "- **Description:** 1 of 2 days "
+		   "without a verification run\n");
+	assert_has((const char *)md.data, "| Failed | 0 |");
+	alog_buf_release(&md);
+	free(d);
+	d = replace(json, "\"days_without_a_run\":[\"2024-03-01\"]",
+		    "\"days_without_a_run\":[]");
+	render(0, d, &md);
+	assert_has((const char *)md.data, "- **Description:** 1 of 1 "
+		   "verification runs failed\n");
+	assert_has((const char *)md.data, "| Days without a run | none: each "
+		   "of the 2 days has a run |");
+	alog_buf_release(&md);
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+	free(json);
+}
+
+/* Days without a run are listed as runs of consecutive days. */
+static void test_render_lists_days_without_a_run_compactly(void **state)
+{
+	struct alog_buf md;
+	char *json = fixture();
+	char *a = replace(json, "\"days_without_a_run\":[\"2024-03-01\"]",
+			  "\"days_without_a_run\":[\"2024-02-27\",\"2024-02-28\","
+			  "\"2024-02-29\",\"2024-03-01\",\"2024-03-03\","
+			  "\"2024-03-05\",\"2024-03-06\"]");
+
+	(void)state;
+	render(0, a, &md);
+	assert_has((const char *)md.data, ": 2024-02-27 to 2024-03-01 (4 days), "
+		   "2024-03-03, 2024-03-05 to 2024-03-06 (2 days) (see DEV-9)");
+	alog_buf_release(&md);
+	free(a);
+	free(json);
+}
+
+/* No gap, no anomaly, no activity, no failure: each part says so in a
+ * sentence, and the monitoring row has no deviation. */
+static void test_render_says_so_when_cc7_2_has_no_gap_anomaly_or_activity(void **state)
+{
+	static const char empty[] =
+		"{\"criterion\":\"CC7.2\",\"components_monitored\":1,"
+		"\"components\":1,\"probes\":[{\"component\":\"api\","
+		"\"probe_interval_s\":60,\"tolerance_us\":180000000,"
+		"\"expected\":2880,\"received\":2880,\"days\":[[\"2024-02-29\","
+		"1440,1440],[\"2024-03-01\",1440,1440]]}],\"gaps\":[],"
+		"\"checkpoints\":{\"expected_interval_us\":60000000,"
+		"\"expected\":2880,\"signed\":2880,\"longest_gap_start\":"
+		"\"2024-02-29T00:00:00.000000Z\",\"longest_gap_end\":"
+		"\"2024-02-29T00:01:00.000000Z\"},\"verification\":{\"runs\":2,"
+		"\"pass\":2,\"fail\":0,\"days_without_a_run\":[]},\"rules\":[],"
+		"\"anomalies\":[],\"operator_activity\":[],\"logins\":0,"
+		"\"login_failures\":0,\"failures_by_actor\":[],\"deviations\":0}";
+	static const char none[] =
+		"{\"criterion\":\"CC7.2\",\"components_monitored\":0,"
+		"\"components\":0,\"probes\":[],\"gaps\":[],"
+		"\"checkpoints\":{\"expected_interval_us\":60000000,"
+		"\"expected\":2880,\"signed\":0,\"longest_gap_start\":"
+		"\"2024-02-29T00:00:00.000000Z\",\"longest_gap_end\":"
+		"\"2024-03-02T00:00:00.000000Z\"},\"verification\":{\"runs\":2,"
+		"\"pass\":2,\"fail\":0,\"days_without_a_run\":[]},\"rules\":[],"
+		"\"anomalies\":[],\"operator_activity\":[],\"logins\":0,"
+		"\"login_failures\":0,\"failures_by_actor\":[],\"deviations\":0}";
+	struct alog_buf md, html;
+	char *json = fixture();
+	char *e = with_cc72(json, empty), *n = with_cc72(json, none);
+	const char *s;
+
+	(void)state;
+	render(0, e, &md);
+	render(1, e, &html);
+	s = (const char *)md.data;
+	assert_has(s, "Every one of the 2 days received at least the expected "
+		      "probes.");
+	assert_has(s, "No monitoring gap over the tolerance in the period.");
+	assert_has(s, "| Failed | 0 |");
+	assert_has(s, "| Days without a run | none: each of the 2 days has a "
+		      "run |");
+	assert_has(s, "report.json lists no detection rule.");
+	assert_has(s, "No anomaly was detected in the period.");
+	assert_has(s, "No operator activity (admin.action) in the period.");
+	assert_has(s, "0 logins, 0 failed.");
+	assert_has(s, "No failed login in the period.");
+	assert_has(s, "| census | 1 components, 2 days, 2 verification runs | "
+		      "No deviations identified |");
+	assert_has(s, "| census | 0 rules | No anomaly detected |");
+	assert_int_equal(count(s, "#### DEV-"), 7);
+	s = (const char *)html.data;
+	assert_has(s, "<p>No monitoring gap over the tolerance in the "
+		      "period.</p>");
+	assert_has(s, "<p>No anomaly was detected in the period.</p>");
+	assert_int_equal(count(s, "<svg class=\"probes\""), 1);
+	assert_int_equal(count(s, "<rect class=\"rcv short\""), 0);
+	alog_buf_release(&md);
+	alog_buf_release(&html);
+	render(0, n, &md);
+	assert_has((const char *)md.data, "### 4.1 Health probes\n\n"
+		   "Expected per component");
+	assert_has((const char *)md.data, "The inventory has no component.");
+	alog_buf_release(&md);
+	free(e);
+	free(n);
+	free(json);
+}
+
+/* Subjects, operators and actors are the log's texts: escaped in both
+ * formats, never markup. */
+static void test_render_escapes_hostile_cc7_2_subject_operator_and_actor(void **state)
+{
+	struct alog_buf md, html;
+	char *json = fixture();
+	const char *m, *h;
+
+	(void)state;
+	render(0, json, &md);
+	render(1, json, &html);
+	m = (const char *)md.data;
+	h = (const char *)html.data;
+	assert_null(strstr(m, "<script"));
+	assert_null(strstr(h, "<script"));
+	assert_null(strstr(m, "<b>"));
+	assert_null(strstr(h, "<b>"));
+	assert_null(strstr(m, "<img"));
+	assert_null(strstr(h, "<img"));
+	/* subject (anomaly) and actor */
+	assert_has(h, "<td>&lt;script&gt;alert(2)&lt;/script&gt;|eve</td>");
+	assert_has(m, "| &lt;script&gt;alert(2)&lt;/script&gt;\\|eve | 5 |");
+	assert_has(m, "| `R-LOGIN-ACTOR` | &lt;script&gt;alert(2)&lt;/script"
+		      "&gt;\\|eve |");
+	/* operator */
+	assert_has(h, "<td>&lt;b&gt;root&lt;/b&gt; &amp; co</td>");
+	assert_has(m, "| 58 | 2024-03-01T07:00:00.000000Z | &lt;b&gt;root&lt;"
+		      "/b&gt; &amp; co | breaker.force\\_open |");
+	/* Markdown punctuation is literal */
+	assert_has(h, "<td>&lt;img onerror=alert(4)&gt;`*_bob_*`</td>");
+	assert_has(m, "| &lt;img onerror=alert(4)&gt;\\`\\*\\_bob\\_\\*\\` | 3 |");
+	alog_buf_release(&md);
+	alog_buf_release(&html);
+	free(json);
+}
+
+/* At most ALOG_RENDER_ANOMALY_ROWS anomalies and
+ * ALOG_RENDER_SHORT_DAYS_ROWS short days a component are rows; the rest
+ * are counted. */
+static void test_render_bounds_the_anomaly_and_short_day_tables(void **state)
+{
+	static const char one[] =
+		"{\"rule\":\"R-CLOCK-SKEW\",\"subject\":\"legacy\","
+		"\"window_start\":\"2024-03-01T12:00:00.000000Z\","
+		"\"window_end\":\"2024-03-01T12:00:00.000000Z\","
+		"\"detected\":\"2024-03-01T12:00:00.000000Z\",\"events\":1,"
+		"\"indices\":[500]},";
+	struct alog_buf md, html;
+	struct alog_buf many, days;
+	struct alog_err err = { 0 };
+	char *json = fixture();
+	char *a, *b, *t;
+
+	(void)state;
+	alog_buf_init(&many, 0);
+	assert_int_equal(alog_buf_adds(&many, "\"anomalies\":[", &err), 0);
+	for (int i = 0; i < 200; i++)
+		assert_int_equal(alog_buf_adds(&many, one, &err), 0);
+	a = replace(json, "\"anomalies\":[", (const char *)many.data);
+	/* 40 days of api, each one probe short */
+	alog_buf_init(&days, 0);
+	assert_int_equal(alog_buf_adds(&days, "\"days\":[", &err), 0);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(alog_buf_addf(&days, &err,
+					       "%s[\"2024-%s-%02d\",1440,1439]",
+					       i ? "," : "", i < 31 ? "03" : "04",
+					       i < 31 ? i + 1 : i - 30), 0);
+	assert_int_equal(alog_buf_adds(&days, "]},{\"component\":\"primary_store\"",
+				       &err), 0);
+	b = replace(a, "\"days\":[[\"2024-02-29\",1440,1440],[\"2024-03-01\","
+		    "1440,1395]]},{\"component\":\"primary_store\"",
+		    (const char *)days.data);
+	render(0, b, &md);
+	render(1, b, &html);
+	t = between((const char *)md.data, "### 4.6 Anomalies",
+		    "### 4.7 Operator");
+	assert_has(t, "206 anomalies detected.");
+	assert_has(t, "\n| 200 | `R-CLOCK-SKEW` |");
+	assert_null(strstr(t, "\n| 201 |"));
+	assert_has(t, "and 6 more anomalies (every one is in report.json, "
+		      "cc7\\_2.anomalies).");
+	free(t);
+	t = between((const char *)md.data, "#### 4.1.1 api", "#### 4.1.2");
+	assert_has(t, "40 of 40 days with fewer probes than expected (40 "
+		      "probes short on those days).");
+	assert_int_equal(count(t, "| 1440 | 1439 | 1 |"), 31);
+	assert_has(t, "| 2024-03-31 | 1440 | 1439 | 1 |");
+	assert_null(strstr(t, "| 2024-04-01 |"));
+	assert_has(t, "and 9 more days (every day is in report.json, "
+		      "cc7\\_2.probes\\[0\\].days).");
+	free(t);
+	/* the chart has every day */
+	t = between((const char *)html.data, "<section id=\"probes-1\">",
+		    "</svg>");
+	assert_int_equal(count(t, "<rect class=\"rcv short\" x="), 40);
+	free(t);
+	alog_buf_release(&md);
+	alog_buf_release(&html);
+	alog_buf_release(&many);
+	alog_buf_release(&days);
+	free(a);
+	free(b);
+	free(json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -720,6 +1302,13 @@ int main(void)
 		cmocka_unit_test(test_render_refuses_json_that_is_not_i_json),
 		cmocka_unit_test(test_render_limits_input_and_output),
 		cmocka_unit_test(test_render_shows_an_empty_population_as_a_recorded_zero),
+		cmocka_unit_test(test_render_markdown_shows_the_cc7_2_monitoring_evidence),
+		cmocka_unit_test(test_render_html_shows_the_cc7_2_evidence_and_probe_charts),
+		cmocka_unit_test(test_render_counts_monitoring_gaps_and_missing_runs_as_deviations_x_of_n),
+		cmocka_unit_test(test_render_lists_days_without_a_run_compactly),
+		cmocka_unit_test(test_render_says_so_when_cc7_2_has_no_gap_anomaly_or_activity),
+		cmocka_unit_test(test_render_escapes_hostile_cc7_2_subject_operator_and_actor),
+		cmocka_unit_test(test_render_bounds_the_anomaly_and_short_day_tables),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
