@@ -918,12 +918,11 @@ int alog_record_peek_at(uint64_t index, const unsigned char *rec,
 	return 0;
 }
 
-int alog_event_peek(const char *ev, size_t len,
-		    struct alog_envelope_view *out)
+int alog_event_members(const char *ev, size_t len, alog_event_member_fn fn,
+		       void *ctx)
 {
 	const char *p = ev, *end = ev + len;
 
-	memset(out, 0, sizeof(*out));
 	if (len < 2 || *p != '{' || end[-1] != '}')
 		return ALOG_ECORRUPT;
 	p++;
@@ -931,8 +930,6 @@ int alog_event_peek(const char *ev, size_t len,
 		return p + 1 == end ? 0 : ALOG_ECORRUPT;
 	for (;;) {
 		const char *k, *ke, *v, *ve;
-		const char **slot = NULL;
-		size_t *slot_len = NULL;
 		int esc = 0;
 
 		if (p >= end || *p != '"')
@@ -947,22 +944,8 @@ int alog_event_peek(const char *ev, size_t len,
 		ve = value_end(v, end);
 		if (!ve || ve >= end)
 			return ALOG_ECORRUPT;
-		if (*v == '"') {
-			size_t n = (size_t)(ke - k);
-
-			if (n == 4 && memcmp(k, "type", 4) == 0)
-				slot = &out->type, slot_len = &out->type_len;
-			else if (n == 2 && memcmp(k, "id", 2) == 0)
-				slot = &out->id, slot_len = &out->id_len;
-			else if (n == 6 && memcmp(k, "source", 6) == 0)
-				slot = &out->source, slot_len = &out->source_len;
-			else if (n == 4 && memcmp(k, "time", 4) == 0)
-				slot = &out->time, slot_len = &out->time_len;
-			if (slot) {
-				*slot = v + 1;
-				*slot_len = (size_t)(ve - v - 2);
-			}
-		}
+		if (fn)
+			fn(ctx, k, (size_t)(ke - k), v, (size_t)(ve - v));
 		p = ve;
 		if (*p == '}')
 			return p + 1 == end ? 0 : ALOG_ECORRUPT;
@@ -970,4 +953,34 @@ int alog_event_peek(const char *ev, size_t len,
 			return ALOG_ECORRUPT;
 		p++;
 	}
+}
+
+static void peek_member(void *ctx, const char *k, size_t n,
+			    const char *v, size_t vlen)
+{
+	struct alog_envelope_view *out = ctx;
+	const char **slot = NULL;
+	size_t *slot_len = NULL;
+
+	if (*v != '"')
+		return;
+	if (n == 4 && memcmp(k, "type", 4) == 0)
+		slot = &out->type, slot_len = &out->type_len;
+	else if (n == 2 && memcmp(k, "id", 2) == 0)
+		slot = &out->id, slot_len = &out->id_len;
+	else if (n == 6 && memcmp(k, "source", 6) == 0)
+		slot = &out->source, slot_len = &out->source_len;
+	else if (n == 4 && memcmp(k, "time", 4) == 0)
+		slot = &out->time, slot_len = &out->time_len;
+	if (slot) {
+		*slot = v + 1;
+		*slot_len = vlen - 2;
+	}
+}
+
+int alog_event_peek(const char *ev, size_t len,
+		    struct alog_envelope_view *out)
+{
+	memset(out, 0, sizeof(*out));
+	return alog_event_members(ev, len, peek_member, out);
 }

@@ -194,5 +194,14 @@ struct alog_envelope_view {
  * ALOG_ECORRUPT when the bytes are not one balanced object. */
 int alog_event_peek(const char *ev, size_t len,
 		    struct alog_envelope_view *out);
+/* Each top-level member of a stored event, in order, as its raw key text
+ * (between the quotes) and raw value text (a string with its quotes):
+ * the same reading and results as alog_event_peek (1 for a key written
+ * with an escape, before any member after it). */
+typedef void (*alog_event_member_fn)(void *ctx, const char *key,
+				     size_t key_len, const char *value,
+				     size_t value_len);
+int alog_event_members(const char *ev, size_t len, alog_event_member_fn fn,
+		       void *ctx);
 
 #endif

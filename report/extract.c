@@ -11,6 +11,7 @@
 
 #include "ingest/clock.h"
 #include "ingest/event.h"
+#include "ingest/json.h"
 
 /* Events in the CC7.2 stream at most (the monitoring engine's limit). */
 #define ALOG_MON_EVENTS_CAP (64u * 1024u * 1024u)
@@ -23,7 +24,23 @@ static const char *const TYPES[] = {
 	"integrity.verified", "checkpoint.signed",
 };
 
+struct evmember {
+	const char *key, *value;
+	size_t key_len, value_len;
+	const char *text;         /* the decoded string, once asked for */
+	int decoded;              /* text is set (NULL: not a good string) */
+};
+
+struct evview {
+	struct evmember *m;
+	size_t n, cap;
+	char *scratch;            /* holds every decoded text of the event */
+	size_t used, scratch_cap;
+	int oom;
+};
+
 struct run {
+	struct evview view;       /* the current event's members */
 	const struct alog_config *cfg;
 	int64_t skew_us;
 	struct alog_extract *x;
@@ -33,27 +50,56 @@ struct run {
 	size_t act_comp, act_pos;
 };
 
+/* FNV-1a: the slot of a string in the owned set. */
+static size_t str_hash(const char *s)
+{
+	uint64_t h = UINT64_C(1469598103934665603);
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+	return (size_t)h;
+}
+
+/* The extraction's copy of s: one per distinct text (actors, sources,
+ * components and outcomes repeat across millions of events), in an
+ * open-addressing set whose load stays at most one half. */
 static int own(struct alog_extract *x, const char *s, const char **out)
 {
+	size_t i;
 	char *p;
 
 	if (!s) {
 		*out = NULL;
 		return 0;
 	}
-	if (x->n_strings == x->cap_strings) {
-		size_t cap = x->cap_strings ? 2 * x->cap_strings : 64;
-		char **q = realloc(x->strings, cap * sizeof(*q));
+	if (2 * (x->n_strings + 1) > x->cap_strings) {
+		size_t cap = x->cap_strings ? 2 * x->cap_strings : 256;
+		char **q = calloc(cap, sizeof(*q));
 
 		if (!q)
 			return ALOG_ENOMEM;
+		for (size_t k = 0; k < x->cap_strings; k++)
+			if (x->strings[k]) {
+				for (i = str_hash(x->strings[k]) & (cap - 1); q[i];
+				     i = (i + 1) & (cap - 1))
+					;
+				q[i] = x->strings[k];
+			}
+		free(x->strings);
 		x->strings = q;
 		x->cap_strings = cap;
 	}
+	for (i = str_hash(s) & (x->cap_strings - 1); x->strings[i];
+	     i = (i + 1) & (x->cap_strings - 1))
+		if (strcmp(x->strings[i], s) == 0) {
+			*out = x->strings[i];
+			return 0;
+		}
 	p = strdup(s);
 	if (!p)
 		return ALOG_ENOMEM;
-	x->strings[x->n_strings++] = p;
+	x->strings[i] = p;
+	x->n_strings++;
 	*out = p;
 	return 0;
 }
@@ -76,28 +122,250 @@ static int push(struct alog_extract_comp *c, const struct alog_av_obs *o)
 	return 0;
 }
 
-static const char *str(const cJSON *ev, const char *key)
-{
-	const cJSON *m = cJSON_GetObjectItemCaseSensitive(ev, key);
+/* ---- an event's top-level members, read without building a tree ------
+ *
+ * The spans of each member (key, raw value) come from alog_event_members,
+ * or, for an event with a key written with an escape, from the strict
+ * scanner's decoded keys; string values are decoded on demand into the
+ * event's scratch space, which holds every text asked for until the next
+ * event (decoded text is never longer than its JSON). */
 
-	return cJSON_IsString(m) ? m->valuestring : NULL;
+static void view_add(void *ctx, const char *key, size_t key_len,
+		     const char *value, size_t value_len)
+{
+	struct evview *e = ctx;
+
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? 2 * e->cap : 32;
+		struct evmember *q = realloc(e->m, cap * sizeof(*q));
+
+		if (!q) {
+			e->oom = 1;
+			return;
+		}
+		e->m = q;
+		e->cap = cap;
+	}
+	e->m[e->n++] = (struct evmember){ key, value, key_len, value_len,
+					  NULL, 0 };
 }
 
-static int time_of(const cJSON *ev, const char *key, int64_t *us)
+/* Room in scratch for n bytes and a NUL, or NULL. */
+static char *view_room(struct evview *e, size_t n)
 {
-	const char *t = str(ev, key);
+	char *p;
+
+	if (e->scratch_cap - e->used < n + 1)
+		return NULL;
+	p = e->scratch + e->used;
+	e->used += n + 1;
+	return p;
+}
+
+static int view_scanned(void *ctx, const struct alog_json_member *m,
+			struct alog_err *err)
+{
+	struct evview *e = ctx;
+	char *k = view_room(e, m->key_len);
+
+	(void)err;
+	if (!k)
+		return ALOG_ENOMEM;
+	memcpy(k, m->key, m->key_len);
+	k[m->key_len] = 0;
+	view_add(e, k, m->key_len, m->value, m->value_len);
+	return e->oom ? ALOG_ENOMEM : 0;
+}
+
+/* Read ev's members into e: 0, ALOG_ECORRUPT or ALOG_ENOMEM. */
+static int view_read(struct evview *e, const char *ev, size_t len)
+{
+	int rc;
+
+	e->n = 0;
+	e->used = 0;
+	e->oom = 0;
+	/* texts decoded, and keys of the escaped-key path: 2 len at most */
+	if (e->scratch_cap < 2 * len + 64) {
+		char *q = realloc(e->scratch, 2 * len + 64);
+
+		if (!q)
+			return ALOG_ENOMEM;
+		e->scratch = q;
+		e->scratch_cap = 2 * len + 64;
+	}
+	rc = alog_event_members(ev, len, view_add, e);
+	if (rc == 1) {   /* a key with an escape: the strict scanner */
+		struct alog_json_opts o = { ALOG_EVENT_DEPTH_MAX, 0, 1, 0,
+					    view_scanned, e };
+		struct alog_json_result res;
+
+		e->n = 0;
+		rc = alog_json_scan(ev, len, &o, NULL, &res, NULL) < 0 ?
+		     (e->oom || res.fault == ALOG_JSON_STOPPED ? ALOG_ENOMEM :
+		      ALOG_ECORRUPT) : 0;
+	}
+	if (rc == 0 && e->oom)
+		rc = ALOG_ENOMEM;
+	return rc < 0 ? rc : 0;
+}
+
+static void view_free(struct evview *e)
+{
+	free(e->m);
+	free(e->scratch);
+	memset(e, 0, sizeof(*e));
+}
+
+static const struct evmember *view_find(const struct evview *e,
+					const char *key)
+{
+	size_t n = strlen(key);
+
+	for (size_t i = 0; i < e->n; i++)
+		if (e->m[i].key_len == n && memcmp(e->m[i].key, key, n) == 0)
+			return &e->m[i];
+	return NULL;
+}
+
+static int hex4(const char *p, unsigned *v)
+{
+	*v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+
+		*v <<= 4;
+		if (c >= '0' && c <= '9')
+			*v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			*v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			*v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/* A string member's text, decoded (NUL-terminated; a \u0000 ends it, as
+ * it would a C string), or NULL when absent, not a string or malformed. */
+static const char *decode(struct evview *e, const struct evmember *m);
+
+static const char *str(struct evview *e, const char *key)
+{
+	struct evmember *m = (struct evmember *)view_find(e, key);
+
+	if (!m)
+		return NULL;
+	if (!m->decoded) {   /* each member at most once: scratch suffices */
+		m->text = decode(e, m);
+		m->decoded = 1;
+	}
+	return m->text;
+}
+
+static const char *decode(struct evview *e, const struct evmember *m)
+{
+	const char *p, *end;
+	char *out, *o;
+
+	if (m->value_len < 2 || m->value[0] != '"')
+		return NULL;
+	p = m->value + 1;
+	end = m->value + m->value_len - 1;
+	out = o = view_room(e, (size_t)(end - p));
+	if (!out)
+		return NULL;
+	while (p < end) {
+		unsigned c, lo;
+
+		if (*p != '\\') {
+			*o++ = *p++;
+			continue;
+		}
+		if (end - p < 2)
+			return NULL;
+		switch (p[1]) {
+		case '"': case '\\': case '/': *o++ = p[1]; p += 2; continue;
+		case 'b': *o++ = '\b'; p += 2; continue;
+		case 'f': *o++ = '\f'; p += 2; continue;
+		case 'n': *o++ = '\n'; p += 2; continue;
+		case 'r': *o++ = '\r'; p += 2; continue;
+		case 't': *o++ = '\t'; p += 2; continue;
+		case 'u': break;
+		default: return NULL;
+		}
+		if (end - p < 6 || hex4(p + 2, &c) < 0)
+			return NULL;
+		p += 6;
+		if (c >= 0xD800 && c <= 0xDBFF) {
+			if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+			    hex4(p + 2, &lo) < 0 || lo < 0xDC00 || lo > 0xDFFF)
+				return NULL;
+			c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
+			p += 6;
+		} else if (c >= 0xDC00 && c <= 0xDFFF) {
+			return NULL;
+		}
+		/* UTF-8 of c: never longer than the escape it came from */
+		if (c < 0x80) {
+			*o++ = (char)c;
+		} else if (c < 0x800) {
+			*o++ = (char)(0xC0 | (c >> 6));
+			*o++ = (char)(0x80 | (c & 0x3F));
+		} else if (c < 0x10000) {
+			*o++ = (char)(0xE0 | (c >> 12));
+			*o++ = (char)(0x80 | ((c >> 6) & 0x3F));
+			*o++ = (char)(0x80 | (c & 0x3F));
+		} else {
+			*o++ = (char)(0xF0 | (c >> 18));
+			*o++ = (char)(0x80 | ((c >> 12) & 0x3F));
+			*o++ = (char)(0x80 | ((c >> 6) & 0x3F));
+			*o++ = (char)(0x80 | (c & 0x3F));
+		}
+	}
+	*o = 0;
+	return out;
+}
+
+static int time_of(struct evview *e, const char *key, int64_t *us)
+{
+	const char *t = str(e, key);
 
 	return t && alog_time_parse(t, strlen(t), 0, us, NULL) == 0 ? 0 : -1;
 }
 
-static int int_of(const cJSON *ev, const char *key, int64_t *v)
+/* A number member that holds an integer (as a double would: 1.0 and 1e3
+ * count), into *v; -1 when absent or not one. */
+static int int_of(struct evview *e, const char *key, int64_t *v)
 {
-	const cJSON *m = cJSON_GetObjectItemCaseSensitive(ev, key);
+	const struct evmember *m = view_find(e, key);
+	char num[64], *endp;
+	double d;
 
-	if (!cJSON_IsNumber(m) || m->valuedouble != (double)(int64_t)m->valuedouble)
+	if (!m || m->value_len == 0 || m->value_len >= sizeof(num) ||
+	    !(m->value[0] == '-' || (m->value[0] >= '0' && m->value[0] <= '9')))
 		return -1;
-	*v = (int64_t)m->valuedouble;
+	memcpy(num, m->value, m->value_len);
+	num[m->value_len] = 0;
+	d = strtod(num, &endp);
+	if (*endp || !(d >= -9007199254740992.0 && d <= 9007199254740992.0) ||
+	    d != (double)(int64_t)d)
+		return -1;
+	*v = (int64_t)d;
 	return 0;
+}
+
+/* A boolean member: 1 true, 0 false, -1 absent or not a boolean. */
+static int bool_of(const struct evview *e, const char *key)
+{
+	const struct evmember *m = view_find(e, key);
+
+	if (m && m->value_len == 4 && memcmp(m->value, "true", 4) == 0)
+		return 1;
+	if (m && m->value_len == 5 && memcmp(m->value, "false", 5) == 0)
+		return 0;
+	return -1;
 }
 
 static long comp_index(const struct run *r, const char *name)
@@ -122,7 +390,7 @@ static void malformed(struct run *r, uint64_t index)
 /* One report input: 1 when it was taken, 0 when it is not one (or is
  * malformed, which is counted), negative on failure. */
 static int take(struct run *r, uint64_t index, int64_t received,
-		const cJSON *ev, const char *type, int internal)
+		struct evview *ev, const char *type, int internal)
 {
 	struct alog_av_obs o;
 	long c = -1;
@@ -216,11 +484,11 @@ static int take(struct run *r, uint64_t index, int64_t received,
 				goto bad;
 		} else {
 			const char *origin = str(ev, "origin");
-			const cJSON *d = cJSON_GetObjectItemCaseSensitive(ev, "drained");
+			int d = bool_of(ev, "drained");
 			int64_t n[5];
 
 			o.kind = ALOG_AV_REPLAYED;
-			if (!origin || !cJSON_IsBool(d) ||
+			if (!origin || d < 0 ||
 			    int_of(ev, "records", &n[0]) ||
 			    int_of(ev, "imported", &n[1]) ||
 			    int_of(ev, "duplicates", &n[2]) ||
@@ -237,7 +505,7 @@ static int take(struct run *r, uint64_t index, int64_t received,
 			o.replayed.duplicates = (uint64_t)n[2];
 			o.replayed.conflicts = (uint64_t)n[3];
 			o.replayed.refused = (uint64_t)n[4];
-			o.replayed.drained = cJSON_IsTrue(d);
+			o.replayed.drained = d == 1;
 			o.replayed.replayed_at_us = v;
 			if (own(r->x, str(ev, "file"), &o.replayed.file))
 				return ALOG_ENOMEM;
@@ -278,7 +546,7 @@ static int push_ev(struct alog_extract *x, const struct alog_rules_event *e)
 /* The CC7.2 event of a record (SPEC.md 20.14). ev may be NULL (a record
  * of another type, kept only for its clock skew). */
 static int rules_event(struct run *r, uint64_t index, int64_t received,
-		       const cJSON *ev, const char *type, int has_time,
+		       struct evview *ev, const char *type, int has_time,
 		       int64_t time_us)
 {
 	struct alog_rules_event e;
@@ -382,7 +650,7 @@ int alog_extract_add(struct alog_extractor *ex, uint64_t index,
 	struct run *r = (struct run *)ex;
 	struct alog_envelope_view env;
 	const char *type = NULL;
-	cJSON *ev;
+	struct evview *ev = &r->view;
 	int internal, rc = 0;
 
 	r->err = err;
@@ -417,8 +685,10 @@ int alog_extract_add(struct alog_extractor *ex, uint64_t index,
 		}
 		return 0;
 	}
-	ev = cJSON_ParseWithLength(v->event, v->event_len);
-	if (!ev)
+	rc = view_read(ev, v->event, v->event_len);
+	if (rc == ALOG_ENOMEM)
+		return alog_err_set(r->err, ALOG_ENOMEM, "out of memory");
+	if (rc < 0)
 		return alog_err_set(r->err, ALOG_ECORRUPT, "record %" PRIu64
 				    ": the event does not parse", index);
 	type = str(ev, "type");
@@ -448,7 +718,6 @@ int alog_extract_add(struct alog_extractor *ex, uint64_t index,
 						 has_t, t);
 			break;
 		}
-	cJSON_Delete(ev);
 fail:
 	if (rc == ALOG_ENOMEM)
 		return alog_err_set(r->err, ALOG_ENOMEM, "out of memory");
@@ -488,6 +757,8 @@ int alog_extract_begin(const struct alog_config *cfg, int64_t skew_us,
 
 void alog_extract_end(struct alog_extractor *ex)
 {
+	if (ex)
+		view_free(&((struct run *)ex)->view);
 	free(ex);
 }
 
@@ -531,7 +802,7 @@ void alog_extract_release(struct alog_extract *x)
 	for (size_t i = 0; i < x->n_comps; i++)
 		free(x->comps[i].obs);
 	free(x->comps);
-	for (size_t i = 0; i < x->n_strings; i++)
+	for (size_t i = 0; i < x->cap_strings; i++)
 		free(x->strings[i]);
 	free(x->strings);
 	free(x->ev);

@@ -30,7 +30,8 @@ struct alog_extract {
 	size_t n_comps;
 	uint64_t malformed;               /* report inputs refused */
 	uint64_t first_malformed;         /* its index, or UINT64_MAX */
-	char **strings;                   /* owned */
+	char **strings;                   /* owned, each text once: a set of
+					     cap_strings slots (NULL: empty) */
 	size_t n_strings, cap_strings;
 	/* The CC7.2 stream (SPEC.md 20.14): logins, admin actions, probes,
 	 * transitions, verification runs, checkpoints, and events whose

@@ -268,6 +268,35 @@ class ReportTest(unittest.TestCase):
             f.write(info["vkey"].encode() + b"\n")
         self.verify_bundle(d, 1, vkey=other + ".vkey")
 
+    def test_report_inputs_written_with_escapes_count_like_plain_ones(self):
+        """A probe whose status is written "\\u0064own" and one whose key is
+        written "\\u0073tatus" (JSON escapes, SPEC.md 3) are down probes:
+        down from 00:10 to the next up probe at 00:12, 120 s."""
+        store = os.path.join(self.dir, "esc")
+        self.run_cmd("init", "--store", store, expect=EXIT_OK)
+        lines = []
+        for m in range(60):
+            status = '"status":"up"'
+            if m == 10:
+                status = '"status":"\\u0064own"'
+            elif m == 11:
+                status = '"\\u0073tatus":"down"'
+            lines.append('{"type":"health.probe","id":"e-%d","source":"mon",'
+                         '"time":"%s","component":"api",%s}' % (m, t(0, m), status))
+        self.run_cmd("ingest", "--store", store,
+                     input=("\n".join(lines) + "\n").encode(), expect=EXIT_OK)
+        out = os.path.join(self.dir, "esc-r")
+        self.run_cmd("report", "--store", store, "--config", self.cfg,
+                     "--from", "2030-01-01T00:00:00Z", "--to",
+                     "2030-01-01T01:00:00Z", "--out", out, "--no-record",
+                     expect=EXIT_OK)
+        with open(os.path.join(out, "report.json"), "rb") as f:
+            r = json.loads(f.read())
+        api = {c["component"]: c for c in r["a1_2"]["components"]}["api"]
+        self.assertEqual(r["a1_2"]["malformed_inputs"], 0)
+        self.assertEqual(api["down_us"], 120 * 10**6)
+        self.assertEqual(len(api["episodes"]), 1)
+
     def test_bad_periods_and_options_are_usage_errors(self):
         for args in (["--from", "2030-01-02", "--to", "2030-01-01"],
                      ["--from", "soon", "--to", "2030-01-01"],
