@@ -258,97 +258,6 @@ static int akey(const struct ans_scan *as, size_t i, const char *key,
 	       as->m[i].type == t;
 }
 
-static int hex4(const char *p, unsigned *v)
-{
-	*v = 0;
-	for (int i = 0; i < 4; i++) {
-		char c = p[i];
-
-		*v <<= 4;
-		if (c >= '0' && c <= '9')
-			*v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			*v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			*v |= (unsigned)(c - 'A' + 10);
-		else
-			return -1;
-	}
-	return 0;
-}
-
-/* Decode the JSON string s (without its quotes; already checked by the
- * scanner) into out (cap bytes with room for the NUL), cut on a character
- * boundary. */
-static void decode_string(const char *s, size_t n, char *out, size_t cap)
-{
-	size_t i = 0, o = 0;
-
-	while (i < n) {
-		char buf[4];
-		size_t k = 0;
-		unsigned cp, lo;
-
-		if (s[i] != '\\') {
-			/* copy one whole UTF-8 sequence */
-			unsigned char c = (unsigned char)s[i];
-			size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-
-			if (len > n - i)
-				len = n - i;
-			if (o + len > cap - 1)
-				break;
-			memcpy(out + o, s + i, len);
-			o += len;
-			i += len;
-			continue;
-		}
-		if (i + 1 >= n)
-			break;
-		switch (s[i + 1]) {
-		case 'b': buf[k++] = '\b'; break;
-		case 'f': buf[k++] = '\f'; break;
-		case 'n': buf[k++] = '\n'; break;
-		case 'r': buf[k++] = '\r'; break;
-		case 't': buf[k++] = '\t'; break;
-		case 'u':
-			if (i + 6 > n || hex4(s + i + 2, &cp) < 0)
-				goto done;
-			if (cp >= 0xD800 && cp <= 0xDBFF && i + 12 <= n &&
-			    hex4(s + i + 8, &lo) == 0) {
-				cp = 0x10000 + ((cp - 0xD800) << 10) +
-				     (lo - 0xDC00);
-				i += 6;
-			}
-			if (cp < 0x80) {
-				buf[k++] = (char)cp;
-			} else if (cp < 0x800) {
-				buf[k++] = (char)(0xC0 | cp >> 6);
-				buf[k++] = (char)(0x80 | (cp & 0x3F));
-			} else if (cp < 0x10000) {
-				buf[k++] = (char)(0xE0 | cp >> 12);
-				buf[k++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-				buf[k++] = (char)(0x80 | (cp & 0x3F));
-			} else {
-				buf[k++] = (char)(0xF0 | cp >> 18);
-				buf[k++] = (char)(0x80 | ((cp >> 12) & 0x3F));
-				buf[k++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-				buf[k++] = (char)(0x80 | (cp & 0x3F));
-			}
-			i += 4;
-			break;
-		default: buf[k++] = s[i + 1]; break; /* " \ / */
-		}
-		i += 2;
-		if (o + k > cap - 1)
-			break;
-		memcpy(out + o, buf, k);
-		o += k;
-	}
-done:
-	out[o] = 0;
-}
-
 int alog_answer_acked(const struct alog_answer *a)
 {
 	return a->kind == ALOG_ANSWER_STORED ||
@@ -440,7 +349,7 @@ int alog_answer_parse(const char *line, size_t len, struct alog_answer *out,
 	memcpy(out->code, as.m[1].value + 1, n);
 	out->code[n] = 0;
 	out->retry = as.m[2].type == ALOG_JSON_TRUE;
-	decode_string(as.m[3].value + 1, as.m[3].value_len - 2, out->error,
+	alog_json_string_decode(as.m[3].value + 1, as.m[3].value_len - 2, out->error,
 		      sizeof(out->error));
 	out->kind = ALOG_ANSWER_REJECTED;
 	return 0;

@@ -261,7 +261,7 @@ static int scan_string(struct scan *sc, struct alog_buf *dst, int *escaped)
 		case 'r': enc[0] = '\r'; break;
 		case 't': enc[0] = '\t'; break;
 		case 'u':
-			if (n - i < 6 || hex4(s + i + 2, &cp) < 0)
+			if (n - i < 6 || hex4((const unsigned char *)s + i + 2, &cp) < 0)
 				return fault(sc, ALOG_JSON_SYNTAX, i,
 					     "bad \\u escape");
 			k = 6;
@@ -274,7 +274,7 @@ static int scan_string(struct scan *sc, struct alog_buf *dst, int *escaped)
 			if (cp >= 0xD800 && cp <= 0xDBFF) {
 				if (n - i < 12 || s[i + 6] != '\\' ||
 				    s[i + 7] != 'u' ||
-				    hex4(s + i + 8, &lo) < 0 ||
+				    hex4((const unsigned char *)s + i + 8, &lo) < 0 ||
 				    lo < 0xDC00 || lo > 0xDFFF)
 					return fault(sc, ALOG_JSON_BAD_UTF8, i,
 						     "lone high surrogate escape");
@@ -754,4 +754,77 @@ int alog_json_string_format(struct alog_buf *out, const char *s, size_t len,
 			out->data[start] = 0;
 	}
 	return rc;
+}
+
+/* ---- decoding a checked string ---------------------------------------- */
+
+size_t alog_json_string_decode(const char *s, size_t n, char *out,
+			       size_t cap)
+{
+	size_t i = 0, o = 0;
+
+	while (i < n) {
+		char buf[4];
+		size_t k = 0;
+		unsigned cp, lo;
+
+		if (s[i] != '\\') {
+			/* copy one whole UTF-8 sequence */
+			unsigned char c = (unsigned char)s[i];
+			size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+
+			if (len > n - i)
+				len = n - i;
+			if (o + len > cap - 1)
+				break;
+			memcpy(out + o, s + i, len);
+			o += len;
+			i += len;
+			continue;
+		}
+		if (i + 1 >= n)
+			break;
+		switch (s[i + 1]) {
+		case 'b': buf[k++] = '\b'; break;
+		case 'f': buf[k++] = '\f'; break;
+		case 'n': buf[k++] = '\n'; break;
+		case 'r': buf[k++] = '\r'; break;
+		case 't': buf[k++] = '\t'; break;
+		case 'u':
+			if (i + 6 > n || hex4((const unsigned char *)s + i + 2, &cp) < 0)
+				goto done;
+			if (cp >= 0xD800 && cp <= 0xDBFF && i + 12 <= n &&
+			    hex4((const unsigned char *)s + i + 8, &lo) == 0) {
+				cp = 0x10000 + ((cp - 0xD800) << 10) +
+				     (lo - 0xDC00);
+				i += 6;
+			}
+			if (cp < 0x80) {
+				buf[k++] = (char)cp;
+			} else if (cp < 0x800) {
+				buf[k++] = (char)(0xC0 | cp >> 6);
+				buf[k++] = (char)(0x80 | (cp & 0x3F));
+			} else if (cp < 0x10000) {
+				buf[k++] = (char)(0xE0 | cp >> 12);
+				buf[k++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+				buf[k++] = (char)(0x80 | (cp & 0x3F));
+			} else {
+				buf[k++] = (char)(0xF0 | cp >> 18);
+				buf[k++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+				buf[k++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+				buf[k++] = (char)(0x80 | (cp & 0x3F));
+			}
+			i += 4;
+			break;
+		default: buf[k++] = s[i + 1]; break; /* " \ / */
+		}
+		i += 2;
+		if (o + k > cap - 1)
+			break;
+		memcpy(out + o, buf, k);
+		o += k;
+	}
+done:
+	out[o] = 0;
+	return o;
 }

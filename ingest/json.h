@@ -118,6 +118,16 @@ int alog_json_scan(const char *s, size_t len, const struct alog_json_opts *o,
 int alog_json_string_format(struct alog_buf *out, const char *s, size_t len,
 			    struct alog_err *err);
 
+/*
+ * Decode the text of a JSON string (n bytes between its quotes, already
+ * checked by alog_json_scan or written by a writer that checks) into out:
+ * cap bytes with room for the NUL, cut on a character boundary when it
+ * does not fit (n + 1 always fits: decoded text is never longer). Returns
+ * the decoded length; a \u0000 is written as a NUL byte.
+ */
+size_t alog_json_string_decode(const char *s, size_t n, char *out,
+			       size_t cap);
+
 /* Offset of the first byte of s that is not valid UTF-8 (overlongs,
  * surrogates, > U+10FFFF and truncated sequences are invalid), or len. */
 size_t alog_json_utf8_check(const char *s, size_t len);

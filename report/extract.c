@@ -228,25 +228,6 @@ static const struct evmember *view_find(const struct evview *e,
 	return NULL;
 }
 
-static int hex4(const char *p, unsigned *v)
-{
-	*v = 0;
-	for (int i = 0; i < 4; i++) {
-		char c = p[i];
-
-		*v <<= 4;
-		if (c >= '0' && c <= '9')
-			*v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			*v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			*v |= (unsigned)(c - 'A' + 10);
-		else
-			return -1;
-	}
-	return 0;
-}
-
 /* A string member's text, decoded (NUL-terminated; a \u0000 ends it, as
  * it would a C string), or NULL when absent, not a string or malformed. */
 static const char *decode(struct evview *e, const struct evmember *m);
@@ -266,65 +247,15 @@ static const char *str(struct evview *e, const char *key)
 
 static const char *decode(struct evview *e, const struct evmember *m)
 {
-	const char *p, *end;
-	char *out, *o;
+	char *out;
 
 	if (m->value_len < 2 || m->value[0] != '"')
 		return NULL;
-	p = m->value + 1;
-	end = m->value + m->value_len - 1;
-	out = o = view_room(e, (size_t)(end - p));
+	out = view_room(e, m->value_len - 2);
 	if (!out)
 		return NULL;
-	while (p < end) {
-		unsigned c, lo;
-
-		if (*p != '\\') {
-			*o++ = *p++;
-			continue;
-		}
-		if (end - p < 2)
-			return NULL;
-		switch (p[1]) {
-		case '"': case '\\': case '/': *o++ = p[1]; p += 2; continue;
-		case 'b': *o++ = '\b'; p += 2; continue;
-		case 'f': *o++ = '\f'; p += 2; continue;
-		case 'n': *o++ = '\n'; p += 2; continue;
-		case 'r': *o++ = '\r'; p += 2; continue;
-		case 't': *o++ = '\t'; p += 2; continue;
-		case 'u': break;
-		default: return NULL;
-		}
-		if (end - p < 6 || hex4(p + 2, &c) < 0)
-			return NULL;
-		p += 6;
-		if (c >= 0xD800 && c <= 0xDBFF) {
-			if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
-			    hex4(p + 2, &lo) < 0 || lo < 0xDC00 || lo > 0xDFFF)
-				return NULL;
-			c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
-			p += 6;
-		} else if (c >= 0xDC00 && c <= 0xDFFF) {
-			return NULL;
-		}
-		/* UTF-8 of c: never longer than the escape it came from */
-		if (c < 0x80) {
-			*o++ = (char)c;
-		} else if (c < 0x800) {
-			*o++ = (char)(0xC0 | (c >> 6));
-			*o++ = (char)(0x80 | (c & 0x3F));
-		} else if (c < 0x10000) {
-			*o++ = (char)(0xE0 | (c >> 12));
-			*o++ = (char)(0x80 | ((c >> 6) & 0x3F));
-			*o++ = (char)(0x80 | (c & 0x3F));
-		} else {
-			*o++ = (char)(0xF0 | (c >> 18));
-			*o++ = (char)(0x80 | ((c >> 12) & 0x3F));
-			*o++ = (char)(0x80 | ((c >> 6) & 0x3F));
-			*o++ = (char)(0x80 | (c & 0x3F));
-		}
-	}
-	*o = 0;
+	alog_json_string_decode(m->value + 1, m->value_len - 2, out,
+				m->value_len - 1);
 	return out;
 }
 
