@@ -411,13 +411,32 @@ static int cmp_key(const void *a, const void *b)
 }
 
 /* Pop the innermost object, refusing it if two of its keys are equal. */
+/* Objects of up to this many members are checked for duplicate keys pair
+ * by pair (no sort). */
+#define SMALL_OBJECT 24
+
 static int close_object(struct scan *sc)
 {
 	struct frame *f = &sc->stack[sc->depth - 1];
 	struct key_ent *e = (struct key_ent *)(void *)sc->ents.data;
 	size_t i, first_dup = SIZE_MAX;
 
-	if (f->n_members > 1) {
+	if (f->n_members > 1 && f->n_members <= SMALL_OBJECT) {
+		/* few members (the usual event): compare each key with the
+		 * ones before it; the first that repeats is the earliest */
+		e += f->ent_start;
+		for (i = 1; i < f->n_members && first_dup == SIZE_MAX; i++)
+			for (size_t j = 0; j < i; j++)
+				if (e[i].len == e[j].len &&
+				    !memcmp(sc->keys.data + e[i].off,
+					    sc->keys.data + e[j].off, e[i].len)) {
+					first_dup = e[i].in_off;
+					break;
+				}
+		if (first_dup != SIZE_MAX)
+			return fault(sc, ALOG_JSON_DUPLICATE, first_dup,
+				     "duplicate key");
+	} else if (f->n_members > 1) {
 		e += f->ent_start;
 		for (i = 0; i < f->n_members; i++)
 			e[i].p = sc->keys.data + e[i].off;

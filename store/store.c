@@ -1858,14 +1858,22 @@ static int put_ids(struct alog_store *s, MDB_txn *txn,
 				     i);
 	}
 	if (rc == 0) {
-		qsort(v, k, sizeof(*v), cmp_keyref);
-		for (size_t i = 1; i < k && rc == 0; i++)
-			if (memcmp(v[i - 1].key, v[i].key,
-				   ALOG_STORE_ID_KEY_LEN) == 0)
+		/* twice in the batch: a set of the batch's keys */
+		struct idmap seen = { 0 };
+
+		if (idmap_reserve(&seen, k) < 0)
+			rc = alog_err_set(err, ALOG_ENOMEM, "out of memory");
+		for (size_t i = 0; i < k && rc == 0; i++) {
+			uint64_t first;
+
+			if (idmap_get(&seen, v[i].key, &first))
 				rc = alog_err_set(err, ALOG_ECONFLICT,
 						  "record %" PRIu64 " of the batch: its (source, id) came earlier in the batch",
-						  v[i].index > v[i - 1].index ?
-						  v[i].index : v[i - 1].index);
+						  v[i].index);
+			else
+				(void)idmap_put(&seen, v[i].key, v[i].index);
+		}
+		idmap_free(&seen);
 	}
 	free(v);
 	if (rc == 0 && s->recent.n + k > s->recent_max) {
