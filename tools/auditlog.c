@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -354,70 +355,267 @@ static int ingest_commit(struct alog_log *log, struct ingest_stats *st,
 	return rc;
 }
 
+/* ---- ingest on two threads ---------------------------------------------
+ *
+ * A reader thread reads lines and parses them (alog_event_parse: the
+ * JSON checks and the canonical event) into chunks; this thread judges
+ * each parsed event into the log's batch and commits, so the two cores
+ * share the work. A chunk that ends where the input would block tells
+ * the writer to commit: nothing waits on more input. */
+
+#define INGEST_CHUNK 512    /* lines a chunk */
+#define INGEST_CHUNKS 4     /* chunks in flight */
+#define INGEST_STOP_POLL_MS 100 /* how soon a reader waiting for input
+				 * sees that the writer stopped */
+
+enum { IN_LINE, IN_TOO_LONG, IN_BAD };
+
+struct in_item {
+	int kind;
+	uint64_t line_no;
+	struct alog_event ev;
+	struct alog_err err;     /* IN_BAD: why */
+};
+
+struct in_chunk {
+	struct in_item items[INGEST_CHUNK];
+	size_t n;
+	int idle;                /* the input would block after it */
+};
+
+struct in_pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct in_chunk *chunks; /* INGEST_CHUNKS */
+	size_t head, tail;       /* filled: [tail, head) */
+	int eof, stop, failed;
+	struct alog_err err;     /* the reader's failure */
+	struct alog_lines lr;
+	int fd;
+	const char *name;
+};
+
+/* Wait until fd has input (or its end), or the writer asked the reader
+ * to stop: a blocked read would keep the reader from ever seeing that.
+ * 1 to read, 0 to stop. */
+static int input_or_stop(struct in_pipe *p)
+{
+	for (;;) {
+		struct pollfd pf = { .fd = p->fd, .events = POLLIN };
+		int stop;
+
+		if (poll(&pf, 1, INGEST_STOP_POLL_MS) != 0)
+			return 1;  /* input, end, or an error read() will tell */
+		pthread_mutex_lock(&p->mu);
+		stop = p->stop;
+		pthread_mutex_unlock(&p->mu);
+		if (stop)
+			return 0;
+	}
+}
+
+static void *ingest_reader(void *arg)
+{
+	struct in_pipe *p = arg;
+	int rc = 0;
+
+	for (;;) {
+		struct in_chunk *c;
+
+		pthread_mutex_lock(&p->mu);
+		while (p->head - p->tail >= INGEST_CHUNKS && !p->stop)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->stop) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		c = &p->chunks[p->head % INGEST_CHUNKS];
+		pthread_mutex_unlock(&p->mu);
+		c->n = 0;
+		c->idle = 0;
+		while (c->n < INGEST_CHUNK) {
+			struct in_item *it = &c->items[c->n];
+			const char *line;
+			size_t len;
+			int r;
+
+			if (c->n && !alog_lines_buffered(&p->lr) &&
+			    cli_would_block(p->fd)) {
+				c->idle = 1;
+				break;
+			}
+			if (!alog_lines_buffered(&p->lr) && !input_or_stop(p))
+				return NULL;
+			r = alog_lines_next(&p->lr, &line, &len, &p->err);
+			if (r < 0) {
+				alog_err_prefix(&p->err, "%s", p->name);
+				rc = r;
+				break;
+			}
+			if (r == ALOG_LINE_EOF)
+				break;
+			it->line_no = p->lr.line_no;
+			it->err = (struct alog_err){ 0 };
+			if (r == ALOG_LINE_TOO_LONG) {
+				it->kind = IN_TOO_LONG;
+			} else if (alog_event_parse(&it->ev, line, len,
+						    &it->err) < 0) {
+				if (it->ev.reject == ALOG_REJECT_NONE) {
+					p->err = it->err; /* out of memory */
+					rc = ALOG_ENOMEM;
+					break;
+				}
+				it->kind = IN_BAD;
+			} else {
+				it->kind = IN_LINE;
+			}
+			c->n++;
+		}
+		pthread_mutex_lock(&p->mu);
+		if (c->n)
+			p->head++;
+		if (rc < 0)
+			p->failed = 1;
+		if (rc < 0 || (c->n < INGEST_CHUNK && !c->idle))
+			p->eof = 1;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		if (p->eof)
+			return NULL;
+	}
+}
+
+/* The next filled chunk, or NULL at the end (p->failed says whether the
+ * reader failed). Release it with chunk_done. */
+static struct in_chunk *chunk_next(struct in_pipe *p)
+{
+	struct in_chunk *c = NULL;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->tail == p->head && !p->eof)
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (p->tail != p->head)
+		c = &p->chunks[p->tail % INGEST_CHUNKS];
+	pthread_mutex_unlock(&p->mu);
+	return c;
+}
+
+static void chunk_done(struct in_pipe *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->tail++;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* One parsed line into the batch (or its refusal). */
+static int ingest_item(struct alog_log *log, const struct in_item *it_c,
+		       const char *name, const struct alog_provenance *prov,
+		       struct ingest_stats *st, struct alog_err *err)
+{
+	struct in_item *it = (struct in_item *)it_c;
+	struct alog_submit res;
+	struct alog_err lerr = { 0 };
+	int rc;
+
+	st->lines++;
+	if (it->kind == IN_TOO_LONG) {
+		st->rejected++;
+		cli_msg("%s:%" PRIu64 ": too_long: line is longer than %d bytes",
+			name, it->line_no, ALOG_EVENT_LINE_MAX);
+		return 0;
+	}
+	if (it->kind == IN_BAD) {
+		st->rejected++;
+		cli_msg("%s:%" PRIu64 ": %s: %s", name, it->line_no,
+			alog_reject_name(it->ev.reject), it->err.msg);
+		return 0;
+	}
+	if (alog_log_batch_full(log)) {
+		rc = ingest_commit(log, st, err);
+		if (rc < 0)
+			return rc;
+	}
+	rc = alog_log_submit_parsed(log, &it->ev, prov, alog_clock_now_us(),
+				    0, &res, &lerr);
+	if (rc < 0) {
+		*err = lerr;
+		alog_err_prefix(err, "%s:%" PRIu64, name, it->line_no);
+		return rc;
+	}
+	switch (res.status) {
+	case ALOG_SUBMIT_ACCEPTED:
+		st->pending_last = res.index;
+		st->pending++;
+		break;
+	case ALOG_SUBMIT_DUPLICATE:
+		st->duplicates++;
+		break;
+	case ALOG_SUBMIT_REJECTED:
+		st->rejected++;
+		cli_msg("%s:%" PRIu64 ": %s: %s", name, it->line_no, res.code,
+			lerr.msg);
+		break;
+	}
+	return 0;
+}
+
 static int ingest_fd(struct alog_log *log, int fd, const char *name,
 		     const struct alog_provenance *prov,
 		     struct ingest_stats *st, struct alog_err *err)
 {
-	struct alog_lines lr;
+	struct in_pipe p;
+	pthread_t reader;
 	int rc;
 
-	rc = alog_lines_init(&lr, fd, ALOG_EVENT_LINE_MAX, err);
+	memset(&p, 0, sizeof(p));
+	p.fd = fd;
+	p.name = name;
+	p.chunks = calloc(INGEST_CHUNKS, sizeof(*p.chunks));
+	if (!p.chunks)
+		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	for (size_t i = 0; i < INGEST_CHUNKS; i++)
+		for (size_t k = 0; k < INGEST_CHUNK; k++)
+			alog_event_init(&p.chunks[i].items[k].ev);
+	rc = alog_lines_init(&p.lr, fd, ALOG_EVENT_LINE_MAX, err);
+	if (rc == 0 && (pthread_mutex_init(&p.mu, NULL) != 0 ||
+			pthread_cond_init(&p.cv, NULL) != 0 ||
+			pthread_create(&reader, NULL, ingest_reader, &p) != 0)) {
+		alog_lines_release(&p.lr);
+		rc = alog_err_set(err, ALOG_ENOMEM, "cannot start the reader");
+	}
 	if (rc < 0)
-		return rc;
+		goto out;
 	for (;;) {
-		struct alog_submit res;
-		struct alog_err lerr = { 0 };
-		const char *line;
-		size_t len;
-		int r;
+		struct in_chunk *c = chunk_next(&p);
 
-		if (alog_log_pending(log) &&
-		    (alog_log_batch_full(log) ||
-		     (!alog_lines_buffered(&lr) && cli_would_block(fd)))) {
+		if (!c)
+			break;
+		for (size_t i = 0; i < c->n && rc == 0; i++)
+			rc = ingest_item(log, &c->items[i], name, prov, st, err);
+		if (rc == 0 && c->idle && alog_log_pending(log))
 			rc = ingest_commit(log, st, err);
-			if (rc < 0)
-				break;
-		}
-		r = alog_lines_next(&lr, &line, &len, err);
-		if (r < 0) {
-			rc = r;
-			alog_err_prefix(err, "%s", name);
+		chunk_done(&p);
+		if (rc < 0)
 			break;
-		}
-		if (r == ALOG_LINE_EOF)
-			break;
-		st->lines++;
-		if (r == ALOG_LINE_TOO_LONG) {
-			st->rejected++;
-			cli_msg("%s:%" PRIu64 ": too_long: line is longer than %d bytes",
-				name, lr.line_no, ALOG_EVENT_LINE_MAX);
-			continue;
-		}
-		rc = alog_log_submit(log, line, len, prov, alog_clock_now_us(),
-				     0, &res, &lerr);
-		if (rc < 0) {
-			*err = lerr;
-			alog_err_prefix(err, "%s:%" PRIu64, name, lr.line_no);
-			break;
-		}
-		switch (res.status) {
-		case ALOG_SUBMIT_ACCEPTED:
-			st->pending_last = res.index;
-			st->pending++;
-			break;
-		case ALOG_SUBMIT_DUPLICATE:
-			st->duplicates++;
-			break;
-		case ALOG_SUBMIT_REJECTED:
-			st->rejected++;
-			cli_msg("%s:%" PRIu64 ": %s: %s", name, lr.line_no,
-				res.code, lerr.msg);
-			break;
-		}
+	}
+	pthread_mutex_lock(&p.mu);
+	p.stop = 1;
+	pthread_cond_broadcast(&p.cv);
+	pthread_mutex_unlock(&p.mu);
+	pthread_join(reader, NULL);
+	if (rc == 0 && p.failed) {
+		*err = p.err;
+		rc = err->code ? err->code : ALOG_EIO;
 	}
 	if (rc == 0)
 		rc = ingest_commit(log, st, err);
-	alog_lines_release(&lr);
+	alog_lines_release(&p.lr);
+out:
+	for (size_t i = 0; i < INGEST_CHUNKS; i++)
+		for (size_t k = 0; k < INGEST_CHUNK; k++)
+			alog_event_release(&p.chunks[i].items[k].ev);
+	free(p.chunks);
 	return rc;
 }
 

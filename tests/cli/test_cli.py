@@ -988,6 +988,32 @@ class WriteFailureTest(CliTest):
             self.event_bytes(rec, ev)
         self.run_cmd("verify", "--store", self.path("store"), expect=EXIT_OK)
 
+    def test_a_failed_commit_ends_the_ingest_while_stdin_stays_open(self):
+        """The reader thread waits for input; a failed commit must still end
+        the run at once (exit 3), not when the producer closes stdin."""
+        self.init()
+        limit = largest_file(self.path("store")) + 1024
+        p = subprocess.Popen(WRAP + [BIN, "ingest", "--store", self.path("store")],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, cwd=self.dir,
+                             env=clean_env(), preexec_fn=limit_file_size(limit))
+        try:
+            p.stdin.write(self.demo(400))
+            p.stdin.flush()
+        except BrokenPipeError:
+            pass
+        try:
+            rc = p.wait(timeout=120)
+        finally:
+            if p.poll() is None:
+                p.kill()
+            p.stdin.close()
+        err = p.stderr.read().decode()
+        p.stdout.close()
+        p.stderr.close()
+        self.assertEqual(rc, EXIT_OPER, err)
+        self.assertIn("stored 0 events", err)
+
     def test_a_failed_ingest_summary_acknowledges_only_what_the_store_holds(self):
         _events, err = self.failed_ingest()
         size = self.info("store")["tree_size"]
