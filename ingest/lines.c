@@ -45,6 +45,12 @@ static int fill(struct alog_lines *lr, struct alog_err *err)
 		lr->end -= lr->start;
 		lr->start = 0;
 	}
+	if (lr->wait) {
+		int rc = lr->wait(lr->wait_ctx, err);
+
+		if (rc < 0)
+			return rc;
+	}
 	do
 		n = read(lr->fd, lr->buf + lr->end, lr->cap - lr->end);
 	while (n < 0 && errno == EINTR);

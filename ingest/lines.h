@@ -24,6 +24,11 @@ struct alog_lines {
 	int eof;
 	int skipping;        /* inside a too-long line */
 	uint64_t line_no;    /* number of the line last returned, from 1 */
+	/* Optional: called before each read(); a negative return stops the
+	 * read, and alog_lines_next returns it (err filled by the hook).
+	 * Lets a reader thread wait for input in a way it can stop. */
+	int (*wait)(void *ctx, struct alog_err *err);
+	void *wait_ctx;
 };
 
 int alog_lines_init(struct alog_lines *lr, int fd, size_t max,

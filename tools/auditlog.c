@@ -389,29 +389,39 @@ struct in_pipe {
 	struct in_chunk *chunks; /* INGEST_CHUNKS */
 	size_t head, tail;       /* filled: [tail, head) */
 	int eof, stop, failed;
+	int waiting;             /* the reader waits for input */
 	struct alog_err err;     /* the reader's failure */
 	struct alog_lines lr;
 	int fd;
 	const char *name;
 };
 
-/* Wait until fd has input (or its end), or the writer asked the reader
- * to stop: a blocked read would keep the reader from ever seeing that.
- * 1 to read, 0 to stop. */
-static int input_or_stop(struct in_pipe *p)
+/* alog_lines' wait hook: return when fd has input (or its end), telling
+ * the writer meanwhile that the reader waits (so it commits what it
+ * holds); ALOG_ESTATE when the writer asked the reader to stop, since a
+ * blocked read would keep the reader from ever seeing that. */
+static int input_or_stop(void *ctx, struct alog_err *err)
 {
-	for (;;) {
-		struct pollfd pf = { .fd = p->fd, .events = POLLIN };
-		int stop;
+	struct in_pipe *p = ctx;
+	struct pollfd pf = { .fd = p->fd, .events = POLLIN };
+	int rc = 0;
 
-		if (poll(&pf, 1, INGEST_STOP_POLL_MS) != 0)
-			return 1;  /* input, end, or an error read() will tell */
-		pthread_mutex_lock(&p->mu);
-		stop = p->stop;
+	if (poll(&pf, 1, 0) != 0)
+		return 0;  /* input, end, or an error read() will tell */
+	pthread_mutex_lock(&p->mu);
+	p->waiting = 1;
+	pthread_cond_broadcast(&p->cv);
+	while (!p->stop) {
 		pthread_mutex_unlock(&p->mu);
-		if (stop)
-			return 0;
+		rc = poll(&pf, 1, INGEST_STOP_POLL_MS);
+		pthread_mutex_lock(&p->mu);
+		if (rc != 0)
+			break;
 	}
+	p->waiting = 0;
+	rc = p->stop ? alog_err_set(err, ALOG_ESTATE, "stopped") : 0;
+	pthread_mutex_unlock(&p->mu);
+	return rc;
 }
 
 static void *ingest_reader(void *arg)
@@ -444,8 +454,6 @@ static void *ingest_reader(void *arg)
 				c->idle = 1;
 				break;
 			}
-			if (!alog_lines_buffered(&p->lr) && !input_or_stop(p))
-				return NULL;
 			r = alog_lines_next(&p->lr, &line, &len, &p->err);
 			if (r < 0) {
 				alog_err_prefix(&p->err, "%s", p->name);
@@ -486,16 +494,21 @@ static void *ingest_reader(void *arg)
 }
 
 /* The next filled chunk, or NULL at the end (p->failed says whether the
- * reader failed). Release it with chunk_done. */
-static struct in_chunk *chunk_next(struct in_pipe *p)
+ * reader failed) or, when the writer holds events (pending), as soon as
+ * the reader waits for input (*idle set: commit now). Release a chunk
+ * with chunk_done. */
+static struct in_chunk *chunk_next(struct in_pipe *p, int pending, int *idle)
 {
 	struct in_chunk *c = NULL;
 
+	*idle = 0;
 	pthread_mutex_lock(&p->mu);
-	while (p->tail == p->head && !p->eof)
+	while (p->tail == p->head && !p->eof && !(pending && p->waiting))
 		pthread_cond_wait(&p->cv, &p->mu);
 	if (p->tail != p->head)
 		c = &p->chunks[p->tail % INGEST_CHUNKS];
+	else if (!p->eof)
+		*idle = 1;
 	pthread_mutex_unlock(&p->mu);
 	return c;
 }
@@ -578,6 +591,8 @@ static int ingest_fd(struct alog_log *log, int fd, const char *name,
 		for (size_t k = 0; k < INGEST_CHUNK; k++)
 			alog_event_init(&p.chunks[i].items[k].ev);
 	rc = alog_lines_init(&p.lr, fd, ALOG_EVENT_LINE_MAX, err);
+	p.lr.wait = input_or_stop;
+	p.lr.wait_ctx = &p;
 	if (rc == 0 && (pthread_mutex_init(&p.mu, NULL) != 0 ||
 			pthread_cond_init(&p.cv, NULL) != 0 ||
 			pthread_create(&reader, NULL, ingest_reader, &p) != 0)) {
@@ -587,8 +602,16 @@ static int ingest_fd(struct alog_log *log, int fd, const char *name,
 	if (rc < 0)
 		goto out;
 	for (;;) {
-		struct in_chunk *c = chunk_next(&p);
+		int idle;
+		struct in_chunk *c = chunk_next(&p, alog_log_pending(log) > 0,
+						&idle);
 
+		if (!c && idle) {  /* the input waits: make the batch durable */
+			rc = ingest_commit(log, st, err);
+			if (rc < 0)
+				break;
+			continue;
+		}
 		if (!c)
 			break;
 		for (size_t i = 0; i < c->n && rc == 0; i++)

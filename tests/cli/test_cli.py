@@ -988,6 +988,36 @@ class WriteFailureTest(CliTest):
             self.event_bytes(rec, ev)
         self.run_cmd("verify", "--store", self.path("store"), expect=EXIT_OK)
 
+    def test_ingest_commits_what_it_holds_whenever_the_input_waits(self):
+        """Group commit: lines that arrived are made durable while stdin
+        stays open, also when they fill the reader's chunks exactly (512
+        lines a chunk)."""
+        for n in (100, 512, 1024):
+            self.init("open%d" % n)
+            store = self.path("open%d" % n)
+            p = subprocess.Popen(WRAP + [BIN, "ingest", "--store", store],
+                                 stdin=subprocess.PIPE,
+                                 stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, cwd=self.dir,
+                                 env=clean_env())
+            try:
+                p.stdin.write(self.extra(n, "open%d" % n))
+                p.stdin.flush()
+                deadline = time.monotonic() + 60
+                size = 0
+                while time.monotonic() < deadline:
+                    size = self.info("open%d" % n)["tree_size"]
+                    if size == n:
+                        break
+                    time.sleep(0.05)
+                self.assertEqual(size, n, "%d lines not committed while "
+                                 "stdin is open" % n)
+            finally:
+                p.stdin.close()
+                p.wait(60)
+                p.stderr.close()
+            self.assertEqual(p.returncode, EXIT_OK)
+
     def test_a_failed_commit_ends_the_ingest_while_stdin_stays_open(self):
         """The reader thread waits for input; a failed commit must still end
         the run at once (exit 3), not when the producer closes stdin."""
@@ -998,7 +1028,8 @@ class WriteFailureTest(CliTest):
                              stderr=subprocess.PIPE, cwd=self.dir,
                              env=clean_env(), preexec_fn=limit_file_size(limit))
         try:
-            p.stdin.write(self.demo(400))
+            # and half a line: the reader then waits inside that line
+            p.stdin.write(self.demo(400) + b'{"type":"half","pad":"')
             p.stdin.flush()
         except BrokenPipeError:
             pass
