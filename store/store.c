@@ -150,6 +150,7 @@ struct alog_store {
 	MDB_dbi dbi_meta, dbi_blocks, dbi_times, dbi_ids, dbi_nodes,
 		dbi_ckpt, dbi_segs, dbi_replays, dbi_recent;
 	int has_recent;     /* the ids_recent table exists (likewise) */
+	uint32_t format;    /* meta "format" as read */
 	struct idmap recent; /* the writer's copy of ids_recent (a reader's:
 				read on its first id look-up) */
 	int recent_loaded;
@@ -447,11 +448,15 @@ static int load_meta(struct alog_store *s, MDB_txn *txn, struct alog_err *err)
 	rc = get_checked(txn, s->dbi_meta, "meta", "format", 6, &v, &len, err);
 	if (rc < 0)
 		goto out;
-	if (len != 4 || alog_get_be32(v) != ALOG_STORE_FORMAT) {
+	if (len != 4 || alog_get_be32(v) < ALOG_STORE_FORMAT_MIN ||
+	    alog_get_be32(v) > ALOG_STORE_FORMAT) {
 		rc = alog_err_set(err, ALOG_ECORRUPT,
-				  "store format is not %d", ALOG_STORE_FORMAT);
+				  "store format %u is not one this auditlog reads (%d to %d)",
+				  len == 4 ? alog_get_be32(v) : 0,
+				  ALOG_STORE_FORMAT_MIN, ALOG_STORE_FORMAT);
 		goto out;
 	}
+	s->format = alog_get_be32(v);
 	rc = get_checked(txn, s->dbi_meta, "meta", "origin", 6, &v, &len, err);
 	if (rc < 0)
 		goto out;
@@ -920,7 +925,8 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 	txn = NULL;
 	if (rc < 0)
 		goto out;
-	if (mode == ALOG_STORE_WRITE && (!s->has_replays || !s->has_recent)) {
+	if (mode == ALOG_STORE_WRITE && (!s->has_replays || !s->has_recent ||
+					 s->format < ALOG_STORE_FORMAT)) {
 		rc = txn_begin(s, 1, &txn, err);
 		if (rc == 0 && !s->has_replays) {
 			rc = mdb_dbi_open(txn, "replays", MDB_CREATE,
@@ -934,6 +940,15 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 			if (rc)
 				rc = db_fail(err, rc, "create table");
 		}
+		if (rc == 0 && s->format < ALOG_STORE_FORMAT) {
+			/* format 2: an older auditlog, which would miss the
+			 * keys in ids_recent, now refuses the store */
+			unsigned char u[4];
+
+			alog_put_be32(u, ALOG_STORE_FORMAT);
+			rc = put_checked(txn, s->dbi_meta, "format", 6, u, 4, 0,
+					 err);
+		}
 		if (rc == 0) {
 			rc = txn_commit(txn, err);
 			txn = NULL;
@@ -941,6 +956,7 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 		if (rc < 0)
 			goto out;
 		s->has_replays = s->has_recent = 1;
+		s->format = ALOG_STORE_FORMAT;
 	}
 	if (mode == ALOG_STORE_WRITE) {
 		rc = load_recent(s, err);
@@ -2105,6 +2121,11 @@ out:
 	free(closed);
 	free(blocks);
 	return rc;
+}
+
+uint32_t alog_store_format(const struct alog_store *s)
+{
+	return s->format;
 }
 
 void alog_store_set_ids_recent_max(struct alog_store *s, size_t n)

@@ -31,7 +31,10 @@
 #include "store/note.h"
 #include "store/sign.h"
 
-#define ALOG_STORE_FORMAT 1
+/* The store format written; format 1 (no ids_recent table) is read and
+ * upgraded by a writer's open (SPEC.md 7). */
+#define ALOG_STORE_FORMAT 2
+#define ALOG_STORE_FORMAT_MIN 1
 #define ALOG_STORE_NODE_LEVEL 8
 /* LMDB map (address space, not disk): starts at 1 GiB (or twice the
  * index file) and doubles whenever less than half of it would be free
@@ -214,6 +217,9 @@ int alog_store_replay_get(struct alog_store *s,
 /* 1 after a commit whose outcome is unknown (an LMDB commit that
  * failed: it may have reached the disk). The store then refuses writes;
  * reopen it, or open it read-only to see what is committed. */
+/* The store's format (meta "format"): ALOG_STORE_FORMAT_MIN to
+ * ALOG_STORE_FORMAT. */
+uint32_t alog_store_format(const struct alog_store *s);
 /* For tests: merge ids_recent into ids past n keys instead of
  * ALOG_STORE_IDS_RECENT_MAX. */
 void alog_store_set_ids_recent_max(struct alog_store *s, size_t n);

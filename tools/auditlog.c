@@ -804,7 +804,7 @@ static int cmd_info(int argc, char **argv)
 		       ",\"signed\":\"%s\"}", ck.size, t);
 		alog_store_checkpoint_release(&ck);
 	}
-	printf(",\"format\":%d}\n", ALOG_STORE_FORMAT);
+	printf(",\"format\":%u}\n", alog_store_format(s));
 	alog_store_close(s);
 	return EXIT_OK;
 }

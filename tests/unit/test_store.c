@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <lmdb.h>
 #include <openssl/evp.h>
 
 #include "store/block.h"
@@ -1256,6 +1257,76 @@ static void test_store_recent_ids_merge_into_ids_and_stay_found(void **state)
 	alog_store_close(s);
 }
 
+/* Set meta "format" (with its checksum, SPEC.md 7) and drop ids_recent,
+ * as a store written before format 2 looks. */
+static void make_format(struct fx *f, uint32_t format)
+{
+	char idx[4200];
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta, recent;
+	unsigned char v[8];
+	MDB_val k = { 6, "format" }, val = { 8, v };
+
+	snprintf(idx, sizeof(idx), "%s/index", f->dir);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
+	assert_int_equal(mdb_env_open(env, idx, MDB_NOTLS, 0640), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	alog_put_be32(v, format);
+	alog_put_be32(v + 4, alog_crc32c(alog_crc32c(0, "format", 6), v, 4));
+	assert_int_equal(mdb_put(txn, meta, &k, &val, 0), 0);
+	if (mdb_dbi_open(txn, "ids_recent", 0, &recent) == 0)
+		assert_int_equal(mdb_drop(txn, recent, 1), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/* SPEC.md 7: a format 1 store is read as it is and upgraded to format 2
+ * by a writer's open (ids_recent created), so that an older auditlog,
+ * which would miss the recent ids, refuses it; a later format is
+ * refused. */
+static void test_store_format_1_is_upgraded_by_a_writer_and_3_refused(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	struct alog_err err;
+	unsigned char k1[16];
+	uint64_t index = 0;
+
+	alog_store_id_key("src", "id-1", k1);
+	must_append(s, K_SIMPLE, 3);
+	alog_store_close(s);
+	make_format(f, 1);
+	s = reopen(f, ALOG_STORE_RDONLY, NULL);
+	assert_int_equal(alog_store_format(s), 1);
+	assert_int_equal(alog_store_find_id(s, k1, &index, &err),
+			 ALOG_ENOTFOUND);
+	alog_store_close(s);
+	s = reopen(f, ALOG_STORE_WRITE, NULL);
+	assert_int_equal(alog_store_format(s), 2);
+	{
+		struct alog_store_rec r = { (const unsigned char *)"with id", 7,
+					    alog_store_last_received(s), k1 };
+
+		assert_int_equal(alog_store_append(s, &r, 1, &err), 0);
+	}
+	alog_store_close(s);
+	s = reopen(f, ALOG_STORE_RDONLY, NULL);
+	assert_int_equal(alog_store_format(s), 2);
+	assert_int_equal(alog_store_find_id(s, k1, &index, &err), 0);
+	assert_int_equal(index, 3);
+	alog_store_close(s);
+	make_format(f, 3);
+	s = NULL;
+	assert_int_equal(alog_store_open(f->dir, ALOG_STORE_RDONLY, &s, NULL,
+					 &err), ALOG_ECORRUPT);
+	assert_non_null(strstr(err.msg, "store format 3"));
+}
+
 static void test_store_duplicate_id_key_fails_the_whole_batch(void **state)
 {
 	struct fx *f = *state;
@@ -1975,6 +2046,7 @@ int main(void)
 		cmocka_unit_test(test_store_id_key_is_the_published_hash),
 		T(test_store_duplicate_id_key_fails_the_whole_batch),
 		T(test_store_recent_ids_merge_into_ids_and_stay_found),
+		T(test_store_format_1_is_upgraded_by_a_writer_and_3_refused),
 		T(test_store_conflict_after_rotation_leaves_the_store_usable),
 		T(test_store_refuses_received_times_that_go_backwards),
 		T(test_store_find_time_answers_before_inside_between_and_after),
