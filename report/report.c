@@ -1063,8 +1063,10 @@ static int pop_take(struct pop_worker *w, uint64_t index,
  * reader's; a failure stops the worker without its work. */
 static int pop_finish(struct pop_worker *w, int rc, struct alog_err *err)
 {
-	if (!w->started)
+	if (!w->started) {  /* pop_start failed, or never ran */
+		alog_buf_release(&w->csv);
 		return rc;
+	}
 	pthread_mutex_lock(&w->mu);
 	if (rc == 0 && w->jobs[w->filling % POP_JOBS].n)
 		w->head++;

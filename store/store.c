@@ -1719,9 +1719,7 @@ static int commit_replay_only(struct alog_store *s, struct alog_err *err)
 	MDB_txn *txn = NULL;
 	int rc;
 
-	rc = grow_map(s, err);
-	if (rc == 0)
-		rc = txn_begin(s, 1, &txn, err);
+	rc = txn_begin(s, 1, &txn, err);  /* grows the map first */
 	if (rc == 0)
 		rc = put_replay(s, txn, err);
 	if (rc == 0) {
@@ -1896,7 +1894,9 @@ static int put_ids(struct alog_store *s, MDB_txn *txn,
 		rc = merge_recent(s, txn, err);
 		*merged = rc == 0;
 	}
-	if (rc == 0 && idmap_reserve(&s->recent, s->recent.n + k) < 0)
+	/* after a merge the map is emptied before the batch's keys go in */
+	if (rc == 0 && idmap_reserve(&s->recent,
+				     (*merged ? 0 : s->recent.n) + k) < 0)
 		rc = alog_err_set(err, ALOG_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		unsigned char key[8];
