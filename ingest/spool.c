@@ -74,6 +74,14 @@ static int make_dir(const char *dir, struct alog_err *err)
 		return alog_err_set(err, ALOG_EIO,
 				    "spool directory '%s' is not a directory",
 				    dir);
+	/* SPEC.md 17.8: its records are replayed with the provenance they
+	 * claim, so nobody but the daemon may write there */
+	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return alog_err_set(err, ALOG_EINVAL,
+				    "spool directory '%s' is owned by uid %u with mode %04o: it must be this user's (uid %u) and writable by nobody else (e.g. chmod 0700)",
+				    dir, (unsigned)st.st_uid,
+				    (unsigned)(st.st_mode & 07777),
+				    (unsigned)geteuid());
 	return 0;
 }
 

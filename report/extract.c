@@ -630,9 +630,11 @@ int alog_extract_add(struct alog_extractor *ex, uint64_t index,
 			int64_t uid;
 
 			/* integrity.verified may come through the daemon
-			 * from a peer the daemon took it from (SPEC.md
-			 * 15.1): it admits that type from the store's
-			 * owner only */
+			 * (SPEC.md 15.1), which admits that type from a unix
+			 * peer running as its own uid or root only: such a
+			 * record is in the log only because auditlog let it
+			 * in (and a spool it replays is the daemon's alone,
+			 * 17.8) */
 			if (!internal &&
 			    strcmp(type, "integrity.verified") == 0 &&
 			    alog_provenance_unix_uid(v->prov, v->prov_len,

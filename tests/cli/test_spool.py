@@ -893,6 +893,23 @@ class SpoolTest(unittest.TestCase):
                     self.assertTrue(started["spool_same_device"])
                 self.verify(store)
 
+    def test_a_spool_directory_others_can_write_stops_the_start(self):
+        """Spooled records are replayed with the provenance they claim
+        (SPEC.md 17.8): a spool directory another user could write to is
+        refused, and nothing is listening."""
+        store = self.init("store-open-spool")
+        spool = self.path("open-spool")
+        os.mkdir(spool)
+        os.chmod(spool, 0o777)
+        p = self.run_cmd("serve", "--store", store, "--spool", spool,
+                         "--socket", self.path("s.sock"))
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn(b"writable by nobody else", p.stderr)
+        self.assertFalse(os.path.exists(self.path("s.sock")))
+        os.chmod(spool, 0o700)
+        d = self.daemon(store, "--spool", spool)
+        d.stop()
+
     # ---- T-SPOOL-7: probes 2, backoff 2 ------------------------------------------
 
     @unittest.skipUnless(HAVE_SHIM, "no failsync shim at " + FAILSYNC)
