@@ -2506,31 +2506,39 @@ out:
 }
 
 /* Every replays entry: key length, value CRC and length (SPEC.md 7). */
-static int check_replays(struct alog_store *s, MDB_txn *txn,
-			 struct alog_err *err)
+/* Every entry of an index table: a key of key_len bytes and a checked
+ * value of val_len bytes (SPEC.md 7), then each's own rule (fn, may be
+ * NULL). */
+typedef int (*entry_fn)(struct alog_store *s, MDB_txn *txn, const char *table,
+			const MDB_val *k, const MDB_val *v, uint64_t size,
+			struct alog_err *err);
+
+static int check_table(struct alog_store *s, MDB_txn *txn, MDB_dbi dbi,
+		       const char *table, size_t key_len, size_t val_len,
+		       entry_fn fn, uint64_t size, struct alog_err *err)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
 	int rc, op = MDB_FIRST;
 
-	if (!s->has_replays)
-		return 0;
-	rc = mdb_cursor_open(txn, s->dbi_replays, &c);
+	rc = mdb_cursor_open(txn, dbi, &c);
 	if (rc)
 		return db_fail(err, rc, "cursor");
 	while ((rc = mdb_cursor_get(c, &k, &v, (MDB_cursor_op)op)) == 0) {
 		size_t len = 0;
 
 		op = MDB_NEXT;
-		if (k.mv_size != ALOG_STORE_REPLAY_KEY_LEN)
+		if (k.mv_size != key_len)
 			rc = alog_err_set(err, ALOG_ECORRUPT,
-					  "index table 'replays': key of %zu bytes",
-					  k.mv_size);
-		else if ((rc = check_val(&k, &v, &len, "replays", err)) == 0 &&
-			 len != REPLAY_VAL_LEN)
+					  "index table '%s': key of %zu bytes",
+					  table, k.mv_size);
+		else if ((rc = check_val(&k, &v, &len, table, err)) == 0 &&
+			 len != val_len)
 			rc = alog_err_set(err, ALOG_ECORRUPT,
-					  "index table 'replays': value of %zu bytes",
-					  len);
+					  "index table '%s': value of %zu bytes",
+					  table, len);
+		if (rc == 0 && fn)
+			rc = fn(s, txn, table, &k, &v, size, err);
 		if (rc < 0)
 			break;
 	}
@@ -2539,6 +2547,67 @@ static int check_replays(struct alog_store *s, MDB_txn *txn,
 	else if (rc > 0)
 		rc = db_fail(err, rc, "cursor get");
 	mdb_cursor_close(c);
+	return rc;
+}
+
+static int check_replays(struct alog_store *s, MDB_txn *txn,
+			 struct alog_err *err)
+{
+	if (!s->has_replays)
+		return 0;
+	return check_table(s, txn, s->dbi_replays, "replays",
+			   ALOG_STORE_REPLAY_KEY_LEN, REPLAY_VAL_LEN, NULL, 0,
+			   err);
+}
+
+/* An ids or ids_recent entry (SPEC.md 7): it names a record below the
+ * snapshot's tree size; an ids_recent key is not also in ids. */
+static int check_id_entry(struct alog_store *s, MDB_txn *txn,
+			  const char *table, const MDB_val *k,
+			  const MDB_val *v, uint64_t size,
+			  struct alog_err *err)
+{
+	int recent = k->mv_size == 8;
+	uint64_t index = alog_get_be64(recent ? k->mv_data : v->mv_data);
+	MDB_val ik = { ALOG_STORE_ID_KEY_LEN, v->mv_data }, iv;
+	int rc;
+
+	if (index >= size)
+		return alog_err_set(err, ALOG_ECORRUPT,
+				    "index table '%s' names record %" PRIu64
+				    ", past the log's %" PRIu64, table, index,
+				    size);
+	if (!recent)
+		return 0;
+	rc = mdb_get(txn, s->dbi_ids, &ik, &iv);
+	if (rc == 0)
+		return alog_err_set(err, ALOG_ECORRUPT,
+				    "index tables 'ids' and 'ids_recent' both hold the key of record %" PRIu64,
+				    index);
+	return rc == MDB_NOTFOUND ? 0 : db_fail(err, rc, "get");
+}
+
+static int check_ids(struct alog_store *s, MDB_txn *txn, struct alog_err *err)
+{
+	const void *v;
+	size_t len;
+	uint64_t size;
+	int rc;
+
+	/* the tree size of this transaction's snapshot: a writer may have
+	 * appended since the store was opened */
+	rc = get_checked(txn, s->dbi_meta, "meta", "state", 5, &v, &len, err);
+	if (rc < 0)
+		return rc;
+	if (len != STATE_LEN)
+		return alog_err_set(err, ALOG_ECORRUPT, "meta state of %zu bytes",
+				    len);
+	size = alog_get_be64(v);
+	rc = check_table(s, txn, s->dbi_ids, "ids", ALOG_STORE_ID_KEY_LEN, 8,
+			 check_id_entry, size, err);
+	if (rc == 0 && s->has_recent)
+		rc = check_table(s, txn, s->dbi_recent, "ids_recent", 8,
+				 ALOG_STORE_ID_KEY_LEN, check_id_entry, size, err);
 	return rc;
 }
 
@@ -2757,6 +2826,8 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 	rc = check_times(s, cs.txn, size, n_blocks, err);
 	if (rc == 0)
 		rc = check_replays(s, cs.txn, err);
+	if (rc == 0)
+		rc = check_ids(s, cs.txn, err);
 	if (rc < 0)
 		goto out;
 	if (next_ckpt < n_ckpt) {

@@ -1257,23 +1257,33 @@ static void test_store_recent_ids_merge_into_ids_and_stay_found(void **state)
 	alog_store_close(s);
 }
 
+/* A write transaction on the store's index, opened directly (the store
+ * closed): for tests that damage or age what it holds. */
+static MDB_txn *index_txn(struct fx *f, MDB_env **env)
+{
+	char idx[4200];
+	MDB_txn *txn;
+
+	snprintf(idx, sizeof(idx), "%s/index", f->dir);
+	assert_int_equal(mdb_env_create(env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(*env, 16), 0);
+	assert_int_equal(mdb_env_set_mapsize(*env, (size_t)1 << 30), 0);
+	assert_int_equal(mdb_env_open(*env, idx, MDB_NOTLS, 0640), 0);
+	assert_int_equal(mdb_txn_begin(*env, NULL, 0, &txn), 0);
+	return txn;
+}
+
 /* Set meta "format" (with its checksum, SPEC.md 7) and drop ids_recent,
  * as a store written before format 2 looks. */
 static void make_format(struct fx *f, uint32_t format)
 {
-	char idx[4200];
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi meta, recent;
 	unsigned char v[8];
 	MDB_val k = { 6, "format" }, val = { 8, v };
 
-	snprintf(idx, sizeof(idx), "%s/index", f->dir);
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
-	assert_int_equal(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
-	assert_int_equal(mdb_env_open(env, idx, MDB_NOTLS, 0640), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	txn = index_txn(f, &env);
 	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
 	alog_put_be32(v, format);
 	alog_put_be32(v + 4, alog_crc32c(alog_crc32c(0, "format", 6), v, 4));
@@ -1282,6 +1292,70 @@ static void make_format(struct fx *f, uint32_t format)
 		assert_int_equal(mdb_drop(txn, recent, 1), 0);
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
+}
+
+/* Put key -> value (with its checksum, SPEC.md 7) into table, bypassing
+ * the store: the damage a check must find. */
+static void put_raw(struct fx *f, const char *table, const void *key,
+		    size_t key_len, const void *val, size_t val_len)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	unsigned char v[64];
+	MDB_val k = { key_len, (void *)key }, mv = { val_len + 4, v };
+
+	assert_true(val_len + 4 <= sizeof(v));
+	memcpy(v, val, val_len);
+	alog_put_be32(v + val_len, alog_crc32c(alog_crc32c(0, key, key_len),
+					       val, val_len));
+	txn = index_txn(f, &env);
+	assert_int_equal(mdb_dbi_open(txn, table, 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &mv, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static void expect_check_fails(struct fx *f, const char *what)
+{
+	struct alog_store *s = reopen(f, ALOG_STORE_RDONLY, NULL);
+	struct alog_err err;
+	uint64_t bad = 0;
+
+	alog_err_clear(&err);
+	assert_int_equal(alog_store_check(s, NULL, NULL, NULL, NULL, NULL,
+					  &bad, &err), ALOG_ECORRUPT);
+	if (!strstr(err.msg, what))
+		fail_msg("check said '%s', not '%s'", err.msg, what);
+	alog_store_close(s);
+}
+
+/* verify checks the id tables (SPEC.md 7): a key in both ids and
+ * ids_recent, and an entry naming a record past the log. */
+static void test_store_check_finds_damage_in_the_id_tables(void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	unsigned char k1[16], k2[16], v[8];
+	struct alog_store_rec r;
+	struct alog_err err;
+
+	alog_store_id_key("src", "id-1", k1);
+	alog_store_id_key("src", "id-2", k2);
+	r = (struct alog_store_rec){ (const unsigned char *)"with id", 7,
+				     T0, k1 };
+	assert_int_equal(alog_store_append(s, &r, 1, &err), 0);
+	expect_check_ok(s);
+	alog_store_close(s);
+	/* k1 is in ids_recent: the same key in ids too */
+	alog_put_be64(v, 0);
+	put_raw(f, "ids", k1, 16, v, 8);
+	expect_check_fails(f, "both hold the key of record 0");
+	/* an ids entry past the log (a tree of 1 record) */
+	alog_put_be64(v, 7);
+	put_raw(f, "ids", k1, 16, v, 8);
+	put_raw(f, "ids", k2, 16, v, 8);
+	expect_check_fails(f, "past the log");
 }
 
 /* SPEC.md 7: a format 1 store is read as it is and upgraded to format 2
@@ -2047,6 +2121,7 @@ int main(void)
 		T(test_store_duplicate_id_key_fails_the_whole_batch),
 		T(test_store_recent_ids_merge_into_ids_and_stay_found),
 		T(test_store_format_1_is_upgraded_by_a_writer_and_3_refused),
+		T(test_store_check_finds_damage_in_the_id_tables),
 		T(test_store_conflict_after_rotation_leaves_the_store_usable),
 		T(test_store_refuses_received_times_that_go_backwards),
 		T(test_store_find_time_answers_before_inside_between_and_after),
