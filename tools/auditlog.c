@@ -365,6 +365,7 @@ static int ingest_commit(struct alog_log *log, struct ingest_stats *st,
 
 #define INGEST_CHUNK 512    /* lines a chunk */
 #define INGEST_CHUNKS 4     /* chunks in flight */
+#define INGEST_KEEP_BYTES 16384 /* an event buffer kept for reuse */
 #define INGEST_STOP_POLL_MS 100 /* how soon a reader waiting for input
 				 * sees that the writer stopped */
 
@@ -614,8 +615,18 @@ static int ingest_fd(struct alog_log *log, int fd, const char *name,
 		}
 		if (!c)
 			break;
-		for (size_t i = 0; i < c->n && rc == 0; i++)
+		for (size_t i = 0; i < c->n && rc == 0; i++) {
+			struct alog_event *ev = &c->items[i].ev;
+
 			rc = ingest_item(log, &c->items[i], name, prov, st, err);
+			/* the record is in the batch now: a long line's buffer
+			 * is not kept for the chunk's next use (the chunks
+			 * would hold 2048 of them) */
+			if (ev->canon.cap > INGEST_KEEP_BYTES) {
+				alog_event_release(ev);
+				alog_event_init(ev);
+			}
+		}
 		if (rc == 0 && c->idle && alog_log_pending(log))
 			rc = ingest_commit(log, st, err);
 		chunk_done(&p);
