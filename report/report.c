@@ -1158,8 +1158,11 @@ struct pass {
 	struct pop_worker worker;
 	struct volume *vol;
 	struct late *late;
+	uint64_t end;            /* records to read: [0, end) */
 	struct alog_err *err;
 };
+
+#define PROGRESS_EVERY 65536     /* records between progress calls */
 
 static int pass_one(void *ctx, uint64_t index, const unsigned char *rec,
 		    size_t len)
@@ -1171,6 +1174,8 @@ static int pass_one(void *ctx, uint64_t index, const unsigned char *rec,
 
 	if (rc < 0)
 		return rc;
+	if (p->o->progress && (index % PROGRESS_EVERY == 0 || index + 1 == p->end))
+		p->o->progress(p->o->progress_ctx, index + 1, p->end);
 	peeked = alog_event_peek(v.event, v.event_len, &env);
 	if (peeked < 0)
 		return alog_err_set(p->err, ALOG_ECORRUPT, "record %" PRIu64
@@ -1246,6 +1251,7 @@ static int read_log(struct alog_store *s, const struct alog_report_opts *o,
 		rc = pop_start(&p.worker, &p.pop, csv_fd,
 			       o->population_csv_path, err);
 	end = late->to_index > pop->index_to ? late->to_index : pop->index_to;
+	p.end = end;
 	if (rc == 0)
 		rc = alog_store_read(s, 0, end, pass_one, &p, err);
 	rc = pop_finish(&p.worker, rc, err);

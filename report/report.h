@@ -44,6 +44,10 @@ struct alog_report_opts {
 	 * the population; the summary's csv_written says so. */
 	const char *population_csv_path;
 	const char *seed;                 /* NULL: derived (SPEC.md 21.1) */
+	/* Called now and then during the read of the log (records read of
+	 * all to read), or NULL. */
+	void (*progress)(void *ctx, uint64_t done, uint64_t total);
+	void *progress_ctx;
 };
 
 struct alog_report_summary {

@@ -1128,22 +1128,30 @@ static const char usage_verify[] =
 "exit status: 0 verified, 1 verification failed, 3 could not run (or\n"
 "could not record)\n";
 
-struct progress_ctx {
-	int tty;
-	int last_pct;
-};
-
-static void show_progress(void *ctx, uint64_t done, uint64_t total)
+void cli_progress_init(struct cli_progress *p, const char *what)
 {
-	struct progress_ctx *p = ctx;
+	p->tty = isatty(2);
+	p->last_pct = -1;
+	p->what = what;
+}
+
+void cli_progress_show(void *ctx, uint64_t done, uint64_t total)
+{
+	struct cli_progress *p = ctx;
 	int pct = total ? (int)(done * 100 / total) : 100;
 
 	if (!p->tty || pct == p->last_pct)
 		return;
 	p->last_pct = pct;
-	fprintf(stderr, "\rauditlog: verifying %" PRIu64 " of %" PRIu64 " records (%d%%)",
-		done, total, pct);
+	fprintf(stderr, "\rauditlog: %s %" PRIu64 " of %" PRIu64 " records (%d%%)",
+		p->what, done, total, pct);
 	if (done == total)
+		fputc('\n', stderr);
+}
+
+void cli_progress_end(struct cli_progress *p)
+{
+	if (p->tty && p->last_pct >= 0 && p->last_pct < 100)
 		fputc('\n', stderr);
 }
 
@@ -1205,13 +1213,14 @@ static int cmd_verify(int argc, char **argv)
 	struct alog_verify_result res;
 	int record = 0;
 	int64_t started = alog_clock_now_us();
-	struct progress_ctx pc = { isatty(2), -1 };
-	struct alog_store_check_progress prog = { show_progress, &pc };
+	struct cli_progress pc;
+	struct alog_store_check_progress prog = { cli_progress_show, &pc };
 	const char *store = NULL, *vkey = NULL, *ckpt = NULL, *sock = NULL;
 	char *vtext = NULL, *note = NULL;
 	size_t note_len = 0;
 	int c, rc, code = EXIT_OK;
 
+	cli_progress_init(&pc, "verifying");
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_STORE: store = optarg; break;
@@ -1258,8 +1267,7 @@ static int cmd_verify(int argc, char **argv)
 	res.bad_index = UINT64_MAX;
 	rc = alog_log_verify(cli_store_dir(store), vkey ? &v : NULL, note,
 			     note_len, &prog, &res, &err);
-	if (pc.tty && pc.last_pct >= 0 && pc.last_pct < 100)
-		fputc('\n', stderr);
+	cli_progress_end(&pc);
 	if (record && (rc == 0 || rc == ALOG_ECORRUPT || rc == ALOG_EVERIFY) &&
 	    record_verified(cli_store_dir(store), sock, rc, &res, err.msg,
 			    alog_clock_now_us() - started) < 0)

@@ -307,6 +307,7 @@ int cmd_report(int argc, char **argv)
 	struct alog_store *s = NULL;
 	struct cli_recorder rec = { 0 };
 	struct alog_buf json;
+	struct cli_progress progress;
 	char *csv_path = NULL;
 	const char *store = NULL, *config = NULL, *out = "auditlog-report";
 	const char *key = NULL, *sock = NULL;
@@ -396,6 +397,9 @@ int cmd_report(int argc, char **argv)
 	ro.config_path = config;
 	ro.generator = "auditlog " ALOG_VERSION;
 	ro.generated_at_us = alog_clock_now_us();
+	cli_progress_init(&progress, "reading");
+	ro.progress = cli_progress_show;
+	ro.progress_ctx = &progress;
 	alog_buf_init(&json, 0);
 	rc = make_out(out, &err);
 	if (rc == 0) {
@@ -409,6 +413,7 @@ int cmd_report(int argc, char **argv)
 	}
 	if (rc == 0)
 		rc = alog_report_json(s, &ro, &json, &sum, &err);
+	cli_progress_end(&progress);
 	if (rc == 0) {
 		sha256_hex(&json, hex_json);
 		rc = alog_bundle_add(out, "report.json", json.data, json.len,

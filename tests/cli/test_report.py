@@ -297,6 +297,42 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(api["down_us"], 120 * 10**6)
         self.assertEqual(len(api["episodes"]), 1)
 
+    def test_progress_shows_on_a_terminal_and_not_in_a_pipe(self):
+        import pty
+        master, slave = pty.openpty()
+        try:
+            p = subprocess.run(WRAP + [BIN, "report", "--store", self.store,
+                                       "--config", self.cfg, "--from",
+                                       "2030-01-01", "--to", "2030-01-02",
+                                       "--out", os.path.join(self.dir, "tty"),
+                                       "--no-record"],
+                               stdout=subprocess.PIPE, stderr=slave,
+                               cwd=self.dir, timeout=600)
+            os.close(slave)
+            slave = None
+            out = b""
+            while True:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+        finally:
+            if slave is not None:
+                os.close(slave)
+            os.close(master)
+        self.assertEqual(p.returncode, EXIT_OK)
+        self.assertIn(b"auditlog: reading ", out)
+        self.assertIn(b"records (100%)", out)
+        piped = self.run_cmd("report", "--store", self.store, "--config",
+                             self.cfg, "--from", "2030-01-01", "--to",
+                             "2030-01-02", "--out",
+                             os.path.join(self.dir, "pipe"), "--no-record",
+                             expect=EXIT_OK)
+        self.assertNotIn(b"auditlog: reading ", piped.stderr)
+
     def test_bad_periods_and_options_are_usage_errors(self):
         for args in (["--from", "2030-01-02", "--to", "2030-01-01"],
                      ["--from", "soon", "--to", "2030-01-01"],
