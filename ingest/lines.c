@@ -60,6 +60,7 @@ static int fill(struct alog_lines *lr, struct alog_err *err)
 	if (n == 0)
 		lr->eof = 1;
 	lr->end += (size_t)n;
+	lr->bytes_read += (uint64_t)n;
 	return 0;
 }
 

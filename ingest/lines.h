@@ -24,6 +24,7 @@ struct alog_lines {
 	int eof;
 	int skipping;        /* inside a too-long line */
 	uint64_t line_no;    /* number of the line last returned, from 1 */
+	uint64_t bytes_read; /* from fd so far */
 	/* Optional: called before each read(); a negative return stops the
 	 * read, and alog_lines_next returns it (err filled by the hook).
 	 * Lets a reader thread wait for input in a way it can stop. */

@@ -382,6 +382,7 @@ struct in_chunk {
 	struct in_item items[INGEST_CHUNK];
 	size_t n;
 	int idle;                /* the input would block after it */
+	uint64_t bytes_read;     /* of the input, when it was handed over */
 };
 
 struct in_pipe {
@@ -480,6 +481,7 @@ static void *ingest_reader(void *arg)
 			}
 			c->n++;
 		}
+		c->bytes_read = p->lr.bytes_read;
 		pthread_mutex_lock(&p->mu);
 		if (c->n)
 			p->head++;
@@ -579,12 +581,19 @@ static int ingest_fd(struct alog_log *log, int fd, const char *name,
 		     struct ingest_stats *st, struct alog_err *err)
 {
 	struct in_pipe p;
+	struct cli_progress pg;
+	struct stat sb;
+	uint64_t total = 0;
 	pthread_t reader;
 	int rc;
 
 	memset(&p, 0, sizeof(p));
 	p.fd = fd;
 	p.name = name;
+	/* progress on a terminal, for a file whose size is known */
+	cli_progress_init(&pg, "ingesting", "MiB", 1u << 20);
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
+		total = (uint64_t)sb.st_size;
 	p.chunks = calloc(INGEST_CHUNKS, sizeof(*p.chunks));
 	if (!p.chunks)
 		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
@@ -629,6 +638,9 @@ static int ingest_fd(struct alog_log *log, int fd, const char *name,
 		}
 		if (rc == 0 && c->idle && alog_log_pending(log))
 			rc = ingest_commit(log, st, err);
+		if (total)
+			cli_progress_show(&pg, c->bytes_read < total ?
+					  c->bytes_read : total, total);
 		chunk_done(&p);
 		if (rc < 0)
 			break;
@@ -644,6 +656,8 @@ static int ingest_fd(struct alog_log *log, int fd, const char *name,
 	}
 	if (rc == 0)
 		rc = ingest_commit(log, st, err);
+	if (total)
+		cli_progress_end(&pg);
 	alog_lines_release(&p.lr);
 out:
 	for (size_t i = 0; i < INGEST_CHUNKS; i++)
@@ -1128,11 +1142,14 @@ static const char usage_verify[] =
 "exit status: 0 verified, 1 verification failed, 3 could not run (or\n"
 "could not record)\n";
 
-void cli_progress_init(struct cli_progress *p, const char *what)
+void cli_progress_init(struct cli_progress *p, const char *what,
+		       const char *unit, uint64_t scale)
 {
 	p->tty = isatty(2);
 	p->last_pct = -1;
 	p->what = what;
+	p->unit = unit;
+	p->scale = scale ? scale : 1;
 }
 
 void cli_progress_show(void *ctx, uint64_t done, uint64_t total)
@@ -1143,8 +1160,8 @@ void cli_progress_show(void *ctx, uint64_t done, uint64_t total)
 	if (!p->tty || pct == p->last_pct)
 		return;
 	p->last_pct = pct;
-	fprintf(stderr, "\rauditlog: %s %" PRIu64 " of %" PRIu64 " records (%d%%)",
-		p->what, done, total, pct);
+	fprintf(stderr, "\rauditlog: %s %" PRIu64 " of %" PRIu64 " %s (%d%%)",
+		p->what, done / p->scale, total / p->scale, p->unit, pct);
 	if (done == total)
 		fputc('\n', stderr);
 }
@@ -1220,7 +1237,7 @@ static int cmd_verify(int argc, char **argv)
 	size_t note_len = 0;
 	int c, rc, code = EXIT_OK;
 
-	cli_progress_init(&pc, "verifying");
+	cli_progress_init(&pc, "verifying", "records", 1);
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_STORE: store = optarg; break;

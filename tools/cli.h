@@ -67,14 +67,16 @@ int cli_recorder_append(struct cli_recorder *r, const char *type,
 void cli_recorder_close(struct cli_recorder *r);
 
 /* Progress of a long run on a terminal (stderr): "auditlog: WHAT n of N
- * records (p%)", redrawn when the percentage changes; nothing when
- * stderr is not a terminal. */
+ * UNIT (p%)" (n and N divided by scale), redrawn when the percentage
+ * changes; nothing when stderr is not a terminal. */
 struct cli_progress {
 	int tty;
 	int last_pct;
-	const char *what;
+	const char *what, *unit;
+	uint64_t scale;
 };
-void cli_progress_init(struct cli_progress *p, const char *what);
+void cli_progress_init(struct cli_progress *p, const char *what,
+		       const char *unit, uint64_t scale);
 void cli_progress_show(void *ctx, uint64_t done, uint64_t total);
 /* End the line when the run stopped before 100 %. */
 void cli_progress_end(struct cli_progress *p);

@@ -397,7 +397,7 @@ int cmd_report(int argc, char **argv)
 	ro.config_path = config;
 	ro.generator = "auditlog " ALOG_VERSION;
 	ro.generated_at_us = alog_clock_now_us();
-	cli_progress_init(&progress, "reading");
+	cli_progress_init(&progress, "reading", "records", 1);
 	ro.progress = cli_progress_show;
 	ro.progress_ctx = &progress;
 	alog_buf_init(&json, 0);

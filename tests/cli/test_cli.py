@@ -30,6 +30,8 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, HERE)
+import runner  # noqa: E402
+sys.path.insert(0, HERE)
 import alogref as ref  # noqa: E402
 
 BIN = os.environ.get("ALOG_BIN") or os.path.join(HERE, "..", "..", "build",
@@ -1017,6 +1019,17 @@ class WriteFailureTest(CliTest):
                 p.wait(60)
                 p.stderr.close()
             self.assertEqual(p.returncode, EXIT_OK)
+
+    def test_ingest_of_a_file_shows_its_progress_on_a_terminal(self):
+        self.init()
+        path = self.write("ev.ndjson", self.demo(3000))
+        rc, out = runner.run_on_tty(
+            WRAP + [BIN, "ingest", "--store", self.path("store"), path],
+            self.dir)
+        self.assertEqual(rc, EXIT_OK, out)
+        self.assertIn(b"auditlog: ingesting ", out)
+        self.assertIn(b"MiB (100%)", out)
+        self.assertIn(b"stored 3000 events", out)
 
     def test_a_failed_commit_ends_the_ingest_while_stdin_stays_open(self):
         """The reader thread waits for input; a failed commit must still end

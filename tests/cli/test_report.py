@@ -18,6 +18,8 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
+sys.path.insert(0, HERE)
+import runner  # noqa: E402
 BIN = os.environ.get("ALOG_BIN") or os.path.join(HERE, "..", "..", "build",
                                                  "tools", "auditlog")
 WRAP = shlex.split(os.environ.get("ALOG_BIN_WRAP", ""))
@@ -298,32 +300,12 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(len(api["episodes"]), 1)
 
     def test_progress_shows_on_a_terminal_and_not_in_a_pipe(self):
-        import pty
-        master, slave = pty.openpty()
-        try:
-            p = subprocess.run(WRAP + [BIN, "report", "--store", self.store,
-                                       "--config", self.cfg, "--from",
-                                       "2030-01-01", "--to", "2030-01-02",
-                                       "--out", os.path.join(self.dir, "tty"),
-                                       "--no-record"],
-                               stdout=subprocess.PIPE, stderr=slave,
-                               cwd=self.dir, timeout=600)
-            os.close(slave)
-            slave = None
-            out = b""
-            while True:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                out += chunk
-        finally:
-            if slave is not None:
-                os.close(slave)
-            os.close(master)
-        self.assertEqual(p.returncode, EXIT_OK)
+        rc, out = runner.run_on_tty(
+            WRAP + [BIN, "report", "--store", self.store, "--config",
+                    self.cfg, "--from", "2030-01-01", "--to", "2030-01-02",
+                    "--out", os.path.join(self.dir, "tty"), "--no-record"],
+            self.dir)
+        self.assertEqual(rc, EXIT_OK)
         self.assertIn(b"auditlog: reading ", out)
         self.assertIn(b"records (100%)", out)
         piped = self.run_cmd("report", "--store", self.store, "--config",
