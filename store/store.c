@@ -47,6 +47,9 @@ struct idmap {
 	unsigned char (*key)[ALOG_STORE_ID_KEY_LEN];
 	uint64_t *idx;      /* index + 1; 0: empty slot */
 	size_t cap, n;      /* cap: 0 or a power of two */
+	uint64_t seed;      /* random, drawn with the first slots: a producer
+			       that grinds ids to collide in the slots
+			       can't know where they fall */
 };
 
 struct alog_store;
@@ -58,7 +61,8 @@ static size_t idmap_slot(const struct idmap *m, const unsigned char *key)
 	size_t i;
 
 	memcpy(&h, key, sizeof(h));
-	for (i = (size_t)h & (m->cap - 1); m->idx[i];
+	h = (h ^ m->seed) * UINT64_C(0x9e3779b97f4a7c15);
+	for (i = (size_t)(h >> 32) & (m->cap - 1); m->idx[i];
 	     i = (i + 1) & (m->cap - 1))
 		if (memcmp(m->key[i], key, ALOG_STORE_ID_KEY_LEN) == 0)
 			break;
@@ -88,6 +92,9 @@ static int idmap_reserve(struct idmap *m, size_t n)
 	if (2 * n > m->cap) {
 		struct idmap g = { 0 };
 
+		g.seed = m->seed;
+		if (!m->cap && alog_random(&g.seed, sizeof(g.seed), NULL) < 0)
+			return ALOG_ENOMEM;
 		g.cap = m->cap ? 2 * m->cap : 4096;
 		while (2 * n > g.cap)
 			g.cap *= 2;
