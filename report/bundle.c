@@ -648,6 +648,22 @@ struct mline {
 	unsigned char sha[ALOG_HASH_LEN];
 };
 
+/* A listed file read again for its contents (at most max bytes into
+ * out): it must still have the hash step 3 checked. */
+static int reread_listed(int root, const struct mline *l, size_t max,
+			 struct hasher *h, struct alog_buf *out,
+			 struct alog_err *err)
+{
+	unsigned char sha[ALOG_HASH_LEN];
+	int rc = read_rel(root, l->path, l->lineno, max, h, out, sha, err);
+
+	if (rc == 0 && memcmp(sha, l->sha, ALOG_HASH_LEN) != 0)
+		rc = alog_err_set(err, ALOG_EVERIFY,
+				  "%s: changed while the bundle was verified",
+				  l->path);
+	return rc;
+}
+
 static long mline_find(const struct mline *v, size_t n, const char *path)
 {
 	size_t lo = 0, hi = n;
@@ -1083,16 +1099,9 @@ int alog_bundle_verify(const char *dir, const struct alog_verifier *v,
 				  ALOG_BUNDLE_END_CHECKPOINT);
 		goto out;
 	}
-	rc = read_rel(root, ALOG_BUNDLE_END_CHECKPOINT, lines[end_at].lineno,
-		      ALOG_NOTE_MAX, &h, &ck, sha, err);
+	rc = reread_listed(root, &lines[end_at], ALOG_NOTE_MAX, &h, &ck, err);
 	if (rc < 0)
 		goto out;
-	if (memcmp(sha, lines[end_at].sha, ALOG_HASH_LEN) != 0) {
-		rc = alog_err_set(err, ALOG_EVERIFY,
-				  "%s: changed while the bundle was verified",
-				  ALOG_BUNDLE_END_CHECKPOINT);
-		goto out;
-	}
 	rc = alog_checkpoint_open_note(v, (const char *)ck.data, ck.len,
 				       &sum.end, err);
 	if (rc < 0) {
@@ -1115,16 +1124,10 @@ int alog_bundle_verify(const char *dir, const struct alog_verifier *v,
 		if (!has_suffix(path, ALOG_BUNDLE_PROOF_SUFFIX))
 			continue;
 		set_failed(&sum, path);
-		rc = read_rel(root, path, lines[i].lineno, ALOG_TLOG_PROOF_MAX,
-			      &h, &file, sha, err);
+		rc = reread_listed(root, &lines[i], ALOG_TLOG_PROOF_MAX, &h,
+				   &file, err);
 		if (rc < 0)
 			goto out;
-		if (memcmp(sha, lines[i].sha, ALOG_HASH_LEN) != 0) {
-			rc = alog_err_set(err, ALOG_EVERIFY,
-					  "%s: changed while the bundle was verified",
-					  path);
-			goto out;
-		}
 		alog_tlog_proof_release(&tp);
 		rc = alog_tlog_proof_parse((const char *)file.data, file.len,
 					   &tp, err);

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "ingest/clock.h"
 #include "ingest/event.h"
 #include "ingest/json.h"
@@ -540,29 +538,25 @@ static int rules_event(struct run *r, uint64_t index, int64_t received,
 int alog_extract_event_time(const char *ev, size_t len, int64_t *us)
 {
 	struct alog_envelope_view env;
-	cJSON *j;
-	int ok = 0;
+	struct evview e;
+	int ok;
 
 	switch (alog_event_peek(ev, len, &env)) {
 	case 0:
 		return env.time &&
 		       alog_time_parse(env.time, env.time_len, 0, us, NULL) == 0;
-	case 1:  /* a key with an escape: parse */
-		j = cJSON_ParseWithLength(ev, len);
-		ok = j && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "time")) &&
-		     alog_time_parse(cJSON_GetObjectItemCaseSensitive(j, "time")->valuestring,
-				     strlen(cJSON_GetObjectItemCaseSensitive(j, "time")->valuestring),
-				     0, us, NULL) == 0;
-		cJSON_Delete(j);
+	case 1:  /* a key with an escape: the members, keys decoded */
+		memset(&e, 0, sizeof(e));
+		ok = view_read(&e, ev, len) == 0 && time_of(&e, "time", us) == 0;
+		view_free(&e);
 		return ok;
 	default:
 		return 0;
 	}
 }
 
-/* The record's type when it is a report input: from the envelope, or
- * NULL. *full is set when the envelope can't be read without a parse (a
- * key written with an escape). */
+/* The record's type when it is a report input: from the envelope (read
+ * without an escaped key), or NULL. */
 static const char *input_type(const struct alog_envelope_view *env)
 {
 	for (size_t i = 0; env->type && i < sizeof(TYPES) / sizeof(TYPES[0]);

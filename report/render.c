@@ -575,6 +575,15 @@ static void escs(struct rnd *r, const char *s, enum esc_mode m)
 
 /* ---- inline content ------------------------------------------------- */
 
+/* Formatted running text, escaped for its place. */
+static void vtext(struct rnd *r, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static void vtext(struct rnd *r, const char *fmt, va_list ap)
+{
+	vformat(r, fmt, ap);
+	esc(r, (const char *)r->tmp.data, r->tmp.len, ESC_INLINE);
+}
+
 static void text(struct rnd *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void text(struct rnd *r, const char *fmt, ...)
@@ -582,9 +591,8 @@ static void text(struct rnd *r, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vformat(r, fmt, ap);
+	vtext(r, fmt, ap);
 	va_end(ap);
-	esc(r, (const char *)r->tmp.data, r->tmp.len, ESC_INLINE);
 }
 
 /* A JSON text (never a format). */
@@ -635,11 +643,10 @@ static void strong(struct rnd *r, const char *fmt, ...)
 {
 	va_list ap;
 
-	va_start(ap, fmt);
-	vformat(r, fmt, ap);
-	va_end(ap);
 	strong_begin(r);
-	esc(r, (const char *)r->tmp.data, r->tmp.len, ESC_INLINE);
+	va_start(ap, fmt);
+	vtext(r, fmt, ap);
+	va_end(ap);
 	strong_end(r);
 }
 
@@ -833,11 +840,10 @@ static void cell(struct rnd *r, const char *fmt, ...)
 {
 	va_list ap;
 
-	va_start(ap, fmt);
-	vformat(r, fmt, ap);
-	va_end(ap);
 	cell_begin(r);
-	esc(r, (const char *)r->tmp.data, r->tmp.len, ESC_INLINE);
+	va_start(ap, fmt);
+	vtext(r, fmt, ap);
+	va_end(ap);
 	cell_end(r);
 }
 
