@@ -21,7 +21,7 @@ struct pending {
 	size_t ev_len;   /* the event is the record's last member */
 	int64_t received;
 	int has_key;
-	unsigned char key[ALOG_STORE_ID_KEY_LEN];
+	unsigned char key[ALOG_STORE_ID_LEN];
 };
 
 struct alog_log {
@@ -121,13 +121,14 @@ int alog_log_batch_full(const struct alog_log *log)
 
 static uint32_t *slot_for(struct alog_log *log, const unsigned char *key)
 {
-	uint32_t h = alog_get_be32(key) & (SLOTS - 1);
+	/* the digest's hash part: its time part is no spread at all */
+	uint32_t h = alog_get_be32(key + ALOG_STORE_ID_TIME_LEN) & (SLOTS - 1);
 
 	for (;; h = (h + 1) & (SLOTS - 1)) {
 		uint32_t v = log->slots[h];
 
 		if (v == 0 || memcmp(log->p[v - 1].key, key,
-				     ALOG_STORE_ID_KEY_LEN) == 0)
+				     ALOG_STORE_ID_LEN) == 0)
 			return &log->slots[h];
 	}
 }
@@ -268,7 +269,7 @@ int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
 {
 	struct pending *p;
 	uint32_t *slot = NULL;
-	unsigned char key[ALOG_STORE_ID_KEY_LEN];
+	unsigned char key[ALOG_STORE_ID_LEN];
 	int has_key = 0;
 	size_t off;
 	int rc;

@@ -40,9 +40,8 @@ struct seg_slot {
 	uint64_t used; /* LRU tick */
 };
 
-/* An open-addressing map from id key to record index (keys are SHA-256
- * prefixes: their first bytes are the hash), for the writer's copy of
- * ids_recent. Load stays at most one half. */
+/* An open-addressing map from id key to record index, for the writer's
+ * copy of ids_recent. Load stays at most one half. */
 struct idmap {
 	unsigned char (*key)[ALOG_STORE_ID_KEY_LEN];
 	uint64_t *idx;      /* index + 1; 0: empty slot */
@@ -54,13 +53,17 @@ struct idmap {
 
 struct alog_store;
 static int load_recent(struct alog_store *s, struct alog_err *err);
+static int merge_recent(struct alog_store *s, MDB_txn *txn,
+			struct alog_err *err);
 
 static size_t idmap_slot(const struct idmap *m, const unsigned char *key)
 {
 	uint64_t h;
 	size_t i;
 
-	memcpy(&h, key, sizeof(h));
+	/* the key's hash part (SPEC.md 7 "Id keys"): its time part, the
+	 * first bytes, has little spread */
+	memcpy(&h, key + ALOG_STORE_ID_TIME_LEN, sizeof(h));
 	h = (h ^ m->seed) * UINT64_C(0x9e3779b97f4a7c15);
 	for (i = (size_t)(h >> 32) & (m->cap - 1); m->idx[i];
 	     i = (i + 1) & (m->cap - 1))
@@ -157,6 +160,8 @@ struct alog_store {
 	MDB_dbi dbi_meta, dbi_blocks, dbi_times, dbi_ids, dbi_nodes,
 		dbi_ckpt, dbi_segs, dbi_replays, dbi_recent;
 	int has_recent;     /* the ids_recent table exists (likewise) */
+	int ids_legacy;     /* ids holds keys of format 1 or 2 (meta
+			       "ids_legacy"): look-ups ask for those too */
 	uint32_t format;    /* meta "format" as read */
 	struct idmap recent; /* the writer's copy of ids_recent (a reader's:
 				read on its first id look-up) */
@@ -464,6 +469,16 @@ static int load_meta(struct alog_store *s, MDB_txn *txn, struct alog_err *err)
 		goto out;
 	}
 	s->format = alog_get_be32(v);
+	rc = get_checked(txn, s->dbi_meta, "meta", "ids_legacy", 10, &v, &len,
+			 err);
+	if (rc == 0 && len != 8)
+		rc = alog_err_set(err, ALOG_ECORRUPT, "bad ids_legacy in meta");
+	if (rc < 0 && rc != ALOG_ENOTFOUND)
+		goto out;
+	if (rc == ALOG_ENOTFOUND)
+		alog_err_clear(err);
+	/* formats 1 and 2 hold only keys of the older form */
+	s->ids_legacy = rc == 0 || s->format < 3;
 	rc = get_checked(txn, s->dbi_meta, "meta", "origin", 6, &v, &len, err);
 	if (rc < 0)
 		goto out;
@@ -934,7 +949,29 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 		goto out;
 	if (mode == ALOG_STORE_WRITE && (!s->has_replays || !s->has_recent ||
 					 s->format < ALOG_STORE_FORMAT)) {
+		/* format 2: its recent keys, in the older form, go to ids
+		 * before the form changes (SPEC.md 7 "Older stores") */
+		if (s->has_recent && s->format < 3) {
+			rc = load_recent(s, err);
+			if (rc < 0)
+				goto out;
+		}
 		rc = txn_begin(s, 1, &txn, err);
+		if (rc == 0 && s->recent.n)
+			rc = merge_recent(s, txn, err);
+		if (rc == 0 && s->format < 3) {
+			MDB_stat st;
+			unsigned char u[8];
+
+			rc = mdb_stat(txn, s->dbi_ids, &st);
+			if (rc)
+				rc = db_fail(err, rc, "read ids");
+			alog_put_be64(u, rc == 0 ? st.ms_entries : 0);
+			if (rc == 0 && st.ms_entries)
+				rc = put_checked(txn, s->dbi_meta, "ids_legacy",
+						 10, u, 8, 0, err);
+			s->ids_legacy = rc == 0 && st.ms_entries;
+		}
 		if (rc == 0 && !s->has_replays) {
 			rc = mdb_dbi_open(txn, "replays", MDB_CREATE,
 					  &s->dbi_replays);
@@ -948,8 +985,9 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 				rc = db_fail(err, rc, "create table");
 		}
 		if (rc == 0 && s->format < ALOG_STORE_FORMAT) {
-			/* format 2: an older auditlog, which would miss the
-			 * keys in ids_recent, now refuses the store */
+			/* an older auditlog, which would miss the keys in
+			 * ids_recent or of the new form, now refuses the
+			 * store */
 			unsigned char u[4];
 
 			alog_put_be32(u, ALOG_STORE_FORMAT);
@@ -962,6 +1000,8 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 		}
 		if (rc < 0)
 			goto out;
+		idmap_clear(&s->recent);
+		s->recent_loaded = 0;
 		s->has_replays = s->has_recent = 1;
 		s->format = ALOG_STORE_FORMAT;
 	}
@@ -1098,14 +1138,48 @@ void alog_store_root(const struct alog_store *s,
 	alog_merkle_range_root(&s->range, s->hasher, out);
 }
 
-void alog_store_id_key(const char *source, const char *id,
-		       unsigned char out[ALOG_STORE_ID_KEY_LEN])
+/* The 48-bit unix_ts_ms of a UUIDv7 in text form, or 0 (SPEC.md 7 "Id
+ * keys"). */
+static uint64_t uuid7_ms(const char *id)
 {
-	unsigned char h[ALOG_HASH_LEN];
+	unsigned char b[8];
+	char hex[12];
 
+	if (strlen(id) != 36 || id[14] != '7' || !strchr("89abAB", id[19]))
+		return 0;
+	for (size_t i = 0; i < 36; i++) {
+		char c = id[i];
+		int dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? c != '-' :
+		    !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+		      (c >= 'A' && c <= 'F')))
+			return 0;
+	}
+	memcpy(hex, id, 8);
+	memcpy(hex + 8, id + 9, 4);
+	b[0] = b[1] = 0;
+	if (alog_hex_decode(hex, 12, b + 2, 6) < 0)
+		return 0;
+	return alog_get_be64(b);
+}
+
+void alog_store_id_key(const char *source, const char *id,
+		       unsigned char out[ALOG_STORE_ID_LEN])
+{
+	unsigned char h[ALOG_HASH_LEN], t[8];
+
+	alog_put_be64(t, uuid7_ms(id));
+	memcpy(out, t + 8 - ALOG_STORE_ID_TIME_LEN, ALOG_STORE_ID_TIME_LEN);
 	/* source's terminating NUL is the 0x00 separator (SPEC.md "ids"). */
 	alog_hasher_sha256(NULL, source, strlen(source) + 1, id, strlen(id), h);
-	memcpy(out, h, ALOG_STORE_ID_KEY_LEN);
+	memcpy(out + ALOG_STORE_ID_TIME_LEN, h, ALOG_STORE_ID_KEY_LEN);
+}
+
+/* The key of formats 1 and 2 within an id digest. */
+static const unsigned char *legacy_key(const unsigned char *digest)
+{
+	return digest + ALOG_STORE_ID_TIME_LEN;
 }
 
 /* ---- reading ------------------------------------------------------ */
@@ -1328,11 +1402,36 @@ int alog_store_get(struct alog_store *s, uint64_t index,
 	return alog_store_read(s, index, index + 1, get_one, &g, err);
 }
 
-int alog_store_find_id(struct alog_store *s, const unsigned char *id_key,
-		       uint64_t *index, struct alog_err *err)
+/* The index that table ids holds for an id digest: under its id key, or
+ * in a store upgraded from format 1 or 2, under its older key (SPEC.md 7
+ * "Older stores"); else ALOG_ENOTFOUND. */
+static int ids_get(struct alog_store *s, MDB_txn *txn,
+		   const unsigned char *digest, uint64_t *index,
+		   struct alog_err *err)
 {
 	const void *v;
 	size_t len;
+	int rc;
+
+	rc = get_checked(txn, s->dbi_ids, "ids", digest, ALOG_STORE_ID_KEY_LEN,
+			 &v, &len, err);
+	if (rc == ALOG_ENOTFOUND && s->ids_legacy)
+		rc = get_checked(txn, s->dbi_ids, "ids", legacy_key(digest),
+				 ALOG_STORE_ID_KEY_LEN, &v, &len, err);
+	if (rc == 0 && len != 8)
+		rc = alog_err_set(err, ALOG_ECORRUPT,
+				  "index table 'ids': value of %zu bytes", len);
+	if (rc == 0)
+		*index = alog_get_be64(v);
+	if (rc == 0 && *index >= s->size)
+		rc = alog_err_set(err, ALOG_ECORRUPT,
+				  "index table 'ids' points past the log");
+	return rc;
+}
+
+int alog_store_find_id(struct alog_store *s, const unsigned char *id_key,
+		       uint64_t *index, struct alog_err *err)
+{
 	int rc = 0;
 
 	if (!s->recent_loaded && s->has_recent) {
@@ -1340,7 +1439,9 @@ int alog_store_find_id(struct alog_store *s, const unsigned char *id_key,
 		if (rc < 0)
 			return rc;
 	}
-	if (idmap_get(&s->recent, id_key, index))
+	/* a reader's copy of a format 2 ids_recent holds older keys */
+	if (idmap_get(&s->recent, s->format < 3 ? legacy_key(id_key) : id_key,
+		      index))
 		return 0;
 	if (!s->id_txn_live && s->id_txn) {
 		rc = mdb_txn_renew(s->id_txn);
@@ -1359,17 +1460,7 @@ int alog_store_find_id(struct alog_store *s, const unsigned char *id_key,
 		s->id_txn = txn;
 	}
 	s->id_txn_live = 1;
-	rc = get_checked(s->id_txn, s->dbi_ids, "ids", id_key,
-			 ALOG_STORE_ID_KEY_LEN, &v, &len, err);
-	if (rc == 0 && len != 8)
-		rc = alog_err_set(err, ALOG_ECORRUPT,
-				  "index table 'ids': value of %zu bytes", len);
-	if (rc == 0)
-		*index = alog_get_be64(v);
-	if (rc == 0 && *index >= s->size)
-		rc = alog_err_set(err, ALOG_ECORRUPT,
-				  "index table 'ids' points past the log");
-	return rc;
+	return ids_get(s, s->id_txn, id_key, index, err);
 }
 
 /* ---- Merkle subtrees ---------------------------------------------- */
@@ -1801,11 +1892,41 @@ static int cmp_keyref(const void *a, const void *b)
 		      ((const struct keyref *)b)->key, ALOG_STORE_ID_KEY_LEN);
 }
 
+/* The last key of table ids into last (*have 0 when it is empty). */
+static int ids_last(struct alog_store *s, MDB_txn *txn,
+		    unsigned char last[ALOG_STORE_ID_KEY_LEN], int *have,
+		    struct alog_err *err)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int mrc;
+
+	*have = 0;
+	mrc = mdb_cursor_open(txn, s->dbi_ids, &cur);
+	if (mrc)
+		return db_fail(err, mrc, "open cursor");
+	mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	mdb_cursor_close(cur);
+	if (mrc == MDB_NOTFOUND)
+		return 0;
+	if (mrc)
+		return db_fail(err, mrc, "read ids");
+	if (k.mv_size != ALOG_STORE_ID_KEY_LEN)
+		return alog_err_set(err, ALOG_ECORRUPT,
+				    "index table 'ids': a key of %zu bytes",
+				    k.mv_size);
+	memcpy(last, k.mv_data, ALOG_STORE_ID_KEY_LEN);
+	*have = 1;
+	return 0;
+}
+
 /* ids_recent merged into ids, in key order (SPEC.md 7 "Recent ids"). */
 static int merge_recent(struct alog_store *s, MDB_txn *txn,
 			struct alog_err *err)
 {
 	struct keyref *v = malloc((s->recent.n ? s->recent.n : 1) * sizeof(*v));
+	unsigned char last[ALOG_STORE_ID_KEY_LEN];
+	int have_last;
 	size_t k = 0;
 	int rc = 0, mrc;
 
@@ -1817,13 +1938,22 @@ static int merge_recent(struct alog_store *s, MDB_txn *txn,
 			v[k++].index = s->recent.idx[i] - 1;
 		}
 	qsort(v, k, sizeof(*v), cmp_keyref);
+	rc = ids_last(s, txn, last, &have_last, err);
 	for (size_t i = 0; i < k && rc == 0; i++) {
 		unsigned char val[8];
+		/* after the table's last key: appended, pages left full */
+		int append = !have_last || memcmp(v[i].key, last,
+						  ALOG_STORE_ID_KEY_LEN) > 0;
 
 		alog_put_be64(val, v[i].index);
 		rc = put_checked(txn, s->dbi_ids, v[i].key,
-				 ALOG_STORE_ID_KEY_LEN, val, 8, MDB_NOOVERWRITE,
+				 ALOG_STORE_ID_KEY_LEN, val, 8,
+				 MDB_NOOVERWRITE | (append ? MDB_APPEND : 0),
 				 err);
+		if (rc == 0 && append) {
+			memcpy(last, v[i].key, ALOG_STORE_ID_KEY_LEN);
+			have_last = 1;
+		}
 		if (rc == ALOG_ECONFLICT)
 			rc = alog_err_set(err, ALOG_ECORRUPT,
 					  "index tables 'ids' and 'ids_recent' both hold the key of record %" PRIu64,
@@ -1857,8 +1987,6 @@ static int put_ids(struct alog_store *s, MDB_txn *txn,
 	k = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		uint64_t old;
-		const void *val;
-		size_t len;
 
 		if (!recs[i].id_key)
 			continue;
@@ -1866,10 +1994,8 @@ static int put_ids(struct alog_store *s, MDB_txn *txn,
 		v[k++].index = i;
 		if (idmap_get(&s->recent, recs[i].id_key, &old))
 			rc = ALOG_ECONFLICT;
-		else if ((rc = get_checked(txn, s->dbi_ids, "ids",
-					   recs[i].id_key,
-					   ALOG_STORE_ID_KEY_LEN, &val, &len,
-					   err)) == 0)
+		else if ((rc = ids_get(s, txn, recs[i].id_key, &old,
+				       err)) == 0)
 			rc = ALOG_ECONFLICT;
 		else if (rc == ALOG_ENOTFOUND)
 			rc = 0;

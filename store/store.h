@@ -31,9 +31,10 @@
 #include "store/note.h"
 #include "store/sign.h"
 
-/* The store format written; format 1 (no ids_recent table) is read and
- * upgraded by a writer's open (SPEC.md 7). */
-#define ALOG_STORE_FORMAT 2
+/* The store format written; formats 1 (no ids_recent table) and 2 (id
+ * keys without a time prefix) are read and upgraded by a writer's open
+ * (SPEC.md 7 "Older stores"). */
+#define ALOG_STORE_FORMAT 3
 #define ALOG_STORE_FORMAT_MIN 1
 #define ALOG_STORE_NODE_LEVEL 8
 /* LMDB map (address space, not disk): starts at 1 GiB (or twice the
@@ -41,7 +42,14 @@
  * with ALOG_STORE_MAP_HEADROOM more. */
 #define ALOG_STORE_MAP_INITIAL ((size_t)1 << 30)
 #define ALOG_STORE_MAP_HEADROOM ((size_t)64 << 20)
+/* An id digest (what the writer and look-ups are given for (source, id)):
+ * t (6 bytes, the UUIDv7 time or 0) || SHA-256(source || 0x00 || id)[0:16].
+ * Its first ALOG_STORE_ID_KEY_LEN bytes are the id key stored in ids
+ * (SPEC.md 7 "Id keys"); its last ALOG_STORE_ID_KEY_LEN bytes are the key
+ * of formats 1 and 2. */
 #define ALOG_STORE_ID_KEY_LEN 16
+#define ALOG_STORE_ID_TIME_LEN 6
+#define ALOG_STORE_ID_LEN (ALOG_STORE_ID_TIME_LEN + ALOG_STORE_ID_KEY_LEN)
 /* Id keys kept in the ids_recent table and the writer's memory before
  * they are merged into ids (SPEC.md 7 "Recent ids"). */
 #define ALOG_STORE_IDS_RECENT_MAX (1u << 19)
@@ -92,8 +100,8 @@ const struct alog_verifier *alog_store_vkey(const struct alog_store *s);
 void alog_store_root(const struct alog_store *s,
 		     unsigned char out[ALOG_HASH_LEN]);
 
-/* One record to append. id_key: ALOG_STORE_ID_KEY_LEN bytes identifying
- * (source, id) for deduplication, or NULL. */
+/* One record to append. id_key: the ALOG_STORE_ID_LEN-byte id digest of
+ * (source, id) for deduplication (alog_store_id_key), or NULL. */
 struct alog_store_rec {
 	const unsigned char *data;
 	size_t len;
@@ -108,7 +116,8 @@ struct alog_store_rec {
 int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		      size_t n, struct alog_err *err);
 
-/* Index stored under id_key, or ALOG_ENOTFOUND. */
+/* Index stored for the id digest id_key (ALOG_STORE_ID_LEN bytes), or
+ * ALOG_ENOTFOUND. */
 int alog_store_find_id(struct alog_store *s, const unsigned char *id_key,
 		       uint64_t *index, struct alog_err *err);
 /* First index whose received time is >= t_us (size when none). The
@@ -229,8 +238,8 @@ int alog_store_failed(const struct alog_store *s);
  * segment fail (alog_segment_test_fail_next_sync). No-op without one. */
 void alog_store_test_fail_next_sync(struct alog_store *s);
 
-/* Key for (source, id): SHA-256(source || 0x00 || id)[0:16]. */
+/* The id digest of (source, id) (see ALOG_STORE_ID_LEN). */
 void alog_store_id_key(const char *source, const char *id,
-		       unsigned char out[ALOG_STORE_ID_KEY_LEN]);
+		       unsigned char out[ALOG_STORE_ID_LEN]);
 
 #endif

@@ -417,6 +417,11 @@ ver=$("$A" --version 2>/dev/null || true)
 printf '%-46s' "${ver:-auditlog}, $(nproc) cores"
 for n in "${NS[@]}"; do printf " %${W}s" "N=$n"; done
 printf "  %-11s %s\n" goal "met (N=$LAST)"
+if [ "${BENCH_IDS:-}" = random ]; then
+	echo "(producer ids of random order: BENCH_IDS=random)"
+else
+	echo "(producer ids: UUIDv7 from each event's time)"
+fi
 section "throughput, events/s"
 row "  auditlog ingest FILE (durable)" ingest_eps
 row "    seconds" ingest_s

@@ -4,15 +4,18 @@
  * NDJSON on stdout, about 370 bytes each on average: HTTP requests,
  * logins, health probes, access grants, data exports, configuration
  * changes and file accesses from a few dozen actors, sources and
- * addresses (IPv4 and IPv6), with UUID-like ids, RFC 3339 times that
+ * addresses (IPv4 and IPv6), with UUIDv7 ids made from each event's time
+ * (as the client library makes them; BENCH_IDS=random in the environment:
+ * UUID-like ids of random order instead), RFC 3339 times that
  * advance by 0..2 ms per event, the odd nested object, array, non-ASCII
  * name and JSON escape.
  *
  * Invariants: the same N and seed give the same bytes; every line is an
  * event that `auditlog ingest` accepts (SPEC.md section 3: envelope
  * alphabets, no reserved type, health probes name a component that is not
- * daemon-owned); every (source, id) is distinct, since the first 64 bits
- * of an id are a bijection of the event's number.
+ * daemon-owned); every (source, id) is distinct, since 62 bits of a
+ * UUIDv7 id (the first 64 bits of a random one) are a bijection of the
+ * event's number.
  *
  * usage: bench_gen_events N [SEED [START [STEP]]]   (SEED default 1;
  * START, the first event's time in seconds since 1970, default
@@ -162,11 +165,24 @@ static void put_time(struct line *l, const char *key, int64_t us)
 	    tm.tm_min, tm.tm_sec, (unsigned)(us % 1000000));
 }
 
+/* BENCH_IDS=random: ids of random order instead of UUIDv7s. */
+static int random_ids;
+
 static void envelope(struct line *l, const char *type, const char *source,
 		     uint64_t n, int64_t us)
 {
 	uint64_t a = mix64(n ^ 0x5eed0f1d5eed0f1dULL), b = rnd();
 
+	if (!random_ids) {
+		/* UUIDv7 (SPEC.md 3) from the event's time, as the client
+		 * library makes them; rand_b is a bijection of n (an odd
+		 * multiplier modulo 2^62), so ids stay distinct */
+		uint64_t ms = (uint64_t)us / 1000, rb;
+
+		rb = (n * 0x9e3779b97f4a7c15ULL) & ((1ULL << 62) - 1);
+		a = ms << 16 | 0x7000 | (uint64_t)(us % 1000) * 4096 / 1000;
+		b = 1ULL << 63 | rb;
+	}
 	put(l, "{\"type\":\"%s\",\"id\":\"%08" PRIx64 "-%04" PRIx64 "-%04" PRIx64
 	    "-%04" PRIx64 "-%012" PRIx64 "\",\"source\":\"%s\"", type,
 	    a >> 32, (a >> 16) & 0xffff, a & 0xffff, b >> 48,
@@ -389,6 +405,8 @@ int main(int argc, char **argv)
 		}
 		us = (int64_t)start * 1000000;
 	}
+	random_ids = getenv("BENCH_IDS") && strcmp(getenv("BENCH_IDS"),
+						   "random") == 0;
 	rng_state = mix64(seed ^ 0xa11c0de5eedULL);
 	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
 	for (i = 0; i < n; i++) {

@@ -11,8 +11,8 @@
  * Vectors (computed with Python hashlib while writing these tests):
  *   V-STORE-1  roots of the tree whose record i is "alog test record %06u"
  *              (i from 0), for the sizes in v_store_1 below
- *   V-STORE-2  alog_store_id_key("billing", "evt-42") =
- *              SHA-256("billing" 0x00 "evt-42")[0:16]
+ *   V-STORE-2  alog_store_id_key("billing", id): the id digest, t then
+ *              SHA-256("billing" 0x00 id)[0:16] (SPEC.md 7 "Id keys")
  *
  * Segment files are read and damaged through their published layout
  * (store/segment.h, store/block.h): a 32-byte segment header, then blocks
@@ -67,8 +67,22 @@ static const struct {
 	{ 1000, "ec0fee316bfac6c47bd086aea4ab33071bc81010214168bd9f8382b0393f0ab1" },
 	{ 4097, "01b8431787cc7847ffac654fbca3797f7eb9674b21f35439c2f1fac6ae7d4e56" },
 };
-/* V-STORE-2 */
-static const char v_store_2[] = "045008a9537a37d40e2fcb6e4ff508c8";
+/* V-STORE-2 and V-STORE-3 (SPEC.md 7 "Id keys"): the id digest, t (0 for
+ * an id that is not a UUIDv7) then SHA-256(source 0x00 id)[0:16]. */
+static const struct {
+	const char *id, *digest;
+} v_store_ids[] = {
+	{ "evt-42", "000000000000045008a9537a37d40e2fcb6e4ff508c8" },
+	{ "018bcfe5-687b-774b-8a3f-0123456789ab",
+	  "018bcfe5687bfeee1117184c616b293202c66379452c" },
+	{ "018BCFE5-687B-774B-8A3F-0123456789AB",
+	  "018bcfe5687bf973ad47eff9148dc549a5a4e7dee753" },
+	/* version 4, variant c: not UUIDv7 */
+	{ "018bcfe5-687b-474b-8a3f-0123456789ab",
+	  "0000000000003583acde274866422504e4686b0d6d75" },
+	{ "018bcfe5-687b-774b-ca3f-0123456789ab",
+	  "00000000000016b5906fc8203c869de0c3ec1162eac6" },
+};
 
 /* ---- fixture ---- */
 
@@ -1162,13 +1176,22 @@ static void test_store_failed_sync_abandons_the_segment(void **state)
 
 static void test_store_id_key_is_the_published_hash(void **state)
 {
-	unsigned char key[ALOG_STORE_ID_KEY_LEN], want[ALOG_STORE_ID_KEY_LEN];
+	unsigned char key[ALOG_STORE_ID_LEN], want[ALOG_STORE_ID_LEN];
 
 	(void)state;
-	/* V-STORE-2 */
-	testutil_unhex(v_store_2, want, sizeof(want));
-	alog_store_id_key("billing", "evt-42", key);
-	assert_memory_equal(key, want, sizeof(key));
+	for (size_t i = 0; i < sizeof(v_store_ids) / sizeof(v_store_ids[0]);
+	     i++) {
+		testutil_unhex(v_store_ids[i].digest, want, sizeof(want));
+		alog_store_id_key("billing", v_store_ids[i].id, key);
+		assert_memory_equal(key, want, sizeof(key));
+	}
+	/* one byte off the UUIDv7 shape: no time */
+	alog_store_id_key("billing", "018bcfe5-687b-774b-8a3f-0123456789a", key);
+	assert_memory_equal(key, "\0\0\0\0\0\0", 6);
+	alog_store_id_key("billing", "018bcfe5-687b-774b-8a3f-0123456789ag", key);
+	assert_memory_equal(key, "\0\0\0\0\0\0", 6);
+	alog_store_id_key("billing", "018bcfe5+687b-774b-8a3f-0123456789ab", key);
+	assert_memory_equal(key, "\0\0\0\0\0\0", 6);
 	/* The separator keeps (a, bc) and (ab, c) apart. */
 	alog_store_id_key("ab", "c", key);
 	alog_store_id_key("a", "bc", want);
@@ -1205,7 +1228,7 @@ static void test_store_recent_ids_merge_into_ids_and_stay_found(void **state)
 {
 	struct fx *f = *state;
 	struct alog_store *s = create_open(f, 0);
-	unsigned char keys[13][16];
+	unsigned char keys[13][ALOG_STORE_ID_LEN];
 	struct alog_store_rec r[3];
 	struct alog_err err;
 	uint64_t index = 0;
@@ -1294,6 +1317,20 @@ static void make_format(struct fx *f, uint32_t format)
 	mdb_env_close(env);
 }
 
+/* Put key -> val with its checksum (SPEC.md 7) in an open transaction. */
+static void put_sum(MDB_txn *txn, MDB_dbi dbi, const void *key,
+		    size_t key_len, const void *val, size_t val_len)
+{
+	unsigned char v[64];
+	MDB_val k = { key_len, (void *)key }, mv = { val_len + 4, v };
+
+	assert_true(val_len + 4 <= sizeof(v));
+	memcpy(v, val, val_len);
+	alog_put_be32(v + val_len, alog_crc32c(alog_crc32c(0, key, key_len),
+					       val, val_len));
+	assert_int_equal(mdb_put(txn, dbi, &k, &mv, 0), 0);
+}
+
 /* Put key -> value (with its checksum, SPEC.md 7) into table, bypassing
  * the store: the damage a check must find. */
 static void put_raw(struct fx *f, const char *table, const void *key,
@@ -1302,16 +1339,10 @@ static void put_raw(struct fx *f, const char *table, const void *key,
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi dbi;
-	unsigned char v[64];
-	MDB_val k = { key_len, (void *)key }, mv = { val_len + 4, v };
 
-	assert_true(val_len + 4 <= sizeof(v));
-	memcpy(v, val, val_len);
-	alog_put_be32(v + val_len, alog_crc32c(alog_crc32c(0, key, key_len),
-					       val, val_len));
 	txn = index_txn(f, &env);
 	assert_int_equal(mdb_dbi_open(txn, table, 0, &dbi), 0);
-	assert_int_equal(mdb_put(txn, dbi, &k, &mv, 0), 0);
+	put_sum(txn, dbi, key, key_len, val, val_len);
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
 }
@@ -1336,7 +1367,7 @@ static void test_store_check_finds_damage_in_the_id_tables(void **state)
 {
 	struct fx *f = *state;
 	struct alog_store *s = create_open(f, 0);
-	unsigned char k1[16], k2[16], v[8];
+	unsigned char k1[ALOG_STORE_ID_LEN], k2[ALOG_STORE_ID_LEN], v[8];
 	struct alog_store_rec r;
 	struct alog_err err;
 
@@ -1358,54 +1389,179 @@ static void test_store_check_finds_damage_in_the_id_tables(void **state)
 	expect_check_fails(f, "past the log");
 }
 
-/* SPEC.md 7: a format 1 store is read as it is and upgraded to format 2
- * by a writer's open (ids_recent created), so that an older auditlog,
- * which would miss the recent ids, refuses it; a later format is
- * refused. */
-static void test_store_format_1_is_upgraded_by_a_writer_and_3_refused(
+/* Make the store look written by format 1 or 2 with records 0..n-1 keyed
+ * by keys[i] in the older form (SPEC.md 7 "Older stores"): format 1 has
+ * them all in ids and no ids_recent; format 2 has the first in ids and the
+ * others in ids_recent. */
+static void make_legacy(struct fx *f, uint32_t format,
+			unsigned char (*keys)[ALOG_STORE_ID_LEN], size_t n)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta, ids, recent;
+	unsigned char u[8];
+
+	make_format(f, format);
+	txn = index_txn(f, &env);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	assert_int_equal(mdb_dbi_open(txn, "ids", 0, &ids), 0);
+	assert_int_equal(mdb_drop(txn, ids, 0), 0);
+	if (format == 2)
+		assert_int_equal(mdb_dbi_open(txn, "ids_recent", MDB_CREATE,
+					      &recent), 0);
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *old = keys[i] + ALOG_STORE_ID_TIME_LEN;
+
+		alog_put_be64(u, i);
+		if (format == 1 || i == 0)
+			put_sum(txn, ids, old, 16, u, 8);
+		else
+			put_sum(txn, recent, u, 8, old, 16);
+	}
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/* SPEC.md 7 "Older stores": a format 1 or 2 store is read as it is (its
+ * older keys found) and upgraded to format 3 by a writer's open: its
+ * keys stay found and refused again, new keys take the new form, an
+ * older auditlog refuses it (format 3 is past what it reads), and a later
+ * format is refused here. */
+static void test_store_formats_1_and_2_are_upgraded_with_their_keys(
 	void **state)
 {
 	struct fx *f = *state;
-	struct alog_store *s = create_open(f, 0);
+	unsigned char keys[4][ALOG_STORE_ID_LEN];
+	static const char *ids[4] = {
+		"id-0", "018bcfe5-687b-774b-8a3f-0123456789ab", "id-2",
+		"018bcfe5-687b-774b-8a3f-0123456789ac",
+	};
+	struct alog_store *s;
 	struct alog_err err;
-	unsigned char k1[16];
 	uint64_t index = 0;
 
-	alog_store_id_key("src", "id-1", k1);
-	must_append(s, K_SIMPLE, 3);
-	alog_store_close(s);
-	make_format(f, 1);
-	s = reopen(f, ALOG_STORE_RDONLY, NULL);
-	assert_int_equal(alog_store_format(s), 1);
-	assert_int_equal(alog_store_find_id(s, k1, &index, &err),
-			 ALOG_ENOTFOUND);
-	alog_store_close(s);
-	s = reopen(f, ALOG_STORE_WRITE, NULL);
-	assert_int_equal(alog_store_format(s), 2);
-	{
-		struct alog_store_rec r = { (const unsigned char *)"with id", 7,
-					    alog_store_last_received(s), k1 };
+	for (int i = 0; i < 4; i++)
+		alog_store_id_key("src", ids[i], keys[i]);
+	for (uint32_t format = 1; format <= 2; format++) {
+		struct alog_store_rec r[3];
 
-		assert_int_equal(alog_store_append(s, &r, 1, &err), 0);
+		s = create_open(f, 0);
+		for (int i = 0; i < 3; i++)
+			r[i] = (struct alog_store_rec){
+				(const unsigned char *)"rec", 3, T0, keys[i] };
+		assert_int_equal(alog_store_append(s, r, 3, &err), 0);
+		alog_store_close(s);
+		make_legacy(f, format, keys, 3);
+
+		s = reopen(f, ALOG_STORE_RDONLY, NULL);
+		assert_int_equal(alog_store_format(s), format);
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(alog_store_find_id(s, keys[i], &index,
+							    &err), 0);
+			assert_int_equal(index, (uint64_t)i);
+		}
+		expect_check_ok(s);
+		alog_store_close(s);
+
+		s = reopen(f, ALOG_STORE_WRITE, NULL);
+		assert_int_equal(alog_store_format(s), 3);
+		r[0] = (struct alog_store_rec){ (const unsigned char *)"again",
+						5, T0 + 1, keys[1] };
+		expect_conflict_changes_nothing(f, s, r, 1);
+		r[0].id_key = keys[2];
+		expect_conflict_changes_nothing(f, s, r, 1);
+		r[0].id_key = keys[3];
+		assert_int_equal(alog_store_append(s, r, 1, &err), 0);
+		expect_check_ok(s);
+		alog_store_close(s);
+
+		s = reopen(f, ALOG_STORE_RDONLY, NULL);
+		assert_int_equal(alog_store_format(s), 3);
+		for (int i = 0; i < 4; i++) {
+			assert_int_equal(alog_store_find_id(s, keys[i], &index,
+							    &err), 0);
+			assert_int_equal(index, (uint64_t)i);
+		}
+		alog_store_close(s);
+		testutil_rmtree(f->dir);
 	}
+	s = create_open(f, 0);
 	alog_store_close(s);
-	s = reopen(f, ALOG_STORE_RDONLY, NULL);
-	assert_int_equal(alog_store_format(s), 2);
-	assert_int_equal(alog_store_find_id(s, k1, &index, &err), 0);
-	assert_int_equal(index, 3);
-	alog_store_close(s);
-	make_format(f, 3);
+	make_format(f, 4);
 	s = NULL;
 	assert_int_equal(alog_store_open(f->dir, ALOG_STORE_RDONLY, &s, NULL,
 					 &err), ALOG_ECORRUPT);
-	assert_non_null(strstr(err.msg, "store format 3"));
+	assert_non_null(strstr(err.msg, "store format 4"));
+}
+
+/* SPEC.md 7 "Id keys": keys from UUIDv7 ids sort by time, so a merge
+ * appends them and fills pages: a store of such keys keeps ids' pages
+ * nearly full, and every key stays found. */
+static void test_store_time_keys_are_appended_and_found(void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	enum { N = 6000, B = 500 };
+	unsigned char (*keys)[ALOG_STORE_ID_LEN] = malloc(N * sizeof(*keys));
+	struct alog_store_rec *r = calloc(B, sizeof(*r));
+	struct alog_err err;
+	uint64_t index = 0;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi ids;
+	MDB_stat st;
+	char id[40];
+
+	assert_non_null(keys);
+	assert_non_null(r);
+	for (int i = 0; i < N; i++) {
+		/* one millisecond per 3 events, random tails */
+		uint64_t ms = UINT64_C(0x018bcfe5687b) + i / 3;
+
+		snprintf(id, sizeof(id), "%08" PRIx64 "-%04" PRIx64
+			 "-7%03x-9%03x-%012x", ms >> 16, ms & 0xffff,
+			 (unsigned)(i * 2654435761u) & 0xfff,
+			 (unsigned)(i * 40503u) & 0xfff, (unsigned)i);
+		alog_store_id_key("src", id, keys[i]);
+		assert_int_not_equal(keys[i][0] | keys[i][1] | keys[i][5], 0);
+	}
+	alog_store_set_ids_recent_max(s, 1000);
+	for (int b = 0; b < N / B; b++) {
+		for (int j = 0; j < B; j++)
+			r[j] = (struct alog_store_rec){
+				(const unsigned char *)"rec", 3, T0,
+				keys[b * B + j] };
+		if (alog_store_append(s, r, B, &err) < 0)
+			fail_msg("batch %d: %s", b, err.msg);
+	}
+	for (int i = 0; i < N; i += 7) {
+		assert_int_equal(alog_store_find_id(s, keys[i], &index, &err), 0);
+		assert_int_equal(index, (uint64_t)i);
+	}
+	expect_check_ok(s);
+	alog_store_close(s);
+	txn = index_txn(f, &env);
+	assert_int_equal(mdb_dbi_open(txn, "ids", 0, &ids), 0);
+	assert_int_equal(mdb_stat(txn, ids, &st), 0);
+	/* 5000 merged keys of 16 + 12 bytes, 8 of node header and 2 of
+	 * pointer: 40 bytes each, about 100 in a page when full, 50 when
+	 * split in halves */
+	assert_true(st.ms_entries == 5000);
+	if (st.ms_leaf_pages > 5000 / 90 + 1)
+		fail_msg("%zu leaf pages for 5000 keys: not filled in order",
+			 st.ms_leaf_pages);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	free(keys);
+	free(r);
 }
 
 static void test_store_duplicate_id_key_fails_the_whole_batch(void **state)
 {
 	struct fx *f = *state;
 	struct alog_store *s = create_open(f, 0);
-	unsigned char k1[16], k2[16], k3[16], root[32];
+	unsigned char k1[ALOG_STORE_ID_LEN], k2[ALOG_STORE_ID_LEN],
+		k3[ALOG_STORE_ID_LEN], root[32];
 	struct alog_store_rec r[3];
 	struct alog_err err;
 	uint64_t index = 0;
@@ -1472,7 +1628,7 @@ static void test_store_conflict_after_rotation_leaves_the_store_usable(
 {
 	struct fx *f = *state;
 	struct alog_store *s = create_open(f, ALOG_SEGMENT_SIZE_MIN);
-	unsigned char key[16], before[32], after[32];
+	unsigned char key[ALOG_STORE_ID_LEN], before[32], after[32];
 	struct alog_store_rec *r;
 	struct alog_store_recovery rec;
 	char *buf;
@@ -2120,7 +2276,8 @@ int main(void)
 		cmocka_unit_test(test_store_id_key_is_the_published_hash),
 		T(test_store_duplicate_id_key_fails_the_whole_batch),
 		T(test_store_recent_ids_merge_into_ids_and_stay_found),
-		T(test_store_format_1_is_upgraded_by_a_writer_and_3_refused),
+		T(test_store_formats_1_and_2_are_upgraded_with_their_keys),
+		T(test_store_time_keys_are_appended_and_found),
 		T(test_store_check_finds_damage_in_the_id_tables),
 		T(test_store_conflict_after_rotation_leaves_the_store_usable),
 		T(test_store_refuses_received_times_that_go_backwards),
