@@ -260,6 +260,15 @@ static void event_clear(struct alog_event *ev)
 	ev->time_us = 0;
 	ev->component_state = ALOG_COMPONENT_ABSENT;
 	ev->component[0] = 0;
+	ev->has_id_key = 0;
+}
+
+void alog_event_id_key(struct alog_event *ev, struct alog_hasher *h)
+{
+	if (!ev->id[0])
+		return;
+	alog_store_id_key(h, ev->source, ev->id, ev->id_key);
+	ev->has_id_key = 1;
 }
 
 int alog_event_parse(struct alog_event *ev, const char *line, size_t len,
@@ -326,7 +335,11 @@ static int add_prov_sep(struct alog_buf *out, int *first, const char *name,
 		rc = alog_buf_addc(out, ',', err);
 	*first = 0;
 	if (rc == 0)
-		rc = alog_buf_addf(out, err, "\"%s\":", name);
+		rc = alog_buf_addc(out, '"', err);
+	if (rc == 0)
+		rc = alog_buf_adds(out, name, err);
+	if (rc == 0)
+		rc = alog_buf_adds(out, "\":", err);
 	return rc;
 }
 

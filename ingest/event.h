@@ -29,6 +29,8 @@
 
 #include "store/buf.h"
 #include "store/err.h"
+#include "store/merkle.h"
+#include "store/store.h"
 
 #define ALOG_EVENT_LINE_MAX 65536      /* bytes, without the newline */
 #define ALOG_EVENT_DEPTH_MAX 32        /* nested objects/arrays, top = 1 */
@@ -76,9 +78,16 @@ struct alog_event {
 	int component_state;
 	char component[ALOG_EVENT_COMPONENT_MAX + 1];
 	enum alog_reject reject; /* why parse failed, NONE on success */
+	/* The id digest of (source, id) (alog_event_id_key), computed ahead
+	 * by a thread that parses for the writer; cleared by every parse. */
+	int has_id_key;
+	unsigned char id_key[ALOG_STORE_ID_LEN];
 };
 
 void alog_event_init(struct alog_event *ev);
+/* Compute ev->id_key (when ev has an id) with hasher h, so that the
+ * writer need not: for a thread that parses ahead of it. */
+void alog_event_id_key(struct alog_event *ev, struct alog_hasher *h);
 void alog_event_release(struct alog_event *ev);
 
 /*

@@ -34,6 +34,7 @@ struct alog_log {
 	uint32_t *slots;     /* pending index + 1, 0 = empty */
 	int64_t last_received;
 	struct alog_store_rec *batch;
+	struct alog_hasher *hasher; /* id keys */
 };
 
 static const unsigned char *event_of(const struct alog_log *log,
@@ -63,6 +64,9 @@ int alog_log_open(const char *dir, int64_t now_us, struct alog_log **out,
 		rc = alog_err_set(err, ALOG_ENOMEM, "out of memory");
 		goto out;
 	}
+	rc = alog_hasher_new(&log->hasher, err);
+	if (rc < 0)
+		goto out;
 	rc = alog_store_open(dir, ALOG_STORE_WRITE, &log->store, &r, err);
 	if (rc < 0)
 		goto out;
@@ -94,6 +98,7 @@ void alog_log_close(struct alog_log *log)
 	if (!log)
 		return;
 	alog_store_close(log->store);
+	alog_hasher_free(log->hasher);
 	alog_event_release(&log->ev);
 	alog_buf_release(&log->recs);
 	alog_buf_release(&log->tmp);
@@ -117,6 +122,16 @@ int alog_log_batch_full(const struct alog_log *log)
 {
 	return log->n >= ALOG_LOG_BATCH_MAX ||
 	       log->recs.len >= ALOG_LOG_BATCH_BYTES_MAX;
+}
+
+/* res->id = id (ids are at most ALOG_EVENT_ID_MAX bytes), without printf:
+ * this runs for every event. */
+static void set_id(struct alog_submit *res, const char *id)
+{
+	size_t n = strnlen(id, sizeof(res->id) - 1);
+
+	memcpy(res->id, id, n);
+	res->id[n] = 0;
 }
 
 static uint32_t *slot_for(struct alog_log *log, const unsigned char *key)
@@ -284,12 +299,15 @@ int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
 		uint64_t index;
 
 		has_key = 1;
-		alog_store_id_key(ev->source, ev->id, key);
+		if (ev->has_id_key)
+			memcpy(key, ev->id_key, sizeof(key));
+		else
+			alog_store_id_key(log->hasher, ev->source, ev->id, key);
 		slot = slot_for(log, key);
 		if (*slot) {
 			const struct pending *q = &log->p[*slot - 1];
 
-			snprintf(res->id, sizeof(res->id), "%s", ev->id);
+			set_id(res, ev->id);
 			res->index = alog_store_size(log->store) + *slot - 1;
 			if (q->ev_len == ev->canon.len &&
 			    memcmp(event_of(log, q), ev->canon.data,
@@ -304,7 +322,7 @@ int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
 		}
 		rc = alog_store_find_id(log->store, key, &index, err);
 		if (rc == 0) {
-			snprintf(res->id, sizeof(res->id), "%s", ev->id);
+			set_id(res, ev->id);
 			return judge_stored(log, ev, index, res, err);
 		}
 		if (rc != ALOG_ENOTFOUND)
@@ -338,7 +356,7 @@ int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
 	}
 	res->status = ALOG_SUBMIT_ACCEPTED;
 	res->index = alog_store_size(log->store) + log->n;
-	snprintf(res->id, sizeof(res->id), "%s", ev->id);
+	set_id(res, ev->id);
 	log->n++;
 	log->last_received = now_us;
 	return 0;

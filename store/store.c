@@ -41,10 +41,15 @@ struct seg_slot {
 };
 
 /* An open-addressing map from id key to record index, for the writer's
- * copy of ids_recent. Load stays at most one half. */
+ * copy of ids_recent. Load stays at most one half. A slot holds its key
+ * and index together: a look-up touches one place in memory. */
+struct idslot {
+	unsigned char key[ALOG_STORE_ID_KEY_LEN];
+	uint64_t idx;       /* index + 1; 0: empty slot */
+};
+
 struct idmap {
-	unsigned char (*key)[ALOG_STORE_ID_KEY_LEN];
-	uint64_t *idx;      /* index + 1; 0: empty slot */
+	struct idslot *slot;
 	size_t cap, n;      /* cap: 0 or a power of two */
 	uint64_t seed;      /* random, drawn with the first slots: a producer
 			       that grinds ids to collide in the slots
@@ -65,9 +70,9 @@ static size_t idmap_slot(const struct idmap *m, const unsigned char *key)
 	 * first bytes, has little spread */
 	memcpy(&h, key + ALOG_STORE_ID_TIME_LEN, sizeof(h));
 	h = (h ^ m->seed) * UINT64_C(0x9e3779b97f4a7c15);
-	for (i = (size_t)(h >> 32) & (m->cap - 1); m->idx[i];
+	for (i = (size_t)(h >> 32) & (m->cap - 1); m->slot[i].idx;
 	     i = (i + 1) & (m->cap - 1))
-		if (memcmp(m->key[i], key, ALOG_STORE_ID_KEY_LEN) == 0)
+		if (memcmp(m->slot[i].key, key, ALOG_STORE_ID_KEY_LEN) == 0)
 			break;
 	return i;
 }
@@ -81,17 +86,15 @@ static int idmap_get(const struct idmap *m, const unsigned char *key,
 	if (!m->n)
 		return 0;
 	i = idmap_slot(m, key);
-	if (!m->idx[i])
+	if (!m->slot[i].idx)
 		return 0;
-	*index = m->idx[i] - 1;
+	*index = m->slot[i].idx - 1;
 	return 1;
 }
 
 /* Room for n entries in all, so that puts up to n never allocate. */
 static int idmap_reserve(struct idmap *m, size_t n)
 {
-	size_t i;
-
 	if (2 * n > m->cap) {
 		struct idmap g = { 0 };
 
@@ -101,22 +104,15 @@ static int idmap_reserve(struct idmap *m, size_t n)
 		g.cap = m->cap ? 2 * m->cap : 4096;
 		while (2 * n > g.cap)
 			g.cap *= 2;
-		g.key = malloc(g.cap * sizeof(*g.key));
-		g.idx = calloc(g.cap, sizeof(*g.idx));
-		if (!g.key || !g.idx) {
-			free(g.key);
-			free(g.idx);
+		g.slot = calloc(g.cap, sizeof(*g.slot));
+		if (!g.slot)
 			return ALOG_ENOMEM;
-		}
 		for (size_t j = 0; j < m->cap; j++)
-			if (m->idx[j]) {
-				i = idmap_slot(&g, m->key[j]);
-				memcpy(g.key[i], m->key[j], ALOG_STORE_ID_KEY_LEN);
-				g.idx[i] = m->idx[j];
-			}
+			if (m->slot[j].idx)
+				g.slot[idmap_slot(&g, m->slot[j].key)] =
+					m->slot[j];
 		g.n = m->n;
-		free(m->key);
-		free(m->idx);
+		free(m->slot);
 		*m = g;
 	}
 	return 0;
@@ -130,24 +126,23 @@ static int idmap_put(struct idmap *m, const unsigned char *key,
 	if (idmap_reserve(m, m->n + 1) < 0)
 		return ALOG_ENOMEM;
 	i = idmap_slot(m, key);
-	if (!m->idx[i])
+	if (!m->slot[i].idx)
 		m->n++;
-	memcpy(m->key[i], key, ALOG_STORE_ID_KEY_LEN);
-	m->idx[i] = index + 1;
+	memcpy(m->slot[i].key, key, ALOG_STORE_ID_KEY_LEN);
+	m->slot[i].idx = index + 1;
 	return 0;
 }
 
 static void idmap_clear(struct idmap *m)
 {
 	if (m->n)
-		memset(m->idx, 0, m->cap * sizeof(*m->idx));
+		memset(m->slot, 0, m->cap * sizeof(*m->slot));
 	m->n = 0;
 }
 
 static void idmap_free(struct idmap *m)
 {
-	free(m->key);
-	free(m->idx);
+	free(m->slot);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -1164,15 +1159,15 @@ static uint64_t uuid7_ms(const char *id)
 	return alog_get_be64(b);
 }
 
-void alog_store_id_key(const char *source, const char *id,
-		       unsigned char out[ALOG_STORE_ID_LEN])
+void alog_store_id_key(struct alog_hasher *hs, const char *source,
+		       const char *id, unsigned char out[ALOG_STORE_ID_LEN])
 {
 	unsigned char h[ALOG_HASH_LEN], t[8];
 
 	alog_put_be64(t, uuid7_ms(id));
 	memcpy(out, t + 8 - ALOG_STORE_ID_TIME_LEN, ALOG_STORE_ID_TIME_LEN);
 	/* source's terminating NUL is the 0x00 separator (SPEC.md "ids"). */
-	alog_hasher_sha256(NULL, source, strlen(source) + 1, id, strlen(id), h);
+	alog_hasher_sha256(hs, source, strlen(source) + 1, id, strlen(id), h);
 	memcpy(out + ALOG_STORE_ID_TIME_LEN, h, ALOG_STORE_ID_KEY_LEN);
 }
 
@@ -1933,9 +1928,9 @@ static int merge_recent(struct alog_store *s, MDB_txn *txn,
 	if (!v)
 		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
 	for (size_t i = 0; i < s->recent.cap; i++)
-		if (s->recent.idx[i]) {
-			v[k].key = s->recent.key[i];
-			v[k++].index = s->recent.idx[i] - 1;
+		if (s->recent.slot[i].idx) {
+			v[k].key = s->recent.slot[i].key;
+			v[k++].index = s->recent.slot[i].idx - 1;
 		}
 	qsort(v, k, sizeof(*v), cmp_keyref);
 	rc = ids_last(s, txn, last, &have_last, err);

@@ -238,8 +238,9 @@ int alog_store_failed(const struct alog_store *s);
  * segment fail (alog_segment_test_fail_next_sync). No-op without one. */
 void alog_store_test_fail_next_sync(struct alog_store *s);
 
-/* The id digest of (source, id) (see ALOG_STORE_ID_LEN). */
-void alog_store_id_key(const char *source, const char *id,
-		       unsigned char out[ALOG_STORE_ID_LEN]);
+/* The id digest of (source, id) (see ALOG_STORE_ID_LEN), hashed with h
+ * (NULL: a context made for the call, which costs more than the hash). */
+void alog_store_id_key(struct alog_hasher *h, const char *source,
+		       const char *id, unsigned char out[ALOG_STORE_ID_LEN]);
 
 #endif

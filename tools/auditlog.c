@@ -394,6 +394,7 @@ struct in_pipe {
 	int waiting;             /* the reader waits for input */
 	struct alog_err err;     /* the reader's failure */
 	struct alog_lines lr;
+	struct alog_hasher *hasher; /* the reader's, for id keys */
 	int fd;
 	const char *name;
 };
@@ -478,6 +479,7 @@ static void *ingest_reader(void *arg)
 				it->kind = IN_BAD;
 			} else {
 				it->kind = IN_LINE;
+				alog_event_id_key(&it->ev, p->hasher);
 			}
 			c->n++;
 		}
@@ -600,7 +602,9 @@ static int ingest_fd(struct alog_log *log, int fd, const char *name,
 	for (size_t i = 0; i < INGEST_CHUNKS; i++)
 		for (size_t k = 0; k < INGEST_CHUNK; k++)
 			alog_event_init(&p.chunks[i].items[k].ev);
-	rc = alog_lines_init(&p.lr, fd, ALOG_EVENT_LINE_MAX, err);
+	rc = alog_hasher_new(&p.hasher, err);
+	if (rc == 0)
+		rc = alog_lines_init(&p.lr, fd, ALOG_EVENT_LINE_MAX, err);
 	p.lr.wait = input_or_stop;
 	p.lr.wait_ctx = &p;
 	if (rc == 0 && (pthread_mutex_init(&p.mu, NULL) != 0 ||
@@ -664,6 +668,7 @@ out:
 		for (size_t k = 0; k < INGEST_CHUNK; k++)
 			alog_event_release(&p.chunks[i].items[k].ev);
 	free(p.chunks);
+	alog_hasher_free(p.hasher);
 	return rc;
 }
 

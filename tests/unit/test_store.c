@@ -11,7 +11,7 @@
  * Vectors (computed with Python hashlib while writing these tests):
  *   V-STORE-1  roots of the tree whose record i is "alog test record %06u"
  *              (i from 0), for the sizes in v_store_1 below
- *   V-STORE-2  alog_store_id_key("billing", id): the id digest, t then
+ *   V-STORE-2  alog_store_id_key(h, "billing", id): the id digest, t then
  *              SHA-256("billing" 0x00 id)[0:16] (SPEC.md 7 "Id keys")
  *
  * Segment files are read and damaged through their published layout
@@ -1182,19 +1182,19 @@ static void test_store_id_key_is_the_published_hash(void **state)
 	for (size_t i = 0; i < sizeof(v_store_ids) / sizeof(v_store_ids[0]);
 	     i++) {
 		testutil_unhex(v_store_ids[i].digest, want, sizeof(want));
-		alog_store_id_key("billing", v_store_ids[i].id, key);
+		alog_store_id_key(NULL, "billing", v_store_ids[i].id, key);
 		assert_memory_equal(key, want, sizeof(key));
 	}
 	/* one byte off the UUIDv7 shape: no time */
-	alog_store_id_key("billing", "018bcfe5-687b-774b-8a3f-0123456789a", key);
+	alog_store_id_key(NULL, "billing", "018bcfe5-687b-774b-8a3f-0123456789a", key);
 	assert_memory_equal(key, "\0\0\0\0\0\0", 6);
-	alog_store_id_key("billing", "018bcfe5-687b-774b-8a3f-0123456789ag", key);
+	alog_store_id_key(NULL, "billing", "018bcfe5-687b-774b-8a3f-0123456789ag", key);
 	assert_memory_equal(key, "\0\0\0\0\0\0", 6);
-	alog_store_id_key("billing", "018bcfe5+687b-774b-8a3f-0123456789ab", key);
+	alog_store_id_key(NULL, "billing", "018bcfe5+687b-774b-8a3f-0123456789ab", key);
 	assert_memory_equal(key, "\0\0\0\0\0\0", 6);
 	/* The separator keeps (a, bc) and (ab, c) apart. */
-	alog_store_id_key("ab", "c", key);
-	alog_store_id_key("a", "bc", want);
+	alog_store_id_key(NULL, "ab", "c", key);
+	alog_store_id_key(NULL, "a", "bc", want);
 	assert_memory_not_equal(key, want, sizeof(key));
 }
 
@@ -1236,7 +1236,7 @@ static void test_store_recent_ids_merge_into_ids_and_stay_found(void **state)
 
 	for (int i = 0; i < 13; i++) {
 		snprintf(id, sizeof(id), "id-%d", i);
-		alog_store_id_key("src", id, keys[i]);
+		alog_store_id_key(NULL, "src", id, keys[i]);
 	}
 	alog_store_set_ids_recent_max(s, 5);
 	for (int b = 0; b < 4; b++) {
@@ -1371,8 +1371,8 @@ static void test_store_check_finds_damage_in_the_id_tables(void **state)
 	struct alog_store_rec r;
 	struct alog_err err;
 
-	alog_store_id_key("src", "id-1", k1);
-	alog_store_id_key("src", "id-2", k2);
+	alog_store_id_key(NULL, "src", "id-1", k1);
+	alog_store_id_key(NULL, "src", "id-2", k2);
 	r = (struct alog_store_rec){ (const unsigned char *)"with id", 7,
 				     T0, k1 };
 	assert_int_equal(alog_store_append(s, &r, 1, &err), 0);
@@ -1441,7 +1441,7 @@ static void test_store_formats_1_and_2_are_upgraded_with_their_keys(
 	uint64_t index = 0;
 
 	for (int i = 0; i < 4; i++)
-		alog_store_id_key("src", ids[i], keys[i]);
+		alog_store_id_key(NULL, "src", ids[i], keys[i]);
 	for (uint32_t format = 1; format <= 2; format++) {
 		struct alog_store_rec r[3];
 
@@ -1522,7 +1522,7 @@ static void test_store_time_keys_are_appended_and_found(void **state)
 			 "-7%03x-9%03x-%012x", ms >> 16, ms & 0xffff,
 			 (unsigned)(i * 2654435761u) & 0xfff,
 			 (unsigned)(i * 40503u) & 0xfff, (unsigned)i);
-		alog_store_id_key("src", id, keys[i]);
+		alog_store_id_key(NULL, "src", id, keys[i]);
 		assert_int_not_equal(keys[i][0] | keys[i][1] | keys[i][5], 0);
 	}
 	alog_store_set_ids_recent_max(s, 1000);
@@ -1567,9 +1567,9 @@ static void test_store_duplicate_id_key_fails_the_whole_batch(void **state)
 	uint64_t index = 0;
 	int rc;
 
-	alog_store_id_key("src", "id-1", k1);
-	alog_store_id_key("src", "id-2", k2);
-	alog_store_id_key("src", "id-3", k3);
+	alog_store_id_key(NULL, "src", "id-1", k1);
+	alog_store_id_key(NULL, "src", "id-2", k2);
+	alog_store_id_key(NULL, "src", "id-3", k3);
 	must_append(s, K_SIMPLE, 2);
 	r[0] = (struct alog_store_rec){ (const unsigned char *)"with id 1", 9,
 					T0 + 100, k1 };
@@ -1636,7 +1636,7 @@ static void test_store_conflict_after_rotation_leaves_the_store_usable(
 	uint64_t size;
 	int rc;
 
-	alog_store_id_key("src", "dup", key);
+	alog_store_id_key(NULL, "src", "dup", key);
 	must_append(s, K_BIG, 2);
 	{
 		struct alog_store_rec one = { (const unsigned char *)"keyed", 5,
