@@ -725,8 +725,305 @@ static int record_member(void *ctx, const struct alog_json_member *m,
 	return 0;
 }
 
-int alog_record_parse(const char *rec, size_t len,
-		      struct alog_record_view *out, struct alog_err *err)
+/* ---- the fast check: records as the writer makes them ------------------ */
+
+/*
+ * verify reads every record of the log, and the JSON scanner above (a
+ * general one: escapes, numbers through strtod, keys compared decoded)
+ * was most of its time. Nearly every record is plain: strings without
+ * escapes, short numbers. fast_parse reads exactly those and says 1 only
+ * for records that record_parse_full accepts too, filling the same view;
+ * for anything else (an escape, an exponent, a long number, deep nesting,
+ * many members, and every fault) it
+ * says 0 and alog_record_parse asks the full scan, whose verdict and
+ * message stand. So the check stays exactly as strict: fast_parse only
+ * ever accepts a subset of what the full scan accepts (test_event's
+ * mutation test holds it to that, byte by byte).
+ */
+#define FAST_DEPTH 16   /* record = 1; below ALOG_EVENT_DEPTH_MAX + 1 */
+#define FAST_MEMBERS 32 /* per object; below ALOG_EVENT_MEMBERS_MAX */
+#define FAST_KEYS 256   /* keys of the open objects, all levels */
+
+static int expect(const char **p, const char *end, const char *lit, size_t n)
+{
+	if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
+		return -1;
+	*p += n;
+	return 0;
+}
+
+#define LIT(s) s, sizeof(s) - 1
+
+/* The closing quote of a plain string starting at p (no escape, no
+ * control byte, valid UTF-8), or NULL when it is not one or is cut. */
+static const char *plain_string_end(const char *p, const char *end)
+{
+	while (p < end) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			p++;
+		} else if (c >= 0x80) {
+			size_t k = alog_json_utf8_seq(p, (size_t)(end - p));
+
+			if (!k)
+				return NULL;
+			p += k;
+		} else {
+			return c == '"' ? p : NULL;
+		}
+	}
+	return NULL;
+}
+
+/* A short plain number (optional '-' when neg, no leading zero, at most
+ * 15 integer digits, a fraction only when frac, no exponent): the byte
+ * after it, or NULL. Without an exponent and with at most 15 integer
+ * digits it is finite, which is all the full scan asks of a fraction. */
+static const char *plain_num_end(const char *p, const char *end, int neg,
+				 int frac)
+{
+	const char *d;
+
+	if (neg && p < end && *p == '-')
+		p++;
+	d = p;
+	if (p < end && *p == '0')
+		p++;
+	else
+		while (p < end && *p >= '0' && *p <= '9' && p - d < 16)
+			p++;
+	if (p == d || p - d > 15 || p >= end || (*p >= '0' && *p <= '9'))
+		return NULL;
+	if (*p == '.' && frac) {
+		d = ++p;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+		if (p == d || p >= end)
+			return NULL;
+	}
+	if (*p == '.' || *p == 'e' || *p == 'E')
+		return NULL;
+	return p;
+}
+
+struct fast_keys {
+	const char *k[FAST_KEYS];
+	size_t len[FAST_KEYS];
+};
+
+/* A plain JSON value at p at depth (the record is 1), whitespace-free,
+ * every object's keys distinct byte for byte (they are plain, so byte
+ * equality is decoded equality). The byte after it, or NULL. */
+static const char *fast_value(const char *p, const char *end)
+{
+	/* explicit stack: for each open container, 1 object / 0 array, and
+	 * where its keys start in keys */
+	unsigned char is_obj[FAST_DEPTH + 1];
+	size_t key0[FAST_DEPTH + 1];
+	struct fast_keys keys;
+	size_t nk = 0;
+	int depth = 1; /* the record's object is open */
+
+	for (;;) {
+		/* a value at p */
+		if (p >= end)
+			return NULL;
+		switch (*p) {
+		case '"':
+			p = plain_string_end(p + 1, end);
+			if (!p)
+				return NULL;
+			p++;
+			break;
+		case '{': case '[':
+			if (depth >= FAST_DEPTH)
+				return NULL;
+			is_obj[depth] = *p == '{';
+			key0[depth] = nk;
+			depth++;
+			p++;
+			if (p < end && *p == (is_obj[depth - 1] ? '}' : ']')) {
+				depth--;
+				p++;
+				break;
+			}
+			if (is_obj[depth - 1])
+				goto key;
+			continue;
+		case 't':
+			if (end - p < 4 || memcmp(p, "true", 4))
+				return NULL;
+			p += 4;
+			break;
+		case 'f':
+			if (end - p < 5 || memcmp(p, "false", 5))
+				return NULL;
+			p += 5;
+			break;
+		case 'n':
+			if (end - p < 4 || memcmp(p, "null", 4))
+				return NULL;
+			p += 4;
+			break;
+		default:
+			p = plain_num_end(p, end, 1, 1);
+			if (!p)
+				return NULL;
+			break;
+		}
+		/* after a value: a separator or the end of containers */
+		for (;;) {
+			if (depth == 1)
+				return p;
+			if (p >= end)
+				return NULL;
+			if (*p == ',') {
+				p++;
+				if (is_obj[depth - 1])
+					goto key;
+				goto next_value;
+			}
+			if (*p != (is_obj[depth - 1] ? '}' : ']'))
+				return NULL;
+			if (is_obj[depth - 1]) {
+				size_t a = key0[depth - 1], i, j;
+
+				/* distinct keys, pair by pair (at most
+				 * FAST_MEMBERS of them) */
+				for (i = a; i < nk; i++)
+					for (j = i + 1; j < nk; j++)
+						if (keys.len[i] == keys.len[j] &&
+						    !memcmp(keys.k[i], keys.k[j],
+							    keys.len[i]))
+							return NULL;
+				nk = a;
+			}
+			depth--;
+			p++;
+		}
+key:
+		{
+			const char *q;
+
+			if (p >= end || *p != '"' || nk >= FAST_KEYS ||
+			    nk - key0[depth - 1] >= FAST_MEMBERS)
+				return NULL;
+			q = plain_string_end(p + 1, end);
+			if (!q || q + 1 >= end || q[1] != ':')
+				return NULL;
+			keys.k[nk] = p + 1;
+			keys.len[nk] = (size_t)(q - p - 1);
+			nk++;
+			p = q + 2;
+		}
+next_value:
+		;
+	}
+}
+
+static int fast_parse(const char *rec, size_t len,
+		      struct alog_record_view *out)
+{
+	const char *p = rec, *end = rec + len, *q;
+	char ts[ALOG_TIME_TEXT_MAX];
+	uint64_t index = 0;
+	size_t next = 0;
+
+	if (len > ALOG_RECORD_MAX || expect(&p, end, LIT("{\"index\":")) < 0)
+		return 0;
+	q = plain_num_end(p, end, 0, 0);
+	if (!q)
+		return 0;
+	for (; p < q; p++)
+		index = index * 10 + (uint64_t)(*p - '0');
+	out->index = index;
+	if (expect(&p, end, LIT(",\"received\":\"")) < 0)
+		return 0;
+	q = plain_string_end(p, end);
+	if (!q || alog_time_parse(p, (size_t)(q - p), 0, &out->received_us,
+				  NULL) < 0 ||
+	    alog_time_format(out->received_us, ts) < 0 ||
+	    strlen(ts) != (size_t)(q - p) || memcmp(ts, p, (size_t)(q - p)))
+		return 0;
+	p = q + 1;
+	if (expect(&p, end, LIT(",\"id\":\"")) < 0)
+		return 0;
+	q = plain_string_end(p, end);
+	if (!q || !id_valid(p, (size_t)(q - p), ALOG_EVENT_ID_MAX))
+		return 0;
+	out->id = p;
+	out->id_len = (size_t)(q - p);
+	p = q + 1;
+	if (expect(&p, end, LIT(",\"provenance\":{")) < 0)
+		return 0;
+	out->prov = p - 1;
+	/* members of prov_names in that order; numbers for uid, gid and
+	 * pid, plain strings (their escapes are trivially canonical) for
+	 * the others */
+	if (p < end && *p != '}') {
+		for (;;) {
+			size_t i;
+
+			if (p >= end || *p != '"')
+				return 0;
+			q = plain_string_end(p + 1, end);
+			if (!q || q + 1 >= end || q[1] != ':')
+				return 0;
+			for (i = next; i < N_PROV; i++)
+				if (strlen(prov_names[i]) == (size_t)(q - p - 1) &&
+				    !memcmp(prov_names[i], p + 1,
+					    (size_t)(q - p - 1)))
+					break;
+			if (i == N_PROV)
+				return 0;
+			next = i + 1;
+			p = q + 2;
+			if (i == 1 || i == 2 || i == 3) {
+				p = plain_num_end(p, end, 0, 0);
+			} else {
+				if (p >= end || *p != '"')
+					return 0;
+				p = plain_string_end(p + 1, end);
+				if (p)
+					p++;
+			}
+			if (!p || p >= end)
+				return 0;
+			if (*p == '}')
+				break;
+			if (*p != ',')
+				return 0;
+			p++;
+		}
+	}
+	if (p >= end || *p != '}')
+		return 0;
+	p++;
+	out->prov_len = (size_t)(p - out->prov);
+	if (expect(&p, end, LIT(",\"event\":")) < 0 || p >= end || *p != '{')
+		return 0;
+	q = fast_value(p, end);
+	if (!q || (size_t)(q - p) > ALOG_EVENT_LINE_MAX || q + 1 != end ||
+	    *q != '}')
+		return 0;
+	out->event = p;
+	out->event_len = (size_t)(q - p);
+	return 1;
+}
+
+int alog_record_parse_fast(const char *rec, size_t len,
+			   struct alog_record_view *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (fast_parse(rec, len, out))
+		return 1;
+	memset(out, 0, sizeof(*out));
+	return 0;
+}
+
+int alog_record_parse_full(const char *rec, size_t len,
+			   struct alog_record_view *out, struct alog_err *err)
 {
 	struct alog_json_opts o;
 	struct alog_json_result res;
@@ -765,6 +1062,14 @@ out:
 	if (rc < 0)
 		memset(out, 0, sizeof(*out));
 	return rc;
+}
+
+int alog_record_parse(const char *rec, size_t len,
+		      struct alog_record_view *out, struct alog_err *err)
+{
+	if (alog_record_parse_fast(rec, len, out))
+		return 0;
+	return alog_record_parse_full(rec, len, out, err);
 }
 
 /* ---- peeking: the reporter's fast reader ------------------------------ */
@@ -829,15 +1134,6 @@ static const char *value_end(const char *p, const char *end)
 	return NULL;
 }
 
-static int expect(const char **p, const char *end, const char *lit, size_t n)
-{
-	if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
-		return -1;
-	*p += n;
-	return 0;
-}
-
-#define LIT(s) s, sizeof(s) - 1
 
 int alog_record_peek(const char *rec, size_t len,
 		     struct alog_record_view *out, struct alog_err *err)

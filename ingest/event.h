@@ -174,6 +174,19 @@ struct alog_record_view {
 int alog_record_parse(const char *rec, size_t len,
 		      struct alog_record_view *out, struct alog_err *err);
 
+/* The fast path alog_record_parse takes first: 1 and the view when the
+ * record is canonical and plain (strings without escapes, numbers with
+ * at most 15 integer digits and no exponent, at most 16 levels and 32
+ * members per object), else
+ * 0 (the record may still be canonical: the full scan decides). It never
+ * accepts a record the full scan would refuse. */
+int alog_record_parse_fast(const char *rec, size_t len,
+			   struct alog_record_view *out);
+/* The full scan alone (alog_record_parse without its fast path): the
+ * reference the fast path is tested against. */
+int alog_record_parse_full(const char *rec, size_t len,
+			   struct alog_record_view *out, struct alog_err *err);
+
 /* The same view, found without checking the event's JSON: for passes over
  * many records (the reporter) that rely on the block checksum and leave
  * the full check to verify. Checks the wrapper's shape as the writer

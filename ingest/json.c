@@ -141,6 +141,11 @@ static size_t utf8_seq(const unsigned char *s, size_t i, size_t n)
 	return k;
 }
 
+size_t alog_json_utf8_seq(const char *s, size_t len)
+{
+	return len ? utf8_seq((const unsigned char *)s, 0, len) : 0;
+}
+
 size_t alog_json_utf8_check(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;

@@ -131,5 +131,8 @@ size_t alog_json_string_decode(const char *s, size_t n, char *out,
 /* Offset of the first byte of s that is not valid UTF-8 (overlongs,
  * surrogates, > U+10FFFF and truncated sequences are invalid), or len. */
 size_t alog_json_utf8_check(const char *s, size_t len);
+/* The length (2..4) of the valid UTF-8 sequence of a lead byte >= 0x80 at
+ * s[0] (len bytes available), 0 when it is not one: the scanner's rule. */
+size_t alog_json_utf8_seq(const char *s, size_t len);
 
 #endif

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <lmdb.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2788,6 +2789,31 @@ static int check_ids(struct alog_store *s, MDB_txn *txn, struct alog_err *err)
 	return rc;
 }
 
+/*
+ * The id tables hold an entry per record and take a good part of verify's
+ * time; they do not depend on the walk over the blocks, so a second thread
+ * checks them (in a read transaction of its own, begun by the caller:
+ * MDB_NOTLS lets it move to that thread) while the walk runs. Their fault
+ * is reported only when the walk and check_times found none, as they come
+ * after those in the order the checks are reported.
+ */
+struct id_check {
+	struct alog_store *s;
+	MDB_txn *txn;
+	struct alog_err err;
+	int rc;
+};
+
+static void *id_check_run(void *arg)
+{
+	struct id_check *ic = arg;
+
+	ic->rc = check_replays(ic->s, ic->txn, &ic->err);
+	if (ic->rc == 0)
+		ic->rc = check_ids(ic->s, ic->txn, &ic->err);
+	return NULL;
+}
+
 int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 		     alog_store_received_fn received_of,
 		     alog_store_record_fn fn, void *ctx,
@@ -2795,6 +2821,9 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 		     uint64_t *bad_index, struct alog_err *err)
 {
 	struct check_state cs = { s, NULL, err, UINT64_MAX };
+	struct id_check ic;
+	pthread_t id_thread;
+	int id_threaded = 0;
 	struct alog_merkle_range range;
 	struct alog_store_checkpoint ck;
 	MDB_cursor *c = NULL;
@@ -2820,6 +2849,16 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 	 * they are not mistaken for damage. */
 	size = s->size;
 	n_ckpt = s->n_ckpt;
+	memset(&ic, 0, sizeof(ic));
+	ic.s = s;
+	if (txn_begin(s, 0, &ic.txn, &ic.err) == 0) {
+		if (pthread_create(&id_thread, NULL, id_check_run, &ic) == 0) {
+			id_threaded = 1;
+		} else {
+			mdb_txn_abort(ic.txn);
+			ic.txn = NULL;
+		}
+	}
 	rc = mdb_cursor_open(cs.txn, s->dbi_blocks, &c);
 	if (rc) {
 		rc = db_fail(err, rc, "cursor");
@@ -3001,10 +3040,20 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 		}
 	}
 	rc = check_times(s, cs.txn, size, n_blocks, err);
-	if (rc == 0)
+	if (rc < 0)
+		goto out;
+	if (id_threaded) {
+		pthread_join(id_thread, NULL);
+		id_threaded = 0;
+		rc = ic.rc;
+		if (rc < 0 && err)
+			*err = ic.err;
+	} else {
+		/* no thread (it could not start): here, in order */
 		rc = check_replays(s, cs.txn, err);
-	if (rc == 0)
-		rc = check_ids(s, cs.txn, err);
+		if (rc == 0)
+			rc = check_ids(s, cs.txn, err);
+	}
 	if (rc < 0)
 		goto out;
 	if (next_ckpt < n_ckpt) {
@@ -3028,6 +3077,11 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 		}
 	}
 out:
+	/* an earlier fault stands; the id thread's result is dropped */
+	if (id_threaded)
+		pthread_join(id_thread, NULL);
+	if (ic.txn)
+		mdb_txn_abort(ic.txn);
 	if (have_ck)
 		alog_store_checkpoint_release(&ck);
 	if (c)

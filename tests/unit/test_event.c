@@ -1123,6 +1123,124 @@ static void test_canonical_event_of_a_max_line_fits_a_record(void **state)
 	alog_event_release(&ev);
 }
 
+/* The fast path of alog_record_parse is exactly as strict as the full
+ * scan: on canonical records it gives the same view, and for every record
+ * made by changing one byte to any value, deleting one byte or inserting
+ * one, it accepts only what the full scan accepts (with the same view);
+ * and alog_record_parse's verdict is the full scan's. */
+static void check_fast_agrees(const char *rec, size_t len)
+{
+	struct alog_record_view fv, sv, pv;
+	struct alog_err err;
+	int fast = alog_record_parse_fast(rec, len, &fv);
+	int full = alog_record_parse_full(rec, len, &sv, &err);
+	int both = alog_record_parse(rec, len, &pv, &err);
+
+	if (fast && full != 0) {
+		fprintf(stderr, "fast path accepts what the full scan refuses: %.*s\n",
+			(int)len, rec);
+		fail();
+	}
+	assert_int_equal(both, full);
+	if (full == 0) {
+		assert_memory_equal(&sv, &pv, sizeof(sv));
+		if (fast)
+			assert_memory_equal(&sv, &fv, sizeof(sv));
+	}
+}
+
+static void test_record_parse_fast_path_is_exactly_as_strict(void **state)
+{
+	static const char *const recs[] = {
+		"{\"index\":0,\"received\":\"2026-01-05T08:00:00.000001Z\",\"id\":\"a\",\"provenance\":{},\"event\":{}}",
+		"{\"index\":1234,\"received\":\"2026-12-04T23:59:39.236405Z\",\"id\":\"a9f76b9d-6dcb\",\"provenance\":{\"transport\":\"stdin\",\"uid\":0},\"event\":{\"type\":\"access.revoked\",\"actor\":\"zo\xc3\xab.m\xc3\xbcller@example.com\",\"scopes\":[\"read\",\"write\"],\"n\":-12,\"d\":366.25,\"z\":0,\"t\":true,\"f\":false,\"u\":null}}",
+		"{\"index\":9,\"received\":\"2026-12-04T23:59:39.236405Z\",\"id\":\"x\",\"provenance\":{\"transport\":\"tls\",\"uid\":1,\"gid\":2,\"pid\":3,\"addr\":\"10.0.0.1:4\",\"subject\":\"CN=a\"},\"event\":{\"geo\":{\"country\":\"FR\",\"asn\":27998,\"a\":[[],{},[1,-0.5,{\"k\":\"\xe2\x82\xac\xf0\x9f\x98\x80\"}]]},\"e\":\"\",\"x\":\"\x7f\"}}",
+		"{\"index\":7,\"received\":\"2026-12-04T23:59:39.236405Z\",\"id\":\"y\",\"provenance\":{\"transport\":\"internal\"},\"event\":{\"ab\":1,\"ba\":2,\"a\":{\"ab\":1},\"b\":[{\"a\":1},{\"a\":2}]}}",
+	};
+	char buf[1024];
+
+	(void)state;
+	for (size_t r = 0; r < sizeof(recs) / sizeof(recs[0]); r++) {
+		const char *rec = recs[r];
+		size_t len = strlen(rec);
+		struct alog_record_view v;
+
+		/* the test's records are plain: the fast path takes them */
+		assert_int_equal(alog_record_parse_fast(rec, len, &v), 1);
+		check_fast_agrees(rec, len);
+		assert_true(len + 1 <= sizeof(buf));
+		for (size_t i = 0; i < len; i++) {
+			for (unsigned c = 0; c < 256; c++) {
+				if ((unsigned char)rec[i] == c)
+					continue;
+				memcpy(buf, rec, len);
+				buf[i] = (char)c;
+				check_fast_agrees(buf, len);
+			}
+			/* deleted */
+			memcpy(buf, rec, i);
+			memcpy(buf + i, rec + i + 1, len - i - 1);
+			check_fast_agrees(buf, len - 1);
+		}
+		for (size_t i = 0; i <= len; i++) {
+			static const char ins[] = " \"\\{}[],:0-.e\x80";
+
+			for (size_t c = 0; c < sizeof(ins) - 1; c++) {
+				memcpy(buf, rec, i);
+				buf[i] = ins[c];
+				memcpy(buf + i + 1, rec + i, len - i);
+				check_fast_agrees(buf, len + 1);
+			}
+		}
+	}
+}
+
+/* What the fast path leaves to the full scan is still judged by it:
+ * escapes, exponents, long numbers, deep nesting, many members. */
+static void test_record_parse_leaves_unusual_records_to_the_full_scan(
+	void **state)
+{
+	static const char *const recs[] = {
+		"{\"index\":1,\"received\":\"2026-12-04T23:59:39.236405Z\",\"id\":\"a\",\"provenance\":{},\"event\":{\"a\":\"x\\\"y\\u001f\"}}",
+		"{\"index\":1,\"received\":\"2026-12-04T23:59:39.236405Z\",\"id\":\"a\",\"provenance\":{},\"event\":{\"a\":1e5}}",
+		"{\"index\":1,\"received\":\"2026-12-04T23:59:39.236405Z\",\"id\":\"a\",\"provenance\":{},\"event\":{\"a\":9007199254740991}}",
+		"{\"index\":1,\"received\":\"2026-12-04T23:59:39.236405Z\",\"id\":\"a\",\"provenance\":{},\"event\":{\"a\":[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]}}",
+		"{\"index\":1,\"received\":\"2026-12-04T23:59:39.236405Z\",\"id\":\"a\",\"provenance\":{\"addr\":\"\\\\\"},\"event\":{}}",
+	};
+
+	(void)state;
+	for (size_t r = 0; r < sizeof(recs) / sizeof(recs[0]); r++) {
+		struct alog_record_view v;
+		struct alog_err err;
+		size_t len = strlen(recs[r]);
+
+		assert_int_equal(alog_record_parse_fast(recs[r], len, &v), 0);
+		assert_int_equal(alog_record_parse(recs[r], len, &v, &err), 0);
+		assert_int_equal(v.index, 1);
+	}
+	{
+		/* 33 members: the fast path's bound, still canonical */
+		char rec[1024];
+		int n = snprintf(rec, sizeof(rec), "%s",
+				 "{\"index\":1,\"received\":\"2026-12-04T23:59:39.236405Z\",\"id\":\"a\",\"provenance\":{},\"event\":{");
+		struct alog_record_view v;
+		struct alog_err err;
+
+		for (int i = 0; i < 33; i++)
+			n += snprintf(rec + n, sizeof(rec) - (size_t)n,
+				      "%s\"k%d\":%d", i ? "," : "", i, i);
+		n += snprintf(rec + n, sizeof(rec) - (size_t)n, "}}");
+		assert_int_equal(alog_record_parse_fast(rec, (size_t)n, &v), 0);
+		assert_int_equal(alog_record_parse(rec, (size_t)n, &v, &err), 0);
+		/* a duplicate among them ("k22" twice) is still found */
+		assert_memory_equal(rec + n - 9, "k32", 3);
+		rec[n - 8] = '2';
+		assert_int_equal(alog_record_parse(rec, (size_t)n, &v, &err),
+				 ALOG_ECORRUPT);
+		check_fast_agrees(rec, (size_t)n);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1163,6 +1281,9 @@ int main(void)
 		cmocka_unit_test(
 		  test_record_parse_refuses_non_canonical_records_with_offsets),
 		cmocka_unit_test(test_record_parse_refuses_every_truncation),
+		cmocka_unit_test(test_record_parse_fast_path_is_exactly_as_strict),
+		cmocka_unit_test(
+			test_record_parse_leaves_unusual_records_to_the_full_scan),
 		cmocka_unit_test(test_record_peek_finds_the_spans_record_parse_finds),
 		cmocka_unit_test(test_event_peek_reads_top_level_envelope_members_only),
 		cmocka_unit_test(

@@ -1422,6 +1422,67 @@ static void make_legacy(struct fx *f, uint32_t format,
 	mdb_env_close(env);
 }
 
+/* The id tables are checked on a thread of their own while the blocks are
+ * read; the fault reported is still the first in the check's order: a
+ * damaged block before a damaged later block, both before the id tables,
+ * whose fault shows once the blocks are whole again. */
+static void test_store_check_reports_the_first_fault_with_the_id_thread(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	char seg[4200];
+	unsigned char *file, k1[ALOG_STORE_ID_LEN], k2[ALOG_STORE_ID_LEN], v[8];
+	struct alog_store_rec r;
+	struct blk bl[8];
+	size_t n_file, n_bl;
+	uint64_t bad = 0, off1, off2;
+	struct alog_err err;
+	unsigned char c1, c2;
+
+	path_in(f, SEG1, seg, sizeof(seg));
+	alog_store_id_key(NULL, "src", "id-1", k1);
+	alog_store_id_key(NULL, "src", "id-2", k2);
+	r = (struct alog_store_rec){ (const unsigned char *)"with id", 7,
+				     T0, k1 };
+	assert_int_equal(alog_store_append(s, &r, 1, &err), 0);
+	must_append(s, K_BIG, 260);
+	expect_check_ok(s);
+	alog_store_close(s);
+	/* an ids entry past the log */
+	alog_put_be64(v, 100000);
+	put_raw(f, "ids", k2, 16, v, 8);
+	expect_check_fails(f, "past the log");
+
+	file = testutil_read_file(seg, &n_file);
+	n_bl = parse_blocks(file, n_file, bl, 8);
+	assert_true(n_bl >= 4);
+	off1 = bl[1].off + bl[1].len / 2;
+	off2 = bl[2].off + bl[2].len / 2;
+	c1 = file[off1] ^ 0x20;
+	c2 = file[off2] ^ 0x20;
+	write_at(seg, off1, &c1, 1);
+	write_at(seg, off2, &c2, 1);
+	s = reopen(f, ALOG_STORE_RDONLY, NULL);
+	for (int round = 0; round < 2; round++) {
+		alog_err_clear(&err);
+		assert_int_equal(alog_store_check(s, NULL, NULL, NULL, NULL,
+						  NULL, &bad, &err),
+				 ALOG_ECORRUPT);
+		if (bad < bl[1 + round].first_index ||
+		    bad >= bl[1 + round].first_index + bl[1 + round].n)
+			fail_msg("bad_index %" PRIu64 " not in block %d (%s)",
+				 bad, 1 + round, err.msg);
+		assert_null(strstr(err.msg, "past the log"));
+		/* mend the first damaged block: the next one is reported */
+		write_at(seg, off1, &file[off1], 1);
+	}
+	write_at(seg, off2, &file[off2], 1);
+	alog_store_close(s);
+	expect_check_fails(f, "past the log");
+	free(file);
+}
+
 /* SPEC.md 7 "Older stores": a format 1 or 2 store is read as it is (its
  * older keys found) and upgraded to format 3 by a writer's open: its
  * keys stay found and refused again, new keys take the new form, an
@@ -2278,6 +2339,7 @@ int main(void)
 		T(test_store_recent_ids_merge_into_ids_and_stay_found),
 		T(test_store_formats_1_and_2_are_upgraded_with_their_keys),
 		T(test_store_time_keys_are_appended_and_found),
+		T(test_store_check_reports_the_first_fault_with_the_id_thread),
 		T(test_store_check_finds_damage_in_the_id_tables),
 		T(test_store_conflict_after_rotation_leaves_the_store_usable),
 		T(test_store_refuses_received_times_that_go_backwards),
