@@ -32,6 +32,9 @@
 #define BLOCKVAL_LEN 28 /* seg_id u32, offset u64, disk_len u32, n u32, first_received i64 */
 #define SEGVAL_LEN 16  /* first_index u64, committed end u64 */
 #define ID_PREFETCH 8  /* id map slots asked for this many keys ahead */
+/* Batches of this many records or more are hashed on a second thread
+ * while their blocks are compressed (fewer: a thread costs more). */
+#define HASH_THREAD_MIN 256
 
 struct pending_node {
 	unsigned char key[9];
@@ -111,23 +114,34 @@ static int idmap_get(const struct idmap *m, const unsigned char *key,
 	return 1;
 }
 
-/* cap zeroed slots; a large array in huge pages where the system gives
- * them on request, since look-ups land all over it (fewer TLB misses). */
+#define SLOTS_MAPPED ((size_t)2 << 20) /* bytes from which slots are mapped */
+
+/* cap zeroed slots. A large array is mapped (zeroed by the system as it
+ * is touched) and asks for huge pages, since look-ups land all over it
+ * (fewer TLB misses). */
 static struct idslot *slots_alloc(size_t cap)
 {
-	size_t bytes = cap * sizeof(struct idslot), huge = (size_t)2 << 20;
+	size_t bytes = cap * sizeof(struct idslot);
 	void *p;
 
-	if (bytes < huge)
+	if (bytes < SLOTS_MAPPED)
 		return calloc(cap, sizeof(struct idslot));
-	bytes = (bytes + huge - 1) & ~(huge - 1);
-	if (posix_memalign(&p, huge, bytes) != 0)
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
 		return NULL;
 #ifdef MADV_HUGEPAGE
 	(void)madvise(p, bytes, MADV_HUGEPAGE);
 #endif
-	memset(p, 0, bytes);
 	return p;
+}
+
+static void slots_free(struct idslot *slot, size_t cap)
+{
+	if (cap * sizeof(struct idslot) < SLOTS_MAPPED)
+		free(slot);
+	else if (slot)
+		munmap(slot, cap * sizeof(struct idslot));
 }
 
 /* Room for n entries in all, so that puts up to n never allocate. */
@@ -150,7 +164,7 @@ static int idmap_reserve(struct idmap *m, size_t n)
 				g.slot[idmap_slot(&g, m->slot[j].key)] =
 					m->slot[j];
 		g.n = m->n;
-		free(m->slot);
+		slots_free(m->slot, m->cap);
 		*m = g;
 	}
 	return 0;
@@ -180,7 +194,7 @@ static void idmap_clear(struct idmap *m)
 
 static void idmap_free(struct idmap *m)
 {
-	free(m->slot);
+	slots_free(m->slot, m->cap);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -1039,6 +1053,13 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 		s->format = ALOG_STORE_FORMAT;
 	}
 	if (mode == ALOG_STORE_WRITE) {
+		/* the writer's map at its full size at once: growing it
+		 * would move every key to a new place, a wait for memory
+		 * each (its pages are touched only as keys come) */
+		if (idmap_reserve(&s->recent, s->recent_max) < 0) {
+			rc = alog_err_set(err, ALOG_ENOMEM, "out of memory");
+			goto out;
+		}
 		rc = load_recent(s, err);
 		if (rc < 0)
 			goto out;
@@ -2084,9 +2105,51 @@ static int put_ids(struct alog_store *s, MDB_txn *txn,
 	return rc;
 }
 
+/* The batch's leaves into the tree (nodes it completes collected). */
+static int hash_records(struct alog_store *s, const struct alog_store_rec *recs,
+			size_t n, struct alog_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char leaf[ALOG_HASH_LEN];
+		int rc;
+
+		rc = alog_merkle_leaf(s->hasher, recs[i].data, recs[i].len, leaf);
+		if (rc == 0)
+			rc = alog_merkle_range_push(&s->range, s->hasher, leaf,
+						    collect_node, s, err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* hash_records on a thread of its own, while the appending thread frames,
+ * compresses and writes the blocks: the two touch disjoint state (the
+ * tree, its hasher and the collected nodes here; the payload, codec and
+ * segments there), and the appending thread joins before anything reads
+ * the tree. */
+struct hash_job {
+	struct alog_store *s;
+	const struct alog_store_rec *recs;
+	size_t n;
+	int rc;
+	struct alog_err err;
+};
+
+static void *hash_run(void *arg)
+{
+	struct hash_job *j = arg;
+
+	j->rc = hash_records(j->s, j->recs, j->n, &j->err);
+	return NULL;
+}
+
 int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		      size_t n, struct alog_err *err)
 {
+	struct hash_job job = { s, recs, n, 0, { 0 } };
+	pthread_t hash_thread;
+	int hashing = 0;
 	struct alog_merkle_range saved;
 	struct blockloc *blocks = NULL;
 	struct closed_seg *closed = NULL;
@@ -2120,13 +2183,11 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
 	memcpy(&saved, &s->range, sizeof(saved));
 	s->n_nodes = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char leaf[ALOG_HASH_LEN];
-
-		rc = alog_merkle_leaf(s->hasher, recs[i].data, recs[i].len, leaf);
-		if (rc == 0)
-			rc = alog_merkle_range_push(&s->range, s->hasher, leaf,
-						    collect_node, s, err);
+	if (n >= HASH_THREAD_MIN &&
+	    pthread_create(&hash_thread, NULL, hash_run, &job) == 0) {
+		hashing = 1;
+	} else {
+		rc = hash_records(s, recs, n, err);
 		if (rc < 0)
 			goto out;
 	}
@@ -2213,6 +2274,16 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		sync_failed = 1;
 		goto out;
 	}
+	if (hashing) {
+		pthread_join(hash_thread, NULL);
+		hashing = 0;
+		if (job.rc < 0) {
+			rc = job.rc;
+			if (err)
+				*err = job.err;
+			goto out;
+		}
+	}
 
 	rc = txn_begin(s, 1, &txn, err);
 	if (rc < 0)
@@ -2285,6 +2356,8 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		}
 	}
 out:
+	if (hashing)  /* the tree is the hashing thread's until it ends */
+		pthread_join(hash_thread, NULL);
 	if (txn)
 		mdb_txn_abort(txn);
 	if (rc < 0) {

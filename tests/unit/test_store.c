@@ -1172,6 +1172,36 @@ static void test_store_failed_sync_abandons_the_segment(void **state)
 	alog_store_close(s);
 }
 
+/* A batch large enough to be hashed on its own thread (HASH_THREAD_MIN)
+ * whose write fails meanwhile: the tree is as before it, and the batches
+ * after it make the same tree as if it had never been tried. */
+static void test_store_failed_sync_of_a_large_batch_leaves_the_tree(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	struct alog_err err;
+	unsigned char root[ALOG_HASH_LEN], again[ALOG_HASH_LEN];
+
+	must_append(s, K_SIMPLE, 300);
+	alog_store_root(s, root);
+	alog_store_test_fail_next_sync(s);
+	assert_int_equal(append_kind(s, K_SIMPLE, 300, 600, &err), ALOG_EIO);
+	assert_int_equal(alog_store_size(s), 300);
+	alog_store_root(s, again);
+	assert_memory_equal(root, again, sizeof(root));
+	must_append(s, K_SIMPLE, 600);
+	must_append(s, K_SIMPLE, 300);
+	assert_int_equal(alog_store_size(s), 1200);
+	/* the records, every stored node and the root recomputed */
+	expect_all_records(s, K_SIMPLE);
+	expect_check_ok(s);
+	alog_store_close(s);
+	s = reopen(f, ALOG_STORE_RDONLY, NULL);
+	expect_check_ok(s);
+	alog_store_close(s);
+}
+
 /* ---- tests: ids, times ---- */
 
 static void test_store_id_key_is_the_published_hash(void **state)
@@ -2334,6 +2364,7 @@ int main(void)
 		T(test_store_check_finds_a_flipped_byte_in_a_middle_block),
 		T(test_store_open_removes_uncommitted_segment_files),
 		T(test_store_failed_sync_abandons_the_segment),
+		T(test_store_failed_sync_of_a_large_batch_leaves_the_tree),
 		cmocka_unit_test(test_store_id_key_is_the_published_hash),
 		T(test_store_duplicate_id_key_fails_the_whole_batch),
 		T(test_store_recent_ids_merge_into_ids_and_stay_found),
