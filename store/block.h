@@ -33,7 +33,7 @@
 /* Largest payload: the target plus one record of the largest size. */
 #define ALOG_BLOCK_RAW_MAX (4u * 1024 * 1024)
 #define ALOG_BLOCK_COMP_MAX (ALOG_BLOCK_RAW_MAX + ALOG_BLOCK_RAW_MAX / 128 + 1024)
-#define ALOG_BLOCK_ZSTD_LEVEL 3
+#define ALOG_BLOCK_ZSTD_LEVEL 1
 
 struct alog_block_header {
 	uint32_t flags;
