@@ -364,7 +364,7 @@ static int ingest_commit(struct alog_log *log, struct ingest_stats *st,
  * the writer to commit: nothing waits on more input. */
 
 #define INGEST_CHUNK 512    /* lines a chunk */
-#define INGEST_CHUNKS 4     /* chunks in flight */
+#define INGEST_CHUNKS 16    /* chunks in flight */
 #define INGEST_PREFETCH 8   /* lines ahead whose id look-up is prefetched */
 #define INGEST_KEEP_BYTES 16384 /* an event buffer kept for reuse */
 #define INGEST_STOP_POLL_MS 100 /* how soon a reader waiting for input
