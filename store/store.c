@@ -13,6 +13,7 @@
 #include <lmdb.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,6 +247,7 @@ struct alog_store {
 	uint64_t tick;
 
 	struct alog_codec *codec;
+	struct alog_codec *codec2;  /* a writer's second, for a batch thread */
 	struct alog_hasher *hasher;
 	struct alog_merkle_range range;
 
@@ -257,7 +259,7 @@ struct alog_store {
 	unsigned char (*group)[ALOG_HASH_LEN];
 
 	struct alog_buf payload;
-	struct alog_buf enc;
+	struct alog_buf payload2;   /* the batch thread's */
 	struct pending_node *nodes;
 	size_t n_nodes, cap_nodes;
 };
@@ -964,7 +966,7 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 		goto out;
 	}
 	alog_buf_init(&s->payload, ALOG_BLOCK_RAW_MAX);
-	alog_buf_init(&s->enc, 0);
+	alog_buf_init(&s->payload2, ALOG_BLOCK_RAW_MAX);
 	if (access(dir, F_OK) < 0) {
 		rc = alog_err_sys(err, ALOG_ENOTFOUND, errno,
 				  "no store at '%s' (create one with 'auditlog init')",
@@ -1065,6 +1067,8 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 			goto out;
 	}
 	rc = alog_codec_new(&s->codec, err);
+	if (rc == 0 && mode == ALOG_STORE_WRITE)
+		rc = alog_codec_new(&s->codec2, err);
 	if (rc < 0)
 		goto out;
 	rc = alog_hasher_new(&s->hasher, err);
@@ -1151,9 +1155,10 @@ static void store_free(struct alog_store *s)
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
 	alog_codec_free(s->codec);
+	alog_codec_free(s->codec2);
 	alog_hasher_free(s->hasher);
 	alog_buf_release(&s->payload);
-	alog_buf_release(&s->enc);
+	alog_buf_release(&s->payload2);
 	free(s->nodes);
 	free(s->group);
 	free(s->dir);
@@ -2123,37 +2128,113 @@ static int hash_records(struct alog_store *s, const struct alog_store_rec *recs,
 	return 0;
 }
 
-/* hash_records on a thread of its own, while the appending thread frames,
- * compresses and writes the blocks: the two touch disjoint state (the
- * tree, its hasher and the collected nodes here; the payload, codec and
- * segments there), and the appending thread joins before anything reads
- * the tree. */
-struct hash_job {
+/* One block of a batch: records [start, end) and their encoded frame. */
+struct batch_block {
+	size_t start, end;
+	struct alog_buf enc;
+};
+
+/* Frame recs into blocks of about ALOG_BLOCK_TARGET bytes (at most
+ * ALOG_BLOCK_RECORDS_MAX records); returns how many (bb has room for n). */
+static size_t frame_blocks(const struct alog_store_rec *recs, size_t n,
+			   struct batch_block *bb)
+{
+	size_t nb = 0, i = 0;
+
+	while (i < n) {
+		size_t start = i, len = 0;
+
+		while (i < n) {
+			len += recs[i].len + 1;
+			i++;
+			if (len >= ALOG_BLOCK_TARGET ||
+			    i - start >= ALOG_BLOCK_RECORDS_MAX)
+				break;
+		}
+		bb[nb].start = start;
+		bb[nb++].end = i;
+	}
+	return nb;
+}
+
+/* Encode the blocks of bb taken in turn from *next until none is left
+ * (two threads share the work this way); a failure stops both. */
+static int encode_blocks(struct alog_store *s, struct alog_codec *codec,
+			 struct alog_buf *payload,
+			 const struct alog_store_rec *recs,
+			 struct batch_block *bb, size_t nb,
+			 atomic_size_t *next, struct alog_err *err)
+{
+	for (;;) {
+		size_t j = atomic_fetch_add(next, 1);
+		struct batch_block *b = &bb[j];
+		int rc = 0;
+
+		if (j >= nb)
+			return 0;
+		alog_buf_reset(payload);
+		for (size_t i = b->start; i < b->end && rc == 0; i++)
+			if (alog_buf_add(payload, recs[i].data, recs[i].len,
+					 NULL) < 0 ||
+			    alog_buf_addc(payload, '\n', NULL) < 0)
+				rc = alog_err_set(err, ALOG_ELIMIT,
+						  "block payload limit");
+		alog_buf_reset(&b->enc);
+		if (rc == 0)
+			rc = alog_block_encode(codec, s->size + b->start,
+					       (uint32_t)(b->end - b->start),
+					       recs[b->start].received_us,
+					       payload->data, payload->len,
+					       &b->enc, err);
+		if (rc < 0) {
+			atomic_store(next, nb);
+			return rc;
+		}
+	}
+}
+
+/* A large batch's second thread: it hashes the leaves into the tree,
+ * then encodes blocks beside the appending thread. Until the appending
+ * thread joins it, the tree, its hasher and the collected nodes are this
+ * thread's (the appending thread touches the segments, its own codec and
+ * payload, and blocks that it took from the shared counter). */
+struct batch_job {
 	struct alog_store *s;
 	const struct alog_store_rec *recs;
 	size_t n;
+	struct batch_block *bb;
+	size_t nb;
+	atomic_size_t next;
 	int rc;
 	struct alog_err err;
 };
 
-static void *hash_run(void *arg)
+static void *batch_run(void *arg)
 {
-	struct hash_job *j = arg;
+	struct batch_job *j = arg;
 
 	j->rc = hash_records(j->s, j->recs, j->n, &j->err);
+	if (j->rc < 0)
+		atomic_store(&j->next, j->nb);
+	else
+		j->rc = encode_blocks(j->s, j->s->codec2, &j->s->payload2,
+				      j->recs, j->bb, j->nb, &j->next,
+				      &j->err);
 	return NULL;
 }
 
 int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		      size_t n, struct alog_err *err)
 {
-	struct hash_job job = { s, recs, n, 0, { 0 } };
-	pthread_t hash_thread;
+	struct batch_job job = { .s = s, .recs = recs, .n = n };
+	struct batch_block *bb = NULL;
+	size_t nb = 0;
+	pthread_t batch_thread;
 	int hashing = 0;
 	struct alog_merkle_range saved;
 	struct blockloc *blocks = NULL;
 	struct closed_seg *closed = NULL;
-	size_t n_blocks = 0, n_closed = 0, start = 0;
+	size_t n_blocks = 0, n_closed = 0;
 	int64_t last = s->last_received;
 	int sync_failed = 0, wrote = 0, commit_failed = 0, merged = 0;
 	MDB_txn *txn = NULL;
@@ -2179,17 +2260,39 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		last = recs[i].received_us;
 	}
 	blocks = calloc(n, sizeof(*blocks));
-	if (!blocks)
+	bb = calloc(n, sizeof(*bb));
+	if (!blocks || !bb) {
+		free(blocks);
+		free(bb);
 		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	}
+	nb = frame_blocks(recs, n, bb);
+	atomic_init(&job.next, 0);
+	job.bb = bb;
+	job.nb = nb;
 	memcpy(&saved, &s->range, sizeof(saved));
 	s->n_nodes = 0;
 	if (n >= HASH_THREAD_MIN &&
-	    pthread_create(&hash_thread, NULL, hash_run, &job) == 0) {
+	    pthread_create(&batch_thread, NULL, batch_run, &job) == 0) {
 		hashing = 1;
 	} else {
 		rc = hash_records(s, recs, n, err);
 		if (rc < 0)
 			goto out;
+	}
+	rc = encode_blocks(s, s->codec, &s->payload, recs, bb, nb, &job.next,
+			   err);
+	if (rc < 0)
+		goto out;
+	if (hashing) {
+		pthread_join(batch_thread, NULL);
+		hashing = 0;
+		if (job.rc < 0) {
+			rc = job.rc;
+			if (err)
+				*err = job.err;
+			goto out;
+		}
 	}
 
 	if (!s->cur) {
@@ -2197,35 +2300,13 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		if (rc < 0)
 			goto out;
 	}
-	/* Frame records into blocks of about ALOG_BLOCK_TARGET bytes and
-	 * write them; rotate when a block would pass segment_max. */
-	for (size_t i = 0; i < n; i++) {
+	/* Write the blocks; rotate when a block would pass segment_max. */
+	for (size_t j = 0; j < nb; j++) {
+		const struct alog_buf *enc = &bb[j].enc;
+		size_t start = bb[j].start;
 		struct blockloc *b;
 
-		alog_buf_reset(&s->payload);
-		start = i;
-		for (; i < n; i++) {
-			if (alog_buf_add(&s->payload, recs[i].data, recs[i].len,
-					 NULL) < 0 ||
-			    alog_buf_addc(&s->payload, '\n', NULL) < 0) {
-				rc = alog_err_set(err, ALOG_ELIMIT,
-						  "block payload limit");
-				goto out;
-			}
-			if (s->payload.len >= ALOG_BLOCK_TARGET ||
-			    i + 1 - start >= ALOG_BLOCK_RECORDS_MAX)
-				break;
-		}
-		if (i == n)
-			i--;
-		alog_buf_reset(&s->enc);
-		rc = alog_block_encode(s->codec, s->size + start,
-				       (uint32_t)(i + 1 - start),
-				       recs[start].received_us, s->payload.data,
-				       s->payload.len, &s->enc, err);
-		if (rc < 0)
-			goto out;
-		if (alog_segment_size(s->cur) + s->enc.len > s->segment_max &&
+		if (alog_segment_size(s->cur) + enc->len > s->segment_max &&
 		    alog_segment_size(s->cur) > ALOG_SEGMENT_HEADER_LEN) {
 			{
 				struct closed_seg *c = realloc(closed,
@@ -2260,11 +2341,11 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		b = &blocks[n_blocks++];
 		b->first_index = s->size + start;
 		b->seg_id = alog_segment_id(s->cur);
-		b->disk_len = (uint32_t)s->enc.len;
-		b->n = (uint32_t)(i + 1 - start);
+		b->disk_len = (uint32_t)enc->len;
+		b->n = (uint32_t)(bb[j].end - start);
 		b->first_received = recs[start].received_us;
 		wrote = 1;
-		rc = alog_segment_write(s->cur, s->enc.data, s->enc.len,
+		rc = alog_segment_write(s->cur, enc->data, enc->len,
 					&b->offset, err);
 		if (rc < 0)
 			goto out;
@@ -2273,16 +2354,6 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 	if (rc < 0) {
 		sync_failed = 1;
 		goto out;
-	}
-	if (hashing) {
-		pthread_join(hash_thread, NULL);
-		hashing = 0;
-		if (job.rc < 0) {
-			rc = job.rc;
-			if (err)
-				*err = job.err;
-			goto out;
-		}
 	}
 
 	rc = txn_begin(s, 1, &txn, err);
@@ -2356,8 +2427,11 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		}
 	}
 out:
-	if (hashing)  /* the tree is the hashing thread's until it ends */
-		pthread_join(hash_thread, NULL);
+	if (hashing)  /* the tree is the batch thread's until it ends */
+		pthread_join(batch_thread, NULL);
+	for (size_t j = 0; j < nb; j++)
+		alog_buf_release(&bb[j].enc);
+	free(bb);
 	if (txn)
 		mdb_txn_abort(txn);
 	if (rc < 0) {
