@@ -79,7 +79,8 @@ struct alog_event {
 	char component[ALOG_EVENT_COMPONENT_MAX + 1];
 	enum alog_reject reject; /* why parse failed, NONE on success */
 	/* The id digest of (source, id) (alog_event_id_key), computed ahead
-	 * by a thread that parses for the writer; cleared by every parse. */
+	 * by a thread that parses for the writer; cleared by every parse.
+	 * Code that changes id or source afterwards clears has_id_key. */
 	int has_id_key;
 	unsigned char id_key[ALOG_STORE_ID_LEN];
 };

@@ -6,8 +6,8 @@
  *   every struct conn: one epoll set over the listeners, a signalfd, an
  *   eventfd the writer rings, and the connections (non-blocking). It
  *   frames lines, parses each (alog_event_parse is pure: validation and
- *   canonical bytes cost the writer nothing), moves them to the writer as
- *   items, and writes answers.
+ *   canonical bytes cost the writer nothing) and hashes its id key,
+ *   moves them to the writer as items, and writes answers.
  * - the writer thread owns the struct alog_log (ingest/log.h is single
  *   threaded): it takes every queued item, judges them in queue order
  *   (reserved type, deduplication, record: alog_log_submit_parsed),
@@ -216,6 +216,7 @@ struct srv {
 	pthread_mutex_t log_mu;   /* diagnostics come from both threads */
 
 	/* I/O thread */
+	struct alog_hasher *hasher; /* id keys of the lines it parses */
 	int epfd, sigfd, wakefd;
 	int unix_fd, tcp_fd;
 	dev_t sock_dev;
@@ -2011,6 +2012,9 @@ static int push_item(struct srv *s, struct conn *c, int kind,
 			return ALOG_ENOMEM;
 		}
 		it->kind = ITEM_BAD;
+	} else if (kind == ITEM_LINE) {
+		/* hashed here, not by the writer */
+		alog_event_id_key(&it->ev, s->hasher);
 	}
 	/* what the item holds; empty lines cost too */
 	it->cost = sizeof(*it) + it->ev.canon.cap + it->text_len;
@@ -3072,7 +3076,9 @@ int alog_server_run(const struct alog_server_options *o, struct alog_err *err)
 	s->o = o;
 	s->epfd = s->sigfd = s->wakefd = s->unix_fd = s->tcp_fd = -1;
 	pthread_mutex_init(&s->log_mu, NULL);
-	rc = setup(s, err);
+	rc = alog_hasher_new(&s->hasher, err);
+	if (rc == 0)
+		rc = setup(s, err);
 	if (rc < 0)
 		goto out;
 	if (o->ready_fn)
@@ -3092,6 +3098,7 @@ out:
 		pthread_join(s->writer, NULL);
 	}
 	teardown(s);
+	alog_hasher_free(s->hasher);
 	pthread_mutex_destroy(&s->log_mu);
 	free(s);
 	return rc;
