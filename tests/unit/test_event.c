@@ -1241,6 +1241,41 @@ static void test_record_parse_leaves_unusual_records_to_the_full_scan(
 	}
 }
 
+/* alog_event_id_key: the digest alog_store_id_key gives for the parsed
+ * (source, id), hashed ahead of the writer; none for an event without an
+ * id; every parse clears it (a stale key would judge the wrong id). */
+static void test_event_id_key_is_the_store_digest_and_cleared_by_parse(
+	void **state)
+{
+	static const char with_id[] =
+		"{\"type\":\"a.b\",\"source\":\"billing\","
+		"\"id\":\"018bcfe5-687b-774b-8a3f-0123456789ab\"}";
+	static const char no_id[] = "{\"type\":\"a.b\",\"source\":\"billing\"}";
+	unsigned char want[ALOG_STORE_ID_LEN];
+	struct alog_hasher *h;
+	struct alog_event ev;
+	struct alog_err err;
+
+	(void)state;
+	assert_int_equal(alog_hasher_new(&h, NULL), 0);
+	alog_event_init(&ev);
+	assert_int_equal(alog_event_parse(&ev, with_id, sizeof(with_id) - 1,
+					  &err), 0);
+	assert_int_equal(ev.has_id_key, 0);
+	alog_event_id_key(&ev, h);
+	assert_int_equal(ev.has_id_key, 1);
+	alog_store_id_key(NULL, "billing",
+			  "018bcfe5-687b-774b-8a3f-0123456789ab", want);
+	assert_memory_equal(ev.id_key, want, sizeof(want));
+	assert_int_equal(alog_event_parse(&ev, no_id, sizeof(no_id) - 1,
+					  &err), 0);
+	assert_int_equal(ev.has_id_key, 0);
+	alog_event_id_key(&ev, h);
+	assert_int_equal(ev.has_id_key, 0);
+	alog_event_release(&ev);
+	alog_hasher_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1290,6 +1325,8 @@ int main(void)
 		  test_record_parse_refuses_records_over_the_limit),
 		cmocka_unit_test(
 		  test_canonical_event_of_a_max_line_fits_a_record),
+		cmocka_unit_test(
+		  test_event_id_key_is_the_store_digest_and_cleared_by_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
