@@ -203,6 +203,10 @@ struct alog_store {
 	uint64_t group_k;
 	uint32_t group_n; /* leaves cached (< GROUP_LEAVES only at the tail) */
 	unsigned char (*group)[ALOG_HASH_LEN];
+	/* The read transaction of the proof or root being made, or NULL:
+	 * its subtrees come from one snapshot and one begin instead of one
+	 * per stored node and block. */
+	MDB_txn *proof_txn;
 
 	struct alog_buf payload;
 	struct alog_buf enc;
@@ -1381,33 +1385,68 @@ static size_t group_off(unsigned l)
 	return 2 * GROUP_LEAVES - ((2 * GROUP_LEAVES) >> l);
 }
 
-struct group_load {
-	struct alog_store *s;
-	uint32_t n;
-	int rc;
-	struct alog_err *err;
-};
-
-static int group_leaf(void *ctx, uint64_t index, const unsigned char *rec,
-		      size_t len)
-{
-	struct group_load *g = ctx;
-
-	(void)index;
-	g->rc = alog_merkle_leaf(g->s->hasher, rec, len, g->s->group[g->n++]);
-	return g->rc;
-}
-
 static int read_node(struct alog_store *s, MDB_txn *txn, unsigned level,
 		     uint64_t k, unsigned char out[ALOG_HASH_LEN],
 		     struct alog_err *err);
+
+/* Hash the leaves [first, last) into the group cache, reading each block
+ * they lie in once (in txn) and hashing the records straight from its
+ * payload. Sets *n to the leaves hashed. */
+static int group_leaves(struct alog_store *s, MDB_txn *txn, uint64_t first,
+			uint64_t last, uint32_t *n, struct alog_err *err)
+{
+	uint64_t i = first;
+	int rc;
+
+	*n = 0;
+	while (i < last) {
+		struct blockloc b;
+		struct alog_block_header h;
+		const unsigned char *p, *end;
+		uint64_t idx;
+
+		rc = find_block(s, txn, i, &b, err);
+		if (rc < 0)
+			return rc;
+		rc = load_block(s, &b, &h, err);
+		if (rc < 0)
+			return rc;
+		/* load_block checked exactly b.n records, each ending with
+		 * 0x0A: memchr finds one for every index below b's end */
+		p = s->payload.data;
+		end = p + s->payload.len;
+		for (idx = b.first_index; idx < last && p < end; idx++) {
+			const unsigned char *nl = memchr(p, '\n',
+							 (size_t)(end - p));
+
+			if (idx >= i) {
+				rc = alog_merkle_leaf(s->hasher, p,
+						      (size_t)(nl - p),
+						      s->group[(*n)++]);
+				if (rc < 0)
+					return alog_err_set(err, rc,
+							    "sha-256 of record %" PRIu64
+							    " failed", idx);
+			}
+			p = nl + 1;
+		}
+		if (idx <= i) /* cannot happen: find_block gave i's block */
+			return alog_err_set(err, ALOG_ECORRUPT,
+					    "block at %" PRIu64
+					    " does not hold record %" PRIu64,
+					    b.first_index, i);
+		i = idx;
+	}
+	return 0;
+}
 
 /* Make the cache hold group gk: its leaves and every complete node. */
 static int load_group(struct alog_store *s, uint64_t gk, struct alog_err *err)
 {
 	uint64_t first = gk << ALOG_STORE_NODE_LEVEL;
 	uint64_t last = first + GROUP_LEAVES;
-	struct group_load g = { s, 0, 0, err };
+	MDB_txn *txn = s->proof_txn;
+	uint32_t n = 0;
 	int rc;
 
 	if (s->group_k == gk)
@@ -1415,48 +1454,45 @@ static int load_group(struct alog_store *s, uint64_t gk, struct alog_err *err)
 	s->group_k = UINT64_MAX;
 	if (last > s->size)
 		last = s->size;
-	rc = alog_store_read(s, first, last, group_leaf, &g, err);
-	if (rc < 0)
-		return rc;
-	for (unsigned l = 1; l < ALOG_STORE_NODE_LEVEL; l++) {
-		uint32_t count = g.n >> l;
+	if (!txn) {
+		rc = txn_begin(s, 0, &txn, err);
+		if (rc < 0)
+			return rc;
+	}
+	rc = group_leaves(s, txn, first, last, &n, err);
+	for (unsigned l = 1; rc == 0 && l < ALOG_STORE_NODE_LEVEL; l++) {
+		uint32_t count = n >> l;
 
-		for (uint32_t j = 0; j < count; j++) {
+		for (uint32_t j = 0; rc == 0 && j < count; j++)
 			rc = alog_merkle_node(s->hasher,
 					      s->group[group_off(l - 1) + 2 * j],
 					      s->group[group_off(l - 1) + 2 * j + 1],
 					      s->group[group_off(l) + j]);
-			if (rc < 0)
-				return rc;
-		}
 	}
-	if (g.n == GROUP_LEAVES) {
+	if (rc == 0 && n == GROUP_LEAVES) {
 		/* A complete group must hash to its stored node, or proofs
 		 * would mix recomputed lower levels with stored upper ones. */
 		unsigned char top[ALOG_HASH_LEN], stored[ALOG_HASH_LEN];
-		MDB_txn *txn;
 		unsigned l = ALOG_STORE_NODE_LEVEL - 1;
 
 		rc = alog_merkle_node(s->hasher, s->group[group_off(l)],
 				      s->group[group_off(l) + 1], top);
-		if (rc < 0)
-			return rc;
-		rc = txn_begin(s, 0, &txn, err);
-		if (rc < 0)
-			return rc;
-		rc = read_node(s, txn, ALOG_STORE_NODE_LEVEL, gk, stored, err);
-		mdb_txn_abort(txn);
-		if (rc < 0)
-			return rc;
-		if (memcmp(top, stored, ALOG_HASH_LEN) != 0)
-			return alog_err_set(err, ALOG_ECORRUPT,
-					    "records %" PRIu64 "..%" PRIu64
-					    " do not match their stored tree node (level %u index %" PRIu64 ")",
-					    first, first + GROUP_LEAVES - 1,
-					    ALOG_STORE_NODE_LEVEL, gk);
+		if (rc == 0)
+			rc = read_node(s, txn, ALOG_STORE_NODE_LEVEL, gk,
+				       stored, err);
+		if (rc == 0 && memcmp(top, stored, ALOG_HASH_LEN) != 0)
+			rc = alog_err_set(err, ALOG_ECORRUPT,
+					  "records %" PRIu64 "..%" PRIu64
+					  " do not match their stored tree node (level %u index %" PRIu64 ")",
+					  first, first + GROUP_LEAVES - 1,
+					  ALOG_STORE_NODE_LEVEL, gk);
 	}
+	if (txn != s->proof_txn)
+		mdb_txn_abort(txn);
+	if (rc < 0)
+		return rc;
 	s->group_k = gk;
-	s->group_n = g.n;
+	s->group_n = n;
 	return 0;
 }
 
@@ -1500,6 +1536,8 @@ static int store_subtree(void *ctx, unsigned level, uint64_t k,
 	if (level >= ALOG_STORE_NODE_LEVEL) {
 		MDB_txn *txn;
 
+		if (s->proof_txn)
+			return read_node(s, s->proof_txn, level, k, out, err);
 		rc = txn_begin(s, 0, &txn, err);
 		if (rc < 0)
 			return rc;
@@ -1518,6 +1556,18 @@ static int store_subtree(void *ctx, unsigned level, uint64_t k,
 				    " is past the records read", level, gk);
 	memcpy(out, s->group[group_off(level) + k], ALOG_HASH_LEN);
 	return 0;
+}
+
+/* One read transaction for all the subtrees of one proof or root. */
+static int proof_txn_begin(struct alog_store *s, struct alog_err *err)
+{
+	return txn_begin(s, 0, &s->proof_txn, err);
+}
+
+static void proof_txn_end(struct alog_store *s)
+{
+	mdb_txn_abort(s->proof_txn);
+	s->proof_txn = NULL;
 }
 
 static int rebuild_range(struct alog_store *s, struct alog_err *err)
@@ -1546,6 +1596,8 @@ static int rebuild_range(struct alog_store *s, struct alog_err *err)
 int alog_store_root_at(struct alog_store *s, uint64_t size,
 		       unsigned char out[ALOG_HASH_LEN], struct alog_err *err)
 {
+	int rc;
+
 	if (size > s->size)
 		return alog_err_set(err, ALOG_EINVAL,
 				    "tree size %" PRIu64 " is larger than the log (%" PRIu64 ")",
@@ -1559,7 +1611,12 @@ int alog_store_root_at(struct alog_store *s, uint64_t size,
 		alog_store_root(s, out);
 		return 0;
 	}
-	return alog_merkle_root(store_subtree, s, s->hasher, size, out, err);
+	rc = proof_txn_begin(s, err);
+	if (rc < 0)
+		return rc;
+	rc = alog_merkle_root(store_subtree, s, s->hasher, size, out, err);
+	proof_txn_end(s);
+	return rc;
 }
 
 int alog_store_leaf_hash(struct alog_store *s, uint64_t index,
@@ -1577,13 +1634,20 @@ int alog_store_prove_inclusion(struct alog_store *s, uint64_t index,
 			       unsigned char proof[][ALOG_HASH_LEN],
 			       size_t *n_proof, struct alog_err *err)
 {
+	int rc;
+
 	if (size > s->size || index >= size)
 		return alog_err_set(err, ALOG_EINVAL,
 				    "index %" PRIu64 " is not in a tree of size %" PRIu64
 				    " (the log has %" PRIu64 " records)",
 				    index, size, s->size);
-	return alog_merkle_prove_inclusion(store_subtree, s, s->hasher, index,
-					   size, proof, n_proof, err);
+	rc = proof_txn_begin(s, err);
+	if (rc < 0)
+		return rc;
+	rc = alog_merkle_prove_inclusion(store_subtree, s, s->hasher, index,
+					 size, proof, n_proof, err);
+	proof_txn_end(s);
+	return rc;
 }
 
 int alog_store_prove_consistency(struct alog_store *s, uint64_t old_size,
@@ -1591,14 +1655,21 @@ int alog_store_prove_consistency(struct alog_store *s, uint64_t old_size,
 				 unsigned char proof[][ALOG_HASH_LEN],
 				 size_t *n_proof, struct alog_err *err)
 {
+	int rc;
+
 	if (old_size > new_size || new_size > s->size)
 		return alog_err_set(err, ALOG_EINVAL,
 				    "need old size <= new size <= %" PRIu64
 				    " (got %" PRIu64 " and %" PRIu64 ")",
 				    s->size, old_size, new_size);
-	return alog_merkle_prove_consistency(store_subtree, s, s->hasher,
-					     old_size, new_size, proof,
-					     n_proof, err);
+	rc = proof_txn_begin(s, err);
+	if (rc < 0)
+		return rc;
+	rc = alog_merkle_prove_consistency(store_subtree, s, s->hasher,
+					   old_size, new_size, proof, n_proof,
+					   err);
+	proof_txn_end(s);
+	return rc;
 }
 
 /* ---- append ------------------------------------------------------- */
