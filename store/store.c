@@ -24,7 +24,8 @@
 #include "store/bytes.h"
 #include "store/segment.h"
 
-#define GROUP_LEAVES (1u << ALOG_STORE_NODE_LEVEL)
+/* The group cache holds the largest group of any format (256 leaves). */
+#define GROUP_LEAVES_MAX (1u << ALOG_STORE_NODE_LEVEL_V2)
 #define SEG_CACHE 8
 #define STATE_LEN 28   /* tree_size u64, last_received i64, seg_id u32, n_ckpt u64 */
 #define BLOCKVAL_LEN 28 /* seg_id u32, offset u64, disk_len u32, n u32, first_received i64 */
@@ -158,6 +159,7 @@ struct alog_store {
 		dbi_ckpt, dbi_segs, dbi_replays, dbi_recent;
 	int has_recent;     /* the ids_recent table exists (likewise) */
 	uint32_t format;    /* meta "format" as read */
+	unsigned node_level; /* lowest stored tree level, from the format */
 	struct idmap recent; /* the writer's copy of ids_recent (a reader's:
 				read on its first id look-up) */
 	int recent_loaded;
@@ -197,11 +199,11 @@ struct alog_store {
 	struct alog_hasher *hasher;
 	struct alog_merkle_range range;
 
-	/* Cache of one group's subtree: all nodes of levels 0..7 of group
-	 * group_k, as a heap-free layout: level l starts at offset
-	 * (2*GROUP_LEAVES - (GROUP_LEAVES >> (l-1)))... see group_node(). */
+	/* Cache of one group's subtree: all nodes of levels 0 to
+	 * node_level - 1 of group group_k (the records k << node_level
+	 * onwards), level l at group_off(l). */
 	uint64_t group_k;
-	uint32_t group_n; /* leaves cached (< GROUP_LEAVES only at the tail) */
+	uint32_t group_n; /* leaves cached (< a group only at the tail) */
 	unsigned char (*group)[ALOG_HASH_LEN];
 	/* The read transaction of the proof or root being made, or NULL:
 	 * its subtrees come from one snapshot and one begin instead of one
@@ -468,6 +470,8 @@ static int load_meta(struct alog_store *s, MDB_txn *txn, struct alog_err *err)
 		goto out;
 	}
 	s->format = alog_get_be32(v);
+	s->node_level = s->format >= 3 ? ALOG_STORE_NODE_LEVEL
+				       : ALOG_STORE_NODE_LEVEL_V2;
 	rc = get_checked(txn, s->dbi_meta, "meta", "origin", 6, &v, &len, err);
 	if (rc < 0)
 		goto out;
@@ -900,7 +904,7 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 	s->group_k = UINT64_MAX;
 	s->dir = strdup(dir);
 	s->seg_dir = path_join(dir, "segments");
-	s->group = malloc(2 * GROUP_LEAVES * ALOG_HASH_LEN);
+	s->group = malloc(2 * GROUP_LEAVES_MAX * ALOG_HASH_LEN);
 	if (!s->dir || !s->seg_dir || !s->group) {
 		rc = alog_err_set(err, ALOG_ENOMEM, "out of memory");
 		goto out;
@@ -936,8 +940,9 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 	txn = NULL;
 	if (rc < 0)
 		goto out;
-	if (mode == ALOG_STORE_WRITE && (!s->has_replays || !s->has_recent ||
-					 s->format < ALOG_STORE_FORMAT)) {
+	if (mode == ALOG_STORE_WRITE &&
+	    (!s->has_replays || !s->has_recent ||
+	     s->format < ALOG_STORE_FORMAT_IDS_RECENT)) {
 		rc = txn_begin(s, 1, &txn, err);
 		if (rc == 0 && !s->has_replays) {
 			rc = mdb_dbi_open(txn, "replays", MDB_CREATE,
@@ -951,12 +956,14 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 			if (rc)
 				rc = db_fail(err, rc, "create table");
 		}
-		if (rc == 0 && s->format < ALOG_STORE_FORMAT) {
+		if (rc == 0 && s->format < ALOG_STORE_FORMAT_IDS_RECENT) {
 			/* format 2: an older auditlog, which would miss the
-			 * keys in ids_recent, now refuses the store */
+			 * keys in ids_recent, now refuses the store. Not 3:
+			 * that needs the nodes of levels 6 and 7, which only
+			 * a pass over every record could add. */
 			unsigned char u[4];
 
-			alog_put_be32(u, ALOG_STORE_FORMAT);
+			alog_put_be32(u, ALOG_STORE_FORMAT_IDS_RECENT);
 			rc = put_checked(txn, s->dbi_meta, "format", 6, u, 4, 0,
 					 err);
 		}
@@ -967,7 +974,8 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 		if (rc < 0)
 			goto out;
 		s->has_replays = s->has_recent = 1;
-		s->format = ALOG_STORE_FORMAT;
+		if (s->format < ALOG_STORE_FORMAT_IDS_RECENT)
+			s->format = ALOG_STORE_FORMAT_IDS_RECENT;
 	}
 	if (mode == ALOG_STORE_WRITE) {
 		rc = load_recent(s, err);
@@ -1379,10 +1387,11 @@ int alog_store_find_id(struct alog_store *s, const unsigned char *id_key,
 /* ---- Merkle subtrees ---------------------------------------------- */
 
 /* Offset of level l (0..8) in the group cache: leaves first, then each
- * level above; 2*GROUP_LEAVES - 1 entries in all. */
+ * level above, each with room for a group of GROUP_LEAVES_MAX leaves;
+ * 2*GROUP_LEAVES_MAX - 1 entries in all. */
 static size_t group_off(unsigned l)
 {
-	return 2 * GROUP_LEAVES - ((2 * GROUP_LEAVES) >> l);
+	return 2 * GROUP_LEAVES_MAX - ((2 * GROUP_LEAVES_MAX) >> l);
 }
 
 static int read_node(struct alog_store *s, MDB_txn *txn, unsigned level,
@@ -1443,8 +1452,9 @@ static int group_leaves(struct alog_store *s, MDB_txn *txn, uint64_t first,
 /* Make the cache hold group gk: its leaves and every complete node. */
 static int load_group(struct alog_store *s, uint64_t gk, struct alog_err *err)
 {
-	uint64_t first = gk << ALOG_STORE_NODE_LEVEL;
-	uint64_t last = first + GROUP_LEAVES;
+	unsigned nl = s->node_level;
+	uint64_t first = gk << nl;
+	uint64_t last = first + ((uint64_t)1 << nl);
 	MDB_txn *txn = s->proof_txn;
 	uint32_t n = 0;
 	int rc;
@@ -1460,7 +1470,7 @@ static int load_group(struct alog_store *s, uint64_t gk, struct alog_err *err)
 			return rc;
 	}
 	rc = group_leaves(s, txn, first, last, &n, err);
-	for (unsigned l = 1; rc == 0 && l < ALOG_STORE_NODE_LEVEL; l++) {
+	for (unsigned l = 1; rc == 0 && l < nl; l++) {
 		uint32_t count = n >> l;
 
 		for (uint32_t j = 0; rc == 0 && j < count; j++)
@@ -1469,23 +1479,21 @@ static int load_group(struct alog_store *s, uint64_t gk, struct alog_err *err)
 					      s->group[group_off(l - 1) + 2 * j + 1],
 					      s->group[group_off(l) + j]);
 	}
-	if (rc == 0 && n == GROUP_LEAVES) {
+	if (rc == 0 && n == (uint32_t)1 << nl) {
 		/* A complete group must hash to its stored node, or proofs
 		 * would mix recomputed lower levels with stored upper ones. */
 		unsigned char top[ALOG_HASH_LEN], stored[ALOG_HASH_LEN];
-		unsigned l = ALOG_STORE_NODE_LEVEL - 1;
+		unsigned l = nl - 1;
 
 		rc = alog_merkle_node(s->hasher, s->group[group_off(l)],
 				      s->group[group_off(l) + 1], top);
 		if (rc == 0)
-			rc = read_node(s, txn, ALOG_STORE_NODE_LEVEL, gk,
-				       stored, err);
+			rc = read_node(s, txn, nl, gk, stored, err);
 		if (rc == 0 && memcmp(top, stored, ALOG_HASH_LEN) != 0)
 			rc = alog_err_set(err, ALOG_ECORRUPT,
 					  "records %" PRIu64 "..%" PRIu64
 					  " do not match their stored tree node (level %u index %" PRIu64 ")",
-					  first, first + GROUP_LEAVES - 1,
-					  ALOG_STORE_NODE_LEVEL, gk);
+					  first, last - 1, nl, gk);
 	}
 	if (txn != s->proof_txn)
 		mdb_txn_abort(txn);
@@ -1533,7 +1541,7 @@ static int store_subtree(void *ctx, unsigned level, uint64_t k,
 	uint64_t gk;
 	int rc;
 
-	if (level >= ALOG_STORE_NODE_LEVEL) {
+	if (level >= s->node_level) {
 		MDB_txn *txn;
 
 		if (s->proof_txn)
@@ -1545,11 +1553,11 @@ static int store_subtree(void *ctx, unsigned level, uint64_t k,
 		mdb_txn_abort(txn);
 		return rc;
 	}
-	gk = (k << level) >> ALOG_STORE_NODE_LEVEL;
+	gk = (k << level) >> s->node_level;
 	rc = load_group(s, gk, err);
 	if (rc < 0)
 		return rc;
-	k -= gk << (ALOG_STORE_NODE_LEVEL - level);
+	k -= gk << (s->node_level - level);
 	if (((k + 1) << level) > s->group_n)
 		return alog_err_set(err, ALOG_ECORRUPT,
 				    "subtree level %u of group %" PRIu64
@@ -1685,7 +1693,7 @@ static int collect_node(void *ctx, unsigned level, uint64_t k,
 {
 	struct alog_store *s = ctx;
 
-	if (level < ALOG_STORE_NODE_LEVEL)
+	if (level < s->node_level)
 		return 0;
 	if (s->n_nodes == s->cap_nodes) {
 		size_t cap = s->cap_nodes ? 2 * s->cap_nodes : 64;
@@ -2171,7 +2179,7 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 			goto out;
 		}
 		if (s->group_k != UINT64_MAX &&
-		    s->group_k >= old_size >> ALOG_STORE_NODE_LEVEL)
+		    s->group_k >= old_size >> s->node_level)
 			s->group_k = UINT64_MAX;
 		s->abandoned = 0;
 		s->replay_staged = 0;
@@ -2470,7 +2478,7 @@ static int check_node(void *ctx, unsigned level, uint64_t k,
 	unsigned char stored[ALOG_HASH_LEN];
 	int rc;
 
-	if (level < ALOG_STORE_NODE_LEVEL)
+	if (level < cs->s->node_level)
 		return 0;
 	rc = read_node(cs->s, cs->txn, level, k, stored, cs->err);
 	if (rc < 0) {

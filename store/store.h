@@ -15,8 +15,9 @@
  *   LMDB transaction that makes them visible has committed; LMDB is the
  *   commit point. Nothing past the committed end of a segment is read.
  * - Merkle nodes are stored for complete subtrees of level >=
- *   ALOG_STORE_NODE_LEVEL (2^8 = 256 leaves); lower levels are recomputed
- *   from the records of one group when a proof needs them.
+ *   ALOG_STORE_NODE_LEVEL (2^6 = 64 leaves; 2^8 = 256 in a format 1 or 2
+ *   store); lower levels are recomputed from the records of one group
+ *   when a proof needs them.
  * - One writer process (DIR/LOCK); any number of read-only openers.
  */
 #ifndef ALOG_STORE_STORE_H
@@ -31,11 +32,16 @@
 #include "store/note.h"
 #include "store/sign.h"
 
-/* The store format written; format 1 (no ids_recent table) is read and
- * upgraded by a writer's open (SPEC.md 7). */
-#define ALOG_STORE_FORMAT 2
+/* The store format written (3: tree nodes stored from level 6). Format
+ * 1 (no ids_recent table) is read and upgraded to 2 by a writer's open;
+ * formats 1 and 2 store nodes from level 8 and stay so (SPEC.md 7). */
+#define ALOG_STORE_FORMAT 3
 #define ALOG_STORE_FORMAT_MIN 1
-#define ALOG_STORE_NODE_LEVEL 8
+#define ALOG_STORE_FORMAT_IDS_RECENT 2 /* the first with ids_recent */
+/* Lowest level of the stored tree nodes: 2^6 = 64 leaves in format 3,
+ * 2^8 = 256 in formats 1 and 2 (ALOG_STORE_NODE_LEVEL_V2). */
+#define ALOG_STORE_NODE_LEVEL 6
+#define ALOG_STORE_NODE_LEVEL_V2 8
 /* LMDB map (address space, not disk): starts at 1 GiB (or twice the
  * index file) and doubles whenever less than half of it would be free
  * with ALOG_STORE_MAP_HEADROOM more. */

@@ -1358,11 +1358,11 @@ static void test_store_check_finds_damage_in_the_id_tables(void **state)
 	expect_check_fails(f, "past the log");
 }
 
-/* SPEC.md 7: a format 1 store is read as it is and upgraded to format 2
- * by a writer's open (ids_recent created), so that an older auditlog,
- * which would miss the recent ids, refuses it; a later format is
- * refused. */
-static void test_store_format_1_is_upgraded_by_a_writer_and_3_refused(
+/* SPEC.md 7: a new store is format 3; a format 1 store is read as it is
+ * and upgraded to format 2 (not 3) by a writer's open (ids_recent
+ * created), so that an older auditlog, which would miss the recent ids,
+ * refuses it; a later format is refused. */
+static void test_store_format_1_is_upgraded_by_a_writer_and_4_refused(
 	void **state)
 {
 	struct fx *f = *state;
@@ -1372,6 +1372,7 @@ static void test_store_format_1_is_upgraded_by_a_writer_and_3_refused(
 	uint64_t index = 0;
 
 	alog_store_id_key("src", "id-1", k1);
+	assert_int_equal(alog_store_format(s), 3);
 	must_append(s, K_SIMPLE, 3);
 	alog_store_close(s);
 	make_format(f, 1);
@@ -1394,11 +1395,154 @@ static void test_store_format_1_is_upgraded_by_a_writer_and_3_refused(
 	assert_int_equal(alog_store_find_id(s, k1, &index, &err), 0);
 	assert_int_equal(index, 3);
 	alog_store_close(s);
-	make_format(f, 3);
+	make_format(f, 4);
 	s = NULL;
 	assert_int_equal(alog_store_open(f->dir, ALOG_STORE_RDONLY, &s, NULL,
 					 &err), ALOG_ECORRUPT);
-	assert_non_null(strstr(err.msg, "store format 3"));
+	assert_non_null(strstr(err.msg, "store format 4"));
+}
+
+/* RFC 9162 section 2.1.3.1 PATH(m, D[0:n]) over n leaf hashes, written
+ * into path (leaf's sibling first); returns its length. */
+static size_t ref_path(const unsigned char (*leaves)[32], uint64_t m,
+		       uint64_t n, unsigned char (*path)[32])
+{
+	uint64_t k = 1;
+	size_t len;
+
+	if (n <= 1)
+		return 0;
+	while (k * 2 < n)
+		k *= 2;
+	if (m < k) {
+		len = ref_path(leaves, m, k, path);
+		ref_mth(leaves + k, n - k, path[len]);
+	} else {
+		len = ref_path(leaves + k, m - k, n - k, path);
+		ref_mth(leaves, k, path[len]);
+	}
+	return len + 1;
+}
+
+/* Every inclusion proof and leaf hash in trees of the sizes below equals
+ * the reference, and every consistency proof into them verifies, for
+ * records of about 1 KB: a 64 KiB block holds about 65 of them, so the
+ * stored groups (64 leaves in format 3, 256 in format 2) straddle block
+ * boundaries everywhere, and batches end blocks early at other places.
+ * format 2: the store is made format 2 while empty, so that its writer
+ * stores nodes from level 8 only (SPEC.md 7) and proofs recompute the
+ * lower eight levels. */
+static void proofs_match_the_reference(struct fx *f, uint32_t format)
+{
+	static const size_t batches[] = { 1, 63, 64, 65, 130, 3, 200, 173 };
+	static const uint64_t sizes[] = { 699, 640, 577, 513, 256, 129, 64, 2 };
+	struct alog_store *s = create_open(f, 0);
+	unsigned char (*lv)[32] = ref_leaves(K_BIG, 699);
+	const unsigned char (*clv)[32] = (const unsigned char (*)[32])lv;
+	unsigned char proof[ALOG_MERKLE_PROOF_MAX][ALOG_HASH_LEN];
+	unsigned char want[ALOG_MERKLE_PROOF_MAX][ALOG_HASH_LEN];
+	unsigned char (*roots)[32] = malloc(700 * 32);
+	struct alog_err err;
+	size_t n_proof, n_want;
+	int rc;
+
+	assert_non_null(roots);
+	if (format == 2) {
+		alog_store_close(s);
+		make_format(f, 2);
+		s = reopen(f, ALOG_STORE_WRITE, NULL);
+	}
+	assert_int_equal(alog_store_format(s), format);
+	for (size_t b = 0; b < sizeof(batches) / sizeof(batches[0]); b++)
+		must_append(s, K_BIG, batches[b]);
+	assert_int_equal(alog_store_size(s), 699);
+	alog_store_close(s);
+	s = reopen(f, ALOG_STORE_RDONLY, NULL);
+	assert_int_equal(alog_store_format(s), format);
+	for (uint64_t n = 0; n <= 699; n++)
+		ref_mth(clv, n, roots[n]);
+	for (size_t a = 0; a < sizeof(sizes) / sizeof(sizes[0]); a++) {
+		uint64_t size = sizes[a];
+
+		for (uint64_t i = 0; i < size; i++) {
+			alog_err_clear(&err);
+			rc = alog_store_prove_inclusion(s, i, size, proof,
+							&n_proof, &err);
+			if (rc < 0)
+				fail_with("prove inclusion", rc, &err);
+			n_want = ref_path(clv, i, size, want);
+			if (n_proof != n_want ||
+			    memcmp(proof, want, n_want * 32) != 0)
+				fail_msg("inclusion proof of %" PRIu64 " in %" PRIu64
+					 " differs from the reference", i, size);
+			rc = alog_store_leaf_hash(s, i, proof[0], &err);
+			if (rc < 0)
+				fail_with("leaf hash", rc, &err);
+			assert_memory_equal(proof[0], lv[i], 32);
+		}
+		for (uint64_t old = 0; old <= size; old++) {
+			alog_err_clear(&err);
+			rc = alog_store_prove_consistency(s, old, size, proof,
+							  &n_proof, &err);
+			if (rc < 0)
+				fail_with("prove consistency", rc, &err);
+			rc = alog_merkle_verify_consistency(
+				NULL, old, size, roots[old], roots[size],
+				(const unsigned char (*)[ALOG_HASH_LEN])proof,
+				n_proof, &err);
+			if (rc < 0)
+				fail_msg("consistency %" PRIu64 " -> %" PRIu64
+					 ": %s", old, size, err.msg);
+		}
+	}
+	expect_all_records(s, K_BIG);
+	expect_check_ok(s);
+	alog_store_close(s);
+	free(roots);
+	free(lv);
+}
+
+static void test_store_proofs_at_every_index_equal_the_reference(
+	void **state)
+{
+	proofs_match_the_reference(*state, ALOG_STORE_FORMAT);
+}
+
+static void test_store_format_2_proofs_at_every_index_equal_the_reference(
+	void **state)
+{
+	proofs_match_the_reference(*state, 2);
+}
+
+/* SPEC.md 7: format 3 stores the nodes of levels 6 and 7 too; verify
+ * checks them against the records, and a proof that recomputes a group
+ * checks the group against its stored node. */
+static void test_store_check_and_proofs_find_a_damaged_level_6_node(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	unsigned char key[9], bad[32], proof[ALOG_MERKLE_PROOF_MAX][32];
+	struct alog_err err;
+	size_t n_proof;
+
+	must_append(s, K_SIMPLE, 300);
+	alog_store_close(s);
+	key[0] = 6;
+	alog_put_be64(key + 1, 2); /* records 128..191 */
+	memset(bad, 0x5a, sizeof(bad));
+	put_raw(f, "nodes", key, 9, bad, 32);
+	expect_check_fails(f, "stored tree node level 6 index 2");
+	s = reopen(f, ALOG_STORE_RDONLY, NULL);
+	alog_err_clear(&err);
+	assert_int_equal(alog_store_prove_inclusion(s, 150, 300, proof,
+						    &n_proof, &err),
+			 ALOG_ECORRUPT);
+	assert_non_null(strstr(err.msg, "do not match their stored tree node"));
+	/* other groups are unaffected */
+	assert_int_equal(alog_store_prove_inclusion(s, 100, 300, proof,
+						    &n_proof, &err), 0);
+	alog_store_close(s);
 }
 
 static void test_store_duplicate_id_key_fails_the_whole_batch(void **state)
@@ -2120,7 +2264,10 @@ int main(void)
 		cmocka_unit_test(test_store_id_key_is_the_published_hash),
 		T(test_store_duplicate_id_key_fails_the_whole_batch),
 		T(test_store_recent_ids_merge_into_ids_and_stay_found),
-		T(test_store_format_1_is_upgraded_by_a_writer_and_3_refused),
+		T(test_store_format_1_is_upgraded_by_a_writer_and_4_refused),
+		T(test_store_proofs_at_every_index_equal_the_reference),
+		T(test_store_format_2_proofs_at_every_index_equal_the_reference),
+		T(test_store_check_and_proofs_find_a_damaged_level_6_node),
 		T(test_store_check_finds_damage_in_the_id_tables),
 		T(test_store_conflict_after_rotation_leaves_the_store_usable),
 		T(test_store_refuses_received_times_that_go_backwards),
