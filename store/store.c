@@ -27,7 +27,8 @@
 #include "store/bytes.h"
 #include "store/segment.h"
 
-#define GROUP_LEAVES (1u << ALOG_STORE_NODE_LEVEL)
+/* The group cache holds the largest group of any format (256 leaves). */
+#define GROUP_LEAVES_MAX (1u << ALOG_STORE_NODE_LEVEL_OLD)
 #define SEG_CACHE 8
 #define STATE_LEN 28   /* tree_size u64, last_received i64, seg_id u32, n_ckpt u64 */
 #define BLOCKVAL_LEN 28 /* seg_id u32, offset u64, disk_len u32, n u32, first_received i64 */
@@ -211,6 +212,7 @@ struct alog_store {
 	int ids_legacy;     /* ids holds keys of format 1 or 2 (meta
 			       "ids_legacy"): look-ups ask for those too */
 	uint32_t format;    /* meta "format" as read */
+	unsigned node_level; /* lowest stored tree level (meta node_level) */
 	struct idmap recent; /* the writer's copy of ids_recent (a reader's:
 				read on its first id look-up) */
 	int recent_loaded;
@@ -251,12 +253,16 @@ struct alog_store {
 	struct alog_hasher *hasher;
 	struct alog_merkle_range range;
 
-	/* Cache of one group's subtree: all nodes of levels 0..7 of group
-	 * group_k, as a heap-free layout: level l starts at offset
-	 * (2*GROUP_LEAVES - (GROUP_LEAVES >> (l-1)))... see group_node(). */
+	/* Cache of one group's subtree: all nodes of levels 0 to
+	 * node_level - 1 of group group_k (the records k << node_level
+	 * onwards), level l at group_off(l). */
 	uint64_t group_k;
-	uint32_t group_n; /* leaves cached (< GROUP_LEAVES only at the tail) */
+	uint32_t group_n; /* leaves cached (< a group only at the tail) */
 	unsigned char (*group)[ALOG_HASH_LEN];
+	/* The read transaction of the proof or root being made, or NULL:
+	 * its subtrees come from one snapshot and one begin instead of one
+	 * per stored node and block. */
+	MDB_txn *proof_txn;
 
 	struct alog_buf payload;
 	struct alog_buf payload2;   /* the batch thread's */
@@ -528,6 +534,19 @@ static int load_meta(struct alog_store *s, MDB_txn *txn, struct alog_err *err)
 		alog_err_clear(err);
 	/* formats 1 and 2 hold only keys of the older form */
 	s->ids_legacy = rc == 0 || s->format < 3;
+	rc = get_checked(txn, s->dbi_meta, "meta", "node_level", 10, &v, &len,
+			 err);
+	if (rc == 0 && (len != 4 || alog_get_be32(v) != ALOG_STORE_NODE_LEVEL))
+		rc = alog_err_set(err, ALOG_ECORRUPT,
+				  "bad node_level in meta (this auditlog reads %d)",
+				  ALOG_STORE_NODE_LEVEL);
+	if (rc < 0 && rc != ALOG_ENOTFOUND)
+		goto out;
+	if (rc == ALOG_ENOTFOUND)
+		alog_err_clear(err);
+	/* a store created before node_level keeps its level 8 */
+	s->node_level = rc == 0 ? ALOG_STORE_NODE_LEVEL
+				: ALOG_STORE_NODE_LEVEL_OLD;
 	rc = get_checked(txn, s->dbi_meta, "meta", "origin", 6, &v, &len, err);
 	if (rc < 0)
 		goto out;
@@ -709,6 +728,10 @@ static int put_meta(struct alog_store *s, MDB_txn *txn, const char *origin,
 
 	alog_put_be32(u, ALOG_STORE_FORMAT);
 	rc = put_checked(txn, s->dbi_meta, "format", 6, u, 4, 0, err);
+	if (rc < 0)
+		return rc;
+	alog_put_be32(u, ALOG_STORE_NODE_LEVEL);
+	rc = put_checked(txn, s->dbi_meta, "node_level", 10, u, 4, 0, err);
 	if (rc < 0)
 		return rc;
 	rc = put_checked(txn, s->dbi_meta, "origin", 6, origin, strlen(origin),
@@ -960,7 +983,7 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 	s->group_k = UINT64_MAX;
 	s->dir = strdup(dir);
 	s->seg_dir = path_join(dir, "segments");
-	s->group = malloc(2 * GROUP_LEAVES * ALOG_HASH_LEN);
+	s->group = malloc(2 * GROUP_LEAVES_MAX * ALOG_HASH_LEN);
 	if (!s->dir || !s->seg_dir || !s->group) {
 		rc = alog_err_set(err, ALOG_ENOMEM, "out of memory");
 		goto out;
@@ -1531,39 +1554,76 @@ int alog_store_find_id(struct alog_store *s, const unsigned char *id_key,
 /* ---- Merkle subtrees ---------------------------------------------- */
 
 /* Offset of level l (0..8) in the group cache: leaves first, then each
- * level above; 2*GROUP_LEAVES - 1 entries in all. */
+ * level above, each with room for a group of GROUP_LEAVES_MAX leaves;
+ * 2*GROUP_LEAVES_MAX - 1 entries in all. */
 static size_t group_off(unsigned l)
 {
-	return 2 * GROUP_LEAVES - ((2 * GROUP_LEAVES) >> l);
-}
-
-struct group_load {
-	struct alog_store *s;
-	uint32_t n;
-	int rc;
-	struct alog_err *err;
-};
-
-static int group_leaf(void *ctx, uint64_t index, const unsigned char *rec,
-		      size_t len)
-{
-	struct group_load *g = ctx;
-
-	(void)index;
-	g->rc = alog_merkle_leaf(g->s->hasher, rec, len, g->s->group[g->n++]);
-	return g->rc;
+	return 2 * GROUP_LEAVES_MAX - ((2 * GROUP_LEAVES_MAX) >> l);
 }
 
 static int read_node(struct alog_store *s, MDB_txn *txn, unsigned level,
 		     uint64_t k, unsigned char out[ALOG_HASH_LEN],
 		     struct alog_err *err);
 
+/* Hash the leaves [first, last) into the group cache, reading each block
+ * they lie in once (in txn) and hashing the records straight from its
+ * payload. Sets *n to the leaves hashed. */
+static int group_leaves(struct alog_store *s, MDB_txn *txn, uint64_t first,
+			uint64_t last, uint32_t *n, struct alog_err *err)
+{
+	uint64_t i = first;
+	int rc;
+
+	*n = 0;
+	while (i < last) {
+		struct blockloc b;
+		struct alog_block_header h;
+		const unsigned char *p, *end;
+		uint64_t idx;
+
+		rc = find_block(s, txn, i, &b, err);
+		if (rc < 0)
+			return rc;
+		rc = load_block(s, &b, &h, err);
+		if (rc < 0)
+			return rc;
+		/* load_block checked exactly b.n records, each ending with
+		 * 0x0A: memchr finds one for every index below b's end */
+		p = s->payload.data;
+		end = p + s->payload.len;
+		for (idx = b.first_index; idx < last && p < end; idx++) {
+			const unsigned char *nl = memchr(p, '\n',
+							 (size_t)(end - p));
+
+			if (idx >= i) {
+				rc = alog_merkle_leaf(s->hasher, p,
+						      (size_t)(nl - p),
+						      s->group[(*n)++]);
+				if (rc < 0)
+					return alog_err_set(err, rc,
+							    "sha-256 of record %" PRIu64
+							    " failed", idx);
+			}
+			p = nl + 1;
+		}
+		if (idx <= i) /* cannot happen: find_block gave i's block */
+			return alog_err_set(err, ALOG_ECORRUPT,
+					    "block at %" PRIu64
+					    " does not hold record %" PRIu64,
+					    b.first_index, i);
+		i = idx;
+	}
+	return 0;
+}
+
 /* Make the cache hold group gk: its leaves and every complete node. */
 static int load_group(struct alog_store *s, uint64_t gk, struct alog_err *err)
 {
-	uint64_t first = gk << ALOG_STORE_NODE_LEVEL;
-	uint64_t last = first + GROUP_LEAVES;
-	struct group_load g = { s, 0, 0, err };
+	unsigned nl = s->node_level;
+	uint64_t first = gk << nl;
+	uint64_t last = first + ((uint64_t)1 << nl);
+	MDB_txn *txn = s->proof_txn;
+	uint32_t n = 0;
 	int rc;
 
 	if (s->group_k == gk)
@@ -1571,48 +1631,43 @@ static int load_group(struct alog_store *s, uint64_t gk, struct alog_err *err)
 	s->group_k = UINT64_MAX;
 	if (last > s->size)
 		last = s->size;
-	rc = alog_store_read(s, first, last, group_leaf, &g, err);
-	if (rc < 0)
-		return rc;
-	for (unsigned l = 1; l < ALOG_STORE_NODE_LEVEL; l++) {
-		uint32_t count = g.n >> l;
+	if (!txn) {
+		rc = txn_begin(s, 0, &txn, err);
+		if (rc < 0)
+			return rc;
+	}
+	rc = group_leaves(s, txn, first, last, &n, err);
+	for (unsigned l = 1; rc == 0 && l < nl; l++) {
+		uint32_t count = n >> l;
 
-		for (uint32_t j = 0; j < count; j++) {
+		for (uint32_t j = 0; rc == 0 && j < count; j++)
 			rc = alog_merkle_node(s->hasher,
 					      s->group[group_off(l - 1) + 2 * j],
 					      s->group[group_off(l - 1) + 2 * j + 1],
 					      s->group[group_off(l) + j]);
-			if (rc < 0)
-				return rc;
-		}
 	}
-	if (g.n == GROUP_LEAVES) {
+	if (rc == 0 && n == (uint32_t)1 << nl) {
 		/* A complete group must hash to its stored node, or proofs
 		 * would mix recomputed lower levels with stored upper ones. */
 		unsigned char top[ALOG_HASH_LEN], stored[ALOG_HASH_LEN];
-		MDB_txn *txn;
-		unsigned l = ALOG_STORE_NODE_LEVEL - 1;
+		unsigned l = nl - 1;
 
 		rc = alog_merkle_node(s->hasher, s->group[group_off(l)],
 				      s->group[group_off(l) + 1], top);
-		if (rc < 0)
-			return rc;
-		rc = txn_begin(s, 0, &txn, err);
-		if (rc < 0)
-			return rc;
-		rc = read_node(s, txn, ALOG_STORE_NODE_LEVEL, gk, stored, err);
-		mdb_txn_abort(txn);
-		if (rc < 0)
-			return rc;
-		if (memcmp(top, stored, ALOG_HASH_LEN) != 0)
-			return alog_err_set(err, ALOG_ECORRUPT,
-					    "records %" PRIu64 "..%" PRIu64
-					    " do not match their stored tree node (level %u index %" PRIu64 ")",
-					    first, first + GROUP_LEAVES - 1,
-					    ALOG_STORE_NODE_LEVEL, gk);
+		if (rc == 0)
+			rc = read_node(s, txn, nl, gk, stored, err);
+		if (rc == 0 && memcmp(top, stored, ALOG_HASH_LEN) != 0)
+			rc = alog_err_set(err, ALOG_ECORRUPT,
+					  "records %" PRIu64 "..%" PRIu64
+					  " do not match their stored tree node (level %u index %" PRIu64 ")",
+					  first, last - 1, nl, gk);
 	}
+	if (txn != s->proof_txn)
+		mdb_txn_abort(txn);
+	if (rc < 0)
+		return rc;
 	s->group_k = gk;
-	s->group_n = g.n;
+	s->group_n = n;
 	return 0;
 }
 
@@ -1653,9 +1708,11 @@ static int store_subtree(void *ctx, unsigned level, uint64_t k,
 	uint64_t gk;
 	int rc;
 
-	if (level >= ALOG_STORE_NODE_LEVEL) {
+	if (level >= s->node_level) {
 		MDB_txn *txn;
 
+		if (s->proof_txn)
+			return read_node(s, s->proof_txn, level, k, out, err);
 		rc = txn_begin(s, 0, &txn, err);
 		if (rc < 0)
 			return rc;
@@ -1663,17 +1720,29 @@ static int store_subtree(void *ctx, unsigned level, uint64_t k,
 		mdb_txn_abort(txn);
 		return rc;
 	}
-	gk = (k << level) >> ALOG_STORE_NODE_LEVEL;
+	gk = (k << level) >> s->node_level;
 	rc = load_group(s, gk, err);
 	if (rc < 0)
 		return rc;
-	k -= gk << (ALOG_STORE_NODE_LEVEL - level);
+	k -= gk << (s->node_level - level);
 	if (((k + 1) << level) > s->group_n)
 		return alog_err_set(err, ALOG_ECORRUPT,
 				    "subtree level %u of group %" PRIu64
 				    " is past the records read", level, gk);
 	memcpy(out, s->group[group_off(level) + k], ALOG_HASH_LEN);
 	return 0;
+}
+
+/* One read transaction for all the subtrees of one proof or root. */
+static int proof_txn_begin(struct alog_store *s, struct alog_err *err)
+{
+	return txn_begin(s, 0, &s->proof_txn, err);
+}
+
+static void proof_txn_end(struct alog_store *s)
+{
+	mdb_txn_abort(s->proof_txn);
+	s->proof_txn = NULL;
 }
 
 static int rebuild_range(struct alog_store *s, struct alog_err *err)
@@ -1702,6 +1771,8 @@ static int rebuild_range(struct alog_store *s, struct alog_err *err)
 int alog_store_root_at(struct alog_store *s, uint64_t size,
 		       unsigned char out[ALOG_HASH_LEN], struct alog_err *err)
 {
+	int rc;
+
 	if (size > s->size)
 		return alog_err_set(err, ALOG_EINVAL,
 				    "tree size %" PRIu64 " is larger than the log (%" PRIu64 ")",
@@ -1715,7 +1786,12 @@ int alog_store_root_at(struct alog_store *s, uint64_t size,
 		alog_store_root(s, out);
 		return 0;
 	}
-	return alog_merkle_root(store_subtree, s, s->hasher, size, out, err);
+	rc = proof_txn_begin(s, err);
+	if (rc < 0)
+		return rc;
+	rc = alog_merkle_root(store_subtree, s, s->hasher, size, out, err);
+	proof_txn_end(s);
+	return rc;
 }
 
 int alog_store_leaf_hash(struct alog_store *s, uint64_t index,
@@ -1733,13 +1809,20 @@ int alog_store_prove_inclusion(struct alog_store *s, uint64_t index,
 			       unsigned char proof[][ALOG_HASH_LEN],
 			       size_t *n_proof, struct alog_err *err)
 {
+	int rc;
+
 	if (size > s->size || index >= size)
 		return alog_err_set(err, ALOG_EINVAL,
 				    "index %" PRIu64 " is not in a tree of size %" PRIu64
 				    " (the log has %" PRIu64 " records)",
 				    index, size, s->size);
-	return alog_merkle_prove_inclusion(store_subtree, s, s->hasher, index,
-					   size, proof, n_proof, err);
+	rc = proof_txn_begin(s, err);
+	if (rc < 0)
+		return rc;
+	rc = alog_merkle_prove_inclusion(store_subtree, s, s->hasher, index,
+					 size, proof, n_proof, err);
+	proof_txn_end(s);
+	return rc;
 }
 
 int alog_store_prove_consistency(struct alog_store *s, uint64_t old_size,
@@ -1747,14 +1830,21 @@ int alog_store_prove_consistency(struct alog_store *s, uint64_t old_size,
 				 unsigned char proof[][ALOG_HASH_LEN],
 				 size_t *n_proof, struct alog_err *err)
 {
+	int rc;
+
 	if (old_size > new_size || new_size > s->size)
 		return alog_err_set(err, ALOG_EINVAL,
 				    "need old size <= new size <= %" PRIu64
 				    " (got %" PRIu64 " and %" PRIu64 ")",
 				    s->size, old_size, new_size);
-	return alog_merkle_prove_consistency(store_subtree, s, s->hasher,
-					     old_size, new_size, proof,
-					     n_proof, err);
+	rc = proof_txn_begin(s, err);
+	if (rc < 0)
+		return rc;
+	rc = alog_merkle_prove_consistency(store_subtree, s, s->hasher,
+					   old_size, new_size, proof, n_proof,
+					   err);
+	proof_txn_end(s);
+	return rc;
 }
 
 /* ---- append ------------------------------------------------------- */
@@ -1770,7 +1860,7 @@ static int collect_node(void *ctx, unsigned level, uint64_t k,
 {
 	struct alog_store *s = ctx;
 
-	if (level < ALOG_STORE_NODE_LEVEL)
+	if (level < s->node_level)
 		return 0;
 	if (s->n_nodes == s->cap_nodes) {
 		size_t cap = s->cap_nodes ? 2 * s->cap_nodes : 64;
@@ -2409,7 +2499,7 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 			goto out;
 		}
 		if (s->group_k != UINT64_MAX &&
-		    s->group_k >= old_size >> ALOG_STORE_NODE_LEVEL)
+		    s->group_k >= old_size >> s->node_level)
 			s->group_k = UINT64_MAX;
 		s->abandoned = 0;
 		s->replay_staged = 0;
@@ -2717,7 +2807,7 @@ static int check_node(void *ctx, unsigned level, uint64_t k,
 	unsigned char stored[ALOG_HASH_LEN];
 	int rc;
 
-	if (level < ALOG_STORE_NODE_LEVEL)
+	if (level < cs->s->node_level)
 		return 0;
 	rc = read_node(cs->s, cs->txn, level, k, stored, cs->err);
 	if (rc < 0) {

@@ -15,8 +15,9 @@
  *   LMDB transaction that makes them visible has committed; LMDB is the
  *   commit point. Nothing past the committed end of a segment is read.
  * - Merkle nodes are stored for complete subtrees of level >=
- *   ALOG_STORE_NODE_LEVEL (2^8 = 256 leaves); lower levels are recomputed
- *   from the records of one group when a proof needs them.
+ *   ALOG_STORE_NODE_LEVEL (2^6 = 64 leaves; 2^8 = 256 in a store created
+ *   before meta node_level); lower levels are recomputed from the records of one group
+ *   when a proof needs them.
  * - One writer process (DIR/LOCK); any number of read-only openers.
  */
 #ifndef ALOG_STORE_STORE_H
@@ -36,7 +37,11 @@
  * (SPEC.md 7 "Older stores"). */
 #define ALOG_STORE_FORMAT 3
 #define ALOG_STORE_FORMAT_MIN 1
-#define ALOG_STORE_NODE_LEVEL 8
+/* Lowest level of the stored tree nodes: 2^6 = 64 leaves in a store
+ * created with meta node_level, 2^8 = 256 in one created before
+ * (ALOG_STORE_NODE_LEVEL_OLD; SPEC.md 7 "Node level"). */
+#define ALOG_STORE_NODE_LEVEL 6
+#define ALOG_STORE_NODE_LEVEL_OLD 8
 /* LMDB map (address space, not disk): starts at 1 GiB (or twice the
  * index file) and doubles whenever less than half of it would be free
  * with ALOG_STORE_MAP_HEADROOM more. */

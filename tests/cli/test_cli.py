@@ -678,7 +678,7 @@ class TamperTest(CliTest):
 class ForgedBlockTest(CliTest):
     """A forger rewrites one record and the block's CRC: only the Merkle
     tree (stored nodes, checkpoints) can tell."""
-    NODE_GROUP = 256  # 2^ALOG_STORE_NODE_LEVEL leaves per lowest stored node
+    NODE_GROUP = 64  # 2^ALOG_STORE_NODE_LEVEL leaves per lowest stored node (format 3)
 
     def forge(self):
         if not shutil.which("zstd"):

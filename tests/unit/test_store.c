@@ -1326,8 +1326,9 @@ static MDB_txn *index_txn(struct fx *f, MDB_env **env)
 	return txn;
 }
 
-/* Set meta "format" (with its checksum, SPEC.md 7) and drop ids_recent,
- * as a store written before format 2 looks. */
+/* Set meta "format" (with its checksum, SPEC.md 7) and drop ids_recent
+ * (as a store written before format 2 looks) and, below format 3, meta
+ * "node_level". */
 static void make_format(struct fx *f, uint32_t format)
 {
 	MDB_env *env;
@@ -1343,6 +1344,11 @@ static void make_format(struct fx *f, uint32_t format)
 	assert_int_equal(mdb_put(txn, meta, &k, &val, 0), 0);
 	if (mdb_dbi_open(txn, "ids_recent", 0, &recent) == 0)
 		assert_int_equal(mdb_drop(txn, recent, 1), 0);
+	if (format < 3) {  /* node_level came with format 3 */
+		MDB_val nl = { 10, "node_level" };
+
+		(void)mdb_del(txn, meta, &nl, NULL);
+	}
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
 }
@@ -1645,6 +1651,187 @@ static void test_store_time_keys_are_appended_and_found(void **state)
 	mdb_env_close(env);
 	free(keys);
 	free(r);
+}
+
+/* Whether the nodes table holds an entry for subtree (level, k). */
+static int has_node(struct fx *f, unsigned level, uint64_t k)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	unsigned char key[9];
+	MDB_val mk = { 9, key }, mv;
+	int rc;
+
+	key[0] = (unsigned char)level;
+	alog_put_be64(key + 1, k);
+	txn = index_txn(f, &env);
+	assert_int_equal(mdb_dbi_open(txn, "nodes", 0, &dbi), 0);
+	rc = mdb_get(txn, dbi, &mk, &mv);
+	assert_true(rc == 0 || rc == MDB_NOTFOUND);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return rc == 0;
+}
+
+/* RFC 9162 section 2.1.3.1 PATH(m, D[0:n]) for every m < n at once (n >=
+ * 1): paths[m] gets lens[m] hashes, the leaf's sibling first; root gets
+ * MTH(D[0:n]). Each split appends the other side's MTH to the paths of
+ * the leaves on this side, after the deeper hashes the recursion wrote. */
+static void ref_paths(const unsigned char (*leaves)[32], uint64_t n,
+		      unsigned char (*paths)[64][32], size_t *lens,
+		      unsigned char root[32])
+{
+	unsigned char l[32], r[32];
+	uint64_t k = 1;
+
+	if (n == 1) {
+		memcpy(root, leaves[0], 32);
+		lens[0] = 0;
+		return;
+	}
+	while (k * 2 < n)
+		k *= 2;
+	ref_paths(leaves, k, paths, lens, l);
+	ref_paths(leaves + k, n - k, paths + k, lens + k, r);
+	for (uint64_t m = 0; m < n; m++)
+		memcpy(paths[m][lens[m]++], m < k ? r : l, 32);
+	sha256_2("\x01", 1, l, 32, r, 32, root);
+}
+
+/* Every inclusion proof and leaf hash in trees of the sizes below equals
+ * the reference, and every consistency proof into the two largest
+ * verifies against the reference roots, for
+ * records of about 1 KB: a 64 KiB block holds about 65 of them, so the
+ * stored groups (64 leaves, or 256 at the older node level) straddle
+ * block boundaries everywhere, and batches end blocks early at other
+ * places. old_level: the store is made format 2 while empty (no meta
+ * node_level) and upgraded by the writer's open, so that it stores nodes
+ * from level 8 only (SPEC.md 7 "Node level") and proofs recompute the
+ * lower eight levels. */
+static void proofs_match_the_reference(struct fx *f, int old_level)
+{
+	static const size_t batches[] = { 1, 63, 64, 65, 130, 3, 200, 173 };
+	static const uint64_t sizes[] = { 699, 640, 577, 513, 256, 129, 64, 2 };
+	struct alog_store *s = create_open(f, 0);
+	unsigned char (*lv)[32] = ref_leaves(K_BIG, 699);
+	const unsigned char (*clv)[32] = (const unsigned char (*)[32])lv;
+	unsigned char proof[ALOG_MERKLE_PROOF_MAX][ALOG_HASH_LEN];
+	unsigned char (*roots)[32] = malloc(700 * 32);
+	unsigned char (*want)[64][32] = malloc(699 * sizeof(*want));
+	size_t *n_want = malloc(699 * sizeof(*n_want));
+	struct alog_err err;
+	size_t n_proof;
+	int rc;
+
+	assert_non_null(roots);
+	assert_non_null(want);
+	assert_non_null(n_want);
+	if (old_level) {  /* a format 2 store, upgraded by this open */
+		alog_store_close(s);
+		make_format(f, 2);
+		s = reopen(f, ALOG_STORE_WRITE, NULL);
+	}
+	assert_int_equal(alog_store_format(s), 3);
+	for (size_t b = 0; b < sizeof(batches) / sizeof(batches[0]); b++)
+		must_append(s, K_BIG, batches[b]);
+	assert_int_equal(alog_store_size(s), 699);
+	alog_store_close(s);
+	/* the lowest stored level is the store's: 6, or 8 in a store
+	 * created before meta node_level */
+	for (unsigned level = 5; level <= 8; level++)
+		assert_int_equal(has_node(f, level, 0),
+				 level >= (old_level ? 8u : 6u));
+	s = reopen(f, ALOG_STORE_RDONLY, NULL);
+	assert_int_equal(alog_store_format(s), 3);
+	for (uint64_t n = 0; n <= 699; n++)
+		ref_mth(clv, n, roots[n]);
+	for (size_t a = 0; a < sizeof(sizes) / sizeof(sizes[0]); a++) {
+		uint64_t size = sizes[a];
+
+		ref_paths(clv, size, want, n_want, proof[0]);
+		assert_memory_equal(proof[0], roots[size], 32);
+		for (uint64_t i = 0; i < size; i++) {
+			alog_err_clear(&err);
+			rc = alog_store_prove_inclusion(s, i, size, proof,
+							&n_proof, &err);
+			if (rc < 0)
+				fail_with("prove inclusion", rc, &err);
+			if (n_proof != n_want[i] ||
+			    memcmp(proof, want[i], n_proof * 32) != 0)
+				fail_msg("inclusion proof of %" PRIu64 " in %" PRIu64
+					 " differs from the reference", i, size);
+			rc = alog_store_leaf_hash(s, i, proof[0], &err);
+			if (rc < 0)
+				fail_with("leaf hash", rc, &err);
+			assert_memory_equal(proof[0], lv[i], 32);
+		}
+		/* every old size into the two largest trees */
+		for (uint64_t old = 0; a < 2 && old <= size; old++) {
+			alog_err_clear(&err);
+			rc = alog_store_prove_consistency(s, old, size, proof,
+							  &n_proof, &err);
+			if (rc < 0)
+				fail_with("prove consistency", rc, &err);
+			rc = alog_merkle_verify_consistency(
+				NULL, old, size, roots[old], roots[size],
+				(const unsigned char (*)[ALOG_HASH_LEN])proof,
+				n_proof, &err);
+			if (rc < 0)
+				fail_msg("consistency %" PRIu64 " -> %" PRIu64
+					 ": %s", old, size, err.msg);
+		}
+	}
+	expect_all_records(s, K_BIG);
+	expect_check_ok(s);
+	alog_store_close(s);
+	free(n_want);
+	free(want);
+	free(roots);
+	free(lv);
+}
+
+static void test_store_proofs_at_every_index_equal_the_reference(
+	void **state)
+{
+	proofs_match_the_reference(*state, 0);
+}
+
+static void test_store_level_8_proofs_at_every_index_equal_the_reference(
+	void **state)
+{
+	proofs_match_the_reference(*state, 1);
+}
+
+/* SPEC.md 7: a new store keeps the nodes of levels 6 and 7 too; verify
+ * checks them against the records, and a proof that recomputes a group
+ * checks the group against its stored node. */
+static void test_store_check_and_proofs_find_a_damaged_level_6_node(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	unsigned char key[9], bad[32], proof[ALOG_MERKLE_PROOF_MAX][32];
+	struct alog_err err;
+	size_t n_proof;
+
+	must_append(s, K_SIMPLE, 300);
+	alog_store_close(s);
+	key[0] = 6;
+	alog_put_be64(key + 1, 2); /* records 128..191 */
+	memset(bad, 0x5a, sizeof(bad));
+	put_raw(f, "nodes", key, 9, bad, 32);
+	expect_check_fails(f, "stored tree node level 6 index 2");
+	s = reopen(f, ALOG_STORE_RDONLY, NULL);
+	alog_err_clear(&err);
+	assert_int_equal(alog_store_prove_inclusion(s, 150, 300, proof,
+						    &n_proof, &err),
+			 ALOG_ECORRUPT);
+	assert_non_null(strstr(err.msg, "do not match their stored tree node"));
+	/* other groups are unaffected */
+	assert_int_equal(alog_store_prove_inclusion(s, 100, 300, proof,
+						    &n_proof, &err), 0);
+	alog_store_close(s);
 }
 
 static void test_store_duplicate_id_key_fails_the_whole_batch(void **state)
@@ -2371,6 +2558,9 @@ int main(void)
 		T(test_store_formats_1_and_2_are_upgraded_with_their_keys),
 		T(test_store_time_keys_are_appended_and_found),
 		T(test_store_check_reports_the_first_fault_with_the_id_thread),
+		T(test_store_proofs_at_every_index_equal_the_reference),
+		T(test_store_level_8_proofs_at_every_index_equal_the_reference),
+		T(test_store_check_and_proofs_find_a_damaged_level_6_node),
 		T(test_store_check_finds_damage_in_the_id_tables),
 		T(test_store_conflict_after_rotation_leaves_the_store_usable),
 		T(test_store_refuses_received_times_that_go_backwards),
