@@ -33,7 +33,6 @@
 #define STATE_LEN 28   /* tree_size u64, last_received i64, seg_id u32, n_ckpt u64 */
 #define BLOCKVAL_LEN 28 /* seg_id u32, offset u64, disk_len u32, n u32, first_received i64 */
 #define SEGVAL_LEN 16  /* first_index u64, committed end u64 */
-#define ID_PREFETCH 8  /* id map slots asked for this many keys ahead */
 /* Batches of this many records or more are hashed on a second thread
  * while their blocks are compressed (fewer: a thread costs more). */
 #define HASH_THREAD_MIN 256
@@ -79,15 +78,6 @@ static size_t idmap_home(const struct idmap *m, const unsigned char *key)
 	memcpy(&h, key + ALOG_STORE_ID_TIME_LEN, sizeof(h));
 	h = (h ^ m->seed) * UINT64_C(0x9e3779b97f4a7c15);
 	return (size_t)(h >> 32) & (m->cap - 1);
-}
-
-/* Ask the processor for key's first slot ahead of a look-up: a map of
- * half a million keys is far larger than the caches, and a look-up that
- * waits for memory costs more than the rest of an event's judging. */
-static void idmap_prefetch(const struct idmap *m, const unsigned char *key)
-{
-	if (m->cap)
-		__builtin_prefetch(&m->slot[idmap_home(m, key)]);
 }
 
 static size_t idmap_slot(const struct idmap *m, const unsigned char *key)
@@ -216,6 +206,8 @@ struct alog_store {
 	struct idmap recent; /* the writer's copy of ids_recent (a reader's:
 				read on its first id look-up) */
 	int recent_loaded;
+	struct keyref *staged; /* put_ids: the batch's keys for ids_recent */
+	size_t n_staged, cap_staged;
 	size_t recent_max;   /* ALOG_STORE_IDS_RECENT_MAX, or a test's */
 	int has_replays;    /* the replays table exists (read-only opens of
 			       a store that never replayed may lack it) */
@@ -1078,13 +1070,6 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 		s->format = ALOG_STORE_FORMAT;
 	}
 	if (mode == ALOG_STORE_WRITE) {
-		/* the writer's map at its full size at once: growing it
-		 * would move every key to a new place, a wait for memory
-		 * each (its pages are touched only as keys come) */
-		if (idmap_reserve(&s->recent, s->recent_max) < 0) {
-			rc = alog_err_set(err, ALOG_ENOMEM, "out of memory");
-			goto out;
-		}
 		rc = load_recent(s, err);
 		if (rc < 0)
 			goto out;
@@ -1173,6 +1158,7 @@ static void store_free(struct alog_store *s)
 	if (s->id_txn)
 		mdb_txn_abort(s->id_txn);
 	idmap_free(&s->recent);
+	free(s->staged);
 	if (s->env)
 		mdb_env_close(s->env);
 	if (s->lock_fd >= 0)
@@ -1509,12 +1495,6 @@ static int ids_get(struct alog_store *s, MDB_txn *txn,
 		rc = alog_err_set(err, ALOG_ECORRUPT,
 				  "index table 'ids' points past the log");
 	return rc;
-}
-
-void alog_store_id_prefetch(const struct alog_store *s,
-			    const unsigned char *id_key)
-{
-	idmap_prefetch(&s->recent, id_key);
 }
 
 int alog_store_find_id(struct alog_store *s, const unsigned char *id_key,
@@ -2120,31 +2100,47 @@ static int merge_recent(struct alog_store *s, MDB_txn *txn,
 	return rc;
 }
 
-/* The batch's id keys (SPEC.md 7): refused when stored already or twice in
- * the batch; into ids_recent, merged into ids first when they would
- * overfill it (*merged set). */
+static int cmp_keyref_index(const void *a, const void *b)
+{
+	uint64_t x = ((const struct keyref *)a)->index;
+	uint64_t y = ((const struct keyref *)b)->index;
+
+	return (x > y) - (x < y);
+}
+
+/* The batch's id keys (SPEC.md 7 "Where a batch's keys go"): refused when
+ * stored already or twice in the batch; those after the last key of ids
+ * appended to it in key order, the others into ids_recent (merged into
+ * ids first when they would overfill it: *merged set). s->staged gets the
+ * keys put into ids_recent, for the writer's map once the batch
+ * commits. */
 static int put_ids(struct alog_store *s, MDB_txn *txn,
 		   const struct alog_store_rec *recs, size_t n, int *merged,
 		   struct alog_err *err)
 {
+	unsigned char last[ALOG_STORE_ID_KEY_LEN];
 	struct keyref *v;
-	size_t k = 0;
-	int rc = 0;
+	size_t k = 0, j = 0;
+	int rc = 0, have_last = 0;
 
 	*merged = 0;
+	s->n_staged = 0;
 	for (size_t i = 0; i < n; i++)
 		k += recs[i].id_key != NULL;
 	if (k == 0)
 		return 0;
-	v = malloc(k * sizeof(*v));
-	if (!v)
-		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	if (k > s->cap_staged) {
+		v = realloc(s->staged, k * sizeof(*v));
+		if (!v)
+			return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+		s->staged = v;
+		s->cap_staged = k;
+	}
+	v = s->staged;
 	k = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		uint64_t old;
 
-		if (i + ID_PREFETCH < n && recs[i + ID_PREFETCH].id_key)
-			idmap_prefetch(&s->recent, recs[i + ID_PREFETCH].id_key);
 		if (!recs[i].id_key)
 			continue;
 		v[k].key = recs[i].id_key;
@@ -2161,40 +2157,53 @@ static int put_ids(struct alog_store *s, MDB_txn *txn,
 				     "record %zu of the batch: its (source, id) is stored already",
 				     i);
 	}
-	if (rc == 0) {
-		/* twice in the batch: a set of the batch's keys */
-		struct idmap seen = { 0 };
-
-		if (idmap_reserve(&seen, k) < 0)
-			rc = alog_err_set(err, ALOG_ENOMEM, "out of memory");
-		for (size_t i = 0; i < k && rc == 0; i++) {
-			uint64_t first;
-
-			if (idmap_get(&seen, v[i].key, &first))
-				rc = alog_err_set(err, ALOG_ECONFLICT,
-						  "record %" PRIu64 " of the batch: its (source, id) came earlier in the batch",
-						  v[i].index);
-			else
-				(void)idmap_put(&seen, v[i].key, v[i].index);
-		}
-		idmap_free(&seen);
-	}
-	free(v);
-	if (rc == 0 && s->recent.n + k > s->recent_max) {
+	if (rc < 0)
+		return rc;
+	/* in key order: twice in the batch is two neighbours */
+	qsort(v, k, sizeof(*v), cmp_keyref);
+	for (size_t i = 1; i < k; i++)
+		if (memcmp(v[i - 1].key, v[i].key, ALOG_STORE_ID_KEY_LEN) == 0)
+			return alog_err_set(err, ALOG_ECONFLICT,
+					    "record %" PRIu64 " of the batch: its (source, id) came earlier in the batch",
+					    v[i - 1].index > v[i].index ?
+					    v[i - 1].index : v[i].index);
+	for (int pass = 0; pass < 2; pass++) {
+		/* v[0..j): not after the last key of ids, to ids_recent */
+		rc = ids_last(s, txn, last, &have_last, err);
+		if (rc < 0)
+			return rc;
+		for (j = 0; j < k && have_last &&
+		     memcmp(v[j].key, last, ALOG_STORE_ID_KEY_LEN) <= 0;
+		     j++)
+			;
+		if (pass || !j || s->recent.n + j <= s->recent_max)
+			break;
+		/* a merge moves the table's last key: split again */
 		rc = merge_recent(s, txn, err);
-		*merged = rc == 0;
+		if (rc < 0)
+			return rc;
+		*merged = 1;
 	}
-	/* after a merge the map is emptied before the batch's keys go in */
+	for (size_t i = j; i < k && rc == 0; i++) {
+		unsigned char val[8];
+
+		alog_put_be64(val, s->size + v[i].index);
+		rc = put_checked(txn, s->dbi_ids, v[i].key,
+				 ALOG_STORE_ID_KEY_LEN, val, 8,
+				 MDB_NOOVERWRITE | MDB_APPEND, err);
+	}
+	/* the staged keys, in index order for ids_recent's appends; the
+	 * map is emptied after a merge before they go in */
+	s->n_staged = j;
+	qsort(v, j, sizeof(*v), cmp_keyref_index);
 	if (rc == 0 && idmap_reserve(&s->recent,
-				     (*merged ? 0 : s->recent.n) + k) < 0)
+				     (*merged ? 0 : s->recent.n) + j) < 0)
 		rc = alog_err_set(err, ALOG_ENOMEM, "out of memory");
-	for (size_t i = 0; i < n && rc == 0; i++) {
+	for (size_t i = 0; i < j && rc == 0; i++) {
 		unsigned char key[8];
 
-		if (!recs[i].id_key)
-			continue;
-		alog_put_be64(key, s->size + i);
-		rc = put_checked(txn, s->dbi_recent, key, 8, recs[i].id_key,
+		alog_put_be64(key, s->size + v[i].index);
+		rc = put_checked(txn, s->dbi_recent, key, 8, v[i].key,
 				 ALOG_STORE_ID_KEY_LEN, MDB_APPEND, err);
 	}
 	return rc;
@@ -2507,14 +2516,9 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		 * (put_ids made room: these puts do not allocate) */
 		if (merged)
 			idmap_clear(&s->recent);
-		for (size_t i = 0; i < n; i++) {
-			if (i + ID_PREFETCH < n && recs[i + ID_PREFETCH].id_key)
-				idmap_prefetch(&s->recent,
-					       recs[i + ID_PREFETCH].id_key);
-			if (recs[i].id_key)
-				(void)idmap_put(&s->recent, recs[i].id_key,
-						old_size + i);
-		}
+		for (size_t i = 0; i < s->n_staged; i++)
+			(void)idmap_put(&s->recent, s->staged[i].key,
+					old_size + s->staged[i].index);
 	}
 out:
 	if (hashing)  /* the tree is the batch thread's until it ends */

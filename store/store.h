@@ -121,11 +121,6 @@ struct alog_store_rec {
 int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		      size_t n, struct alog_err *err);
 
-/* A hint that alog_store_find_id(s, id_key) comes soon: the memory it
- * will read is asked for now (a few events ahead hides its latency). */
-void alog_store_id_prefetch(const struct alog_store *s,
-			    const unsigned char *id_key);
-
 /* Index stored for the id digest id_key (ALOG_STORE_ID_LEN bytes), or
  * ALOG_ENOTFOUND. */
 int alog_store_find_id(struct alog_store *s, const unsigned char *id_key,

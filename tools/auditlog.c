@@ -365,7 +365,6 @@ static int ingest_commit(struct alog_log *log, struct ingest_stats *st,
 
 #define INGEST_CHUNK 512    /* lines a chunk */
 #define INGEST_CHUNKS 16    /* chunks in flight */
-#define INGEST_PREFETCH 8   /* lines ahead whose id look-up is prefetched */
 #define INGEST_KEEP_BYTES 16384 /* an event buffer kept for reuse */
 #define INGEST_STOP_POLL_MS 100 /* how soon a reader waiting for input
 				 * sees that the writer stopped */
@@ -632,11 +631,6 @@ static int ingest_fd(struct alog_log *log, int fd, const char *name,
 		for (size_t i = 0; i < c->n && rc == 0; i++) {
 			struct alog_event *ev = &c->items[i].ev;
 
-			/* the id map slot of a later line, read meanwhile */
-			if (i + INGEST_PREFETCH < c->n &&
-			    c->items[i + INGEST_PREFETCH].ev.has_id_key)
-				alog_store_id_prefetch(alog_log_store(log),
-					c->items[i + INGEST_PREFETCH].ev.id_key);
 			rc = ingest_item(log, &c->items[i], name, prov, st, err);
 			/* the record is in the batch now: a long line's buffer
 			 * is not kept for the chunk's next use (the chunks

@@ -1254,6 +1254,11 @@ static void expect_conflict_changes_nothing(struct fx *f,
  * when the next batch would overfill it (here past 5 keys); every key
  * stays found, before and after merges and reopens, and a key in either
  * table is refused. */
+static int cmp_key_desc(const void *a, const void *b)
+{
+	return memcmp(b, a, ALOG_STORE_ID_KEY_LEN);
+}
+
 static void test_store_recent_ids_merge_into_ids_and_stay_found(void **state)
 {
 	struct fx *f = *state;
@@ -1268,6 +1273,9 @@ static void test_store_recent_ids_merge_into_ids_and_stay_found(void **state)
 		snprintf(id, sizeof(id), "id-%d", i);
 		alog_store_id_key(NULL, "src", id, keys[i]);
 	}
+	/* in falling key order: after the first batch (appended to the
+	 * empty ids) each key sorts before ids' last, so it is staged */
+	qsort(keys, 13, sizeof(keys[0]), cmp_key_desc);
 	alog_store_set_ids_recent_max(s, 5);
 	for (int b = 0; b < 4; b++) {
 		for (int j = 0; j < 3; j++)
@@ -1404,21 +1412,28 @@ static void test_store_check_finds_damage_in_the_id_tables(void **state)
 	struct fx *f = *state;
 	struct alog_store *s = create_open(f, 0);
 	unsigned char k1[ALOG_STORE_ID_LEN], k2[ALOG_STORE_ID_LEN], v[8];
+	unsigned char late[ALOG_STORE_ID_LEN];
 	struct alog_store_rec r;
 	struct alog_err err;
 
 	alog_store_id_key(NULL, "src", "id-1", k1);
 	alog_store_id_key(NULL, "src", "id-2", k2);
+	/* a key that sorts last, so that k1 goes to ids_recent */
+	alog_store_id_key(NULL, "src", "ffffffff-ffff-7fff-bfff-ffffffffffff",
+			  late);
+	r = (struct alog_store_rec){ (const unsigned char *)"late", 4, T0,
+				     late };
+	assert_int_equal(alog_store_append(s, &r, 1, &err), 0);
 	r = (struct alog_store_rec){ (const unsigned char *)"with id", 7,
 				     T0, k1 };
 	assert_int_equal(alog_store_append(s, &r, 1, &err), 0);
 	expect_check_ok(s);
 	alog_store_close(s);
 	/* k1 is in ids_recent: the same key in ids too */
-	alog_put_be64(v, 0);
+	alog_put_be64(v, 1);
 	put_raw(f, "ids", k1, 16, v, 8);
-	expect_check_fails(f, "both hold the key of record 0");
-	/* an ids entry past the log (a tree of 1 record) */
+	expect_check_fails(f, "both hold the key of record 1");
+	/* an ids entry past the log (a tree of 2 records) */
 	alog_put_be64(v, 7);
 	put_raw(f, "ids", k1, 16, v, 8);
 	put_raw(f, "ids", k2, 16, v, 8);
@@ -1591,9 +1606,10 @@ static void test_store_formats_1_and_2_are_upgraded_with_their_keys(
 	assert_non_null(strstr(err.msg, "store format 4"));
 }
 
-/* SPEC.md 7 "Id keys": keys from UUIDv7 ids sort by time, so a merge
- * appends them and fills pages: a store of such keys keeps ids' pages
- * nearly full, and every key stays found. */
+/* SPEC.md 7 "Id keys", "Where a batch's keys go": keys from UUIDv7 ids
+ * sort by time, so a batch appends them to ids and fills its pages; the
+ * few that come late (a producer whose clock lags) go to ids_recent; every
+ * key stays found, also after the writer reopens. */
 static void test_store_time_keys_are_appended_and_found(void **state)
 {
 	struct fx *f = *state;
@@ -1607,13 +1623,16 @@ static void test_store_time_keys_are_appended_and_found(void **state)
 	MDB_txn *txn;
 	MDB_dbi ids;
 	MDB_stat st;
+	size_t n_recent;
 	char id[40];
 
 	assert_non_null(keys);
 	assert_non_null(r);
 	for (int i = 0; i < N; i++) {
-		/* one millisecond per 3 events, random tails */
-		uint64_t ms = UINT64_C(0x018bcfe5687b) + i / 3;
+		/* one millisecond per 3 events, random tails; every 50th
+		 * event 400 ms late */
+		uint64_t ms = UINT64_C(0x018bcfe5687b) + i / 3 -
+			      (i % 50 == 49 ? 400 : 0);
 
 		snprintf(id, sizeof(id), "%08" PRIx64 "-%04" PRIx64
 			 "-7%03x-9%03x-%012x", ms >> 16, ms & 0xffff,
@@ -1638,17 +1657,32 @@ static void test_store_time_keys_are_appended_and_found(void **state)
 	expect_check_ok(s);
 	alog_store_close(s);
 	txn = index_txn(f, &env);
+	assert_int_equal(mdb_dbi_open(txn, "ids_recent", 0, &ids), 0);
+	assert_int_equal(mdb_stat(txn, ids, &st), 0);
+	n_recent = st.ms_entries;
 	assert_int_equal(mdb_dbi_open(txn, "ids", 0, &ids), 0);
 	assert_int_equal(mdb_stat(txn, ids, &st), 0);
-	/* 5000 merged keys of 16 + 12 bytes, 8 of node header and 2 of
-	 * pointer: 40 bytes each, about 100 in a page when full, 50 when
-	 * split in halves */
-	assert_true(st.ms_entries == 5000);
-	if (st.ms_leaf_pages > 5000 / 90 + 1)
-		fail_msg("%zu leaf pages for 5000 keys: not filled in order",
-			 st.ms_leaf_pages);
+	/* the late ones (past the first batch) and no others staged */
+	assert_true(n_recent > 0 && n_recent <= N / 50);
+	assert_int_equal(st.ms_entries + n_recent, N);
+	/* keys of 16 + 12 bytes, 8 of node header and 2 of pointer: 40
+	 * bytes each, about 100 in a page when full, 50 when split in
+	 * halves, 70 when put in random order */
+	if (st.ms_leaf_pages > st.ms_entries / 90 + 1)
+		fail_msg("%zu leaf pages for %zu keys: not filled in order",
+			 st.ms_leaf_pages, st.ms_entries);
 	mdb_txn_abort(txn);
 	mdb_env_close(env);
+	/* the writer reads the staged keys back */
+	s = reopen(f, ALOG_STORE_WRITE, NULL);
+	for (int i = 49; i < N; i += 50) {
+		assert_int_equal(alog_store_find_id(s, keys[i], &index, &err), 0);
+		assert_int_equal(index, (uint64_t)i);
+	}
+	r[0] = (struct alog_store_rec){ (const unsigned char *)"again", 5, T0,
+					keys[N - 1] };
+	expect_conflict_changes_nothing(f, s, r, 1);
+	alog_store_close(s);
 	free(keys);
 	free(r);
 }
