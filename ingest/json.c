@@ -669,6 +669,10 @@ int alog_json_scan(const char *s, size_t len, const struct alog_json_opts *o,
 {
 	struct alog_json_result dummy;
 	struct scan sc;
+	/* room for the members of a typical event, so that a scan does not
+	 * allocate */
+	unsigned char keys[1024], num[64];
+	_Alignas(max_align_t) unsigned char ents[1024];
 	const void *nul;
 	int rc = 0;
 
@@ -682,6 +686,9 @@ int alog_json_scan(const char *s, size_t len, const struct alog_json_opts *o,
 	sc.res = res;
 	sc.err = err;
 	sc.st = ST_VALUE;
+	alog_buf_init_fixed(&sc.keys, keys, sizeof(keys), 0);
+	alog_buf_init_fixed(&sc.ents, ents, sizeof(ents), 0);
+	alog_buf_init_fixed(&sc.num, num, sizeof(num), 0);
 	if (o->depth_max < 1 || o->depth_max > ALOG_JSON_DEPTH_LIMIT)
 		return fault(&sc, ALOG_JSON_DEPTH, 0, "bad depth limit");
 

@@ -14,11 +14,23 @@ void alog_buf_init(struct alog_buf *b, size_t max)
 	b->max = max;
 }
 
+void alog_buf_init_fixed(struct alog_buf *b, void *mem, size_t cap,
+			 size_t max)
+{
+	alog_buf_init(b, max);
+	if (cap) {
+		b->fixed = b->data = mem;
+		b->cap = cap;
+		b->data[0] = 0;
+	}
+}
+
 void alog_buf_release(struct alog_buf *b)
 {
 	if (!b)
 		return;
-	free(b->data);
+	if (b->data != b->fixed)
+		free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
@@ -40,7 +52,13 @@ int alog_buf_reserve(struct alog_buf *b, size_t n, struct alog_err *err)
 		cap = cap > SIZE_MAX / 4 ? need : cap * 2;
 	if (cap > limit + 1)
 		cap = limit + 1;
-	p = realloc(b->data, cap);
+	if (b->data && b->data == b->fixed) {
+		p = malloc(cap);
+		if (p)
+			memcpy(p, b->data, b->len + 1);
+	} else {
+		p = realloc(b->data, cap);
+	}
 	if (!p)
 		return alog_err_set(err, ALOG_ENOMEM,
 				    "out of memory growing a buffer to %zu bytes",

@@ -19,9 +19,15 @@ struct alog_buf {
 	size_t len;
 	size_t cap;
 	size_t max; /* 0: no limit beyond SIZE_MAX/2 */
+	unsigned char *fixed; /* caller's memory used first (never freed) */
 };
 
 void alog_buf_init(struct alog_buf *b, size_t max);
+/* A buffer that starts in the caller's memory mem of cap bytes (for a
+ * short-lived buffer on the stack: no allocation while it fits); it moves
+ * to the heap when it grows past cap. Release it as any other. */
+void alog_buf_init_fixed(struct alog_buf *b, void *mem, size_t cap,
+			 size_t max);
 void alog_buf_release(struct alog_buf *b);
 /* Make room for n more bytes; ALOG_ELIMIT past max, ALOG_ENOMEM. */
 int alog_buf_reserve(struct alog_buf *b, size_t n, struct alog_err *err);

@@ -393,6 +393,39 @@ static void test_buf_addf_formats_long_text_and_keeps_nul(void **state)
 	alog_buf_release(&b);
 }
 
+/* A buffer in the caller's memory: used while it fits (no allocation,
+ * the caller's bytes), moved to the heap with its content when it grows,
+ * its limit kept, and never freed by release. */
+static void test_buf_fixed_memory_is_used_first_then_left_for_the_heap(
+	void **state)
+{
+	unsigned char mem[16];
+	struct alog_buf b;
+	struct alog_err err;
+
+	(void)state;
+	alog_buf_init_fixed(&b, mem, sizeof(mem), 40);
+	assert_ptr_equal(b.data, mem);
+	assert_string_equal((char *)b.data, "");
+	assert_int_equal(alog_buf_adds(&b, "0123456789abcde", &err), 0);
+	assert_ptr_equal(b.data, mem);  /* 15 bytes and the NUL fit */
+	alog_buf_reset(&b);
+	assert_ptr_equal(b.data, mem);
+	assert_int_equal(alog_buf_adds(&b, "0123456789abcde", &err), 0);
+	assert_int_equal(alog_buf_adds(&b, "f!", &err), 0);
+	assert_ptr_not_equal(b.data, mem);
+	assert_string_equal((char *)b.data, "0123456789abcdef!");
+	assert_int_equal(memcmp(mem, "0123456789abcde", 15), 0);
+	assert_int_equal(alog_buf_add(&b, "x", 24, &err), ALOG_ELIMIT);
+	alog_buf_release(&b);
+	assert_null(b.data);
+	/* released while still in the caller's memory: nothing freed */
+	alog_buf_init_fixed(&b, mem, sizeof(mem), 0);
+	assert_int_equal(alog_buf_adds(&b, "abc", &err), 0);
+	alog_buf_release(&b);
+	assert_string_equal((char *)mem, "abc");
+}
+
 /* ---- err ---- */
 
 static void test_err_set_fills_code_cause_location_and_message(void **state)
@@ -549,6 +582,8 @@ int main(void)
 			test_buf_grows_to_exactly_its_maximum_and_no_further),
 		cmocka_unit_test(test_buf_all_zero_is_an_empty_unlimited_buffer),
 		cmocka_unit_test(test_buf_addf_formats_long_text_and_keeps_nul),
+		cmocka_unit_test(
+		  test_buf_fixed_memory_is_used_first_then_left_for_the_heap),
 		cmocka_unit_test(
 			test_err_set_fills_code_cause_location_and_message),
 		cmocka_unit_test(
