@@ -2833,7 +2833,9 @@ static void *id_check_run(void *arg)
  * subtrees complete and verifies each checkpoint at its tree size, in a
  * read transaction of its own (begun by the caller: MDB_NOTLS lets it
  * move to that thread). The walk hands it every decoded block in index
- * order through a ring of HASH_RING payload buffers: the walk decodes
+ * order through a ring of HASH_RING payload buffers (woken for half a
+ * ring at a time, not for each block, as the worker is the faster of
+ * the two and a wake-up costs): the walk decodes
  * into a buffer of its own and swaps it with a ring slot the worker is
  * done with, then checks the block's records in that slot while the
  * worker hashes them (both only read it); it decodes the next block into
@@ -2849,7 +2851,7 @@ static void *id_check_run(void *arg)
  * (it could not start) the walk runs the same worker steps itself, a
  * few blocks behind, with the same result.
  */
-#define HASH_RING 4
+#define HASH_RING 8
 
 enum { FAULT_CKPT, FAULT_WALK, FAULT_LEAF };
 
@@ -2889,6 +2891,7 @@ struct hash_work {
 	pthread_cond_t cv;
 	struct hash_slot slot[HASH_RING];
 	uint64_t produced, consumed;  /* blocks handed over, hashed */
+	int worker_waits, walk_waits; /* in pthread_cond_wait on cv */
 	int failed;                   /* rc < 0, for the walk to see */
 	int closed;                   /* no more blocks; then: */
 	uint64_t limit;               /* no leaf at or past this index */
@@ -2998,8 +3001,11 @@ static void *hash_run(void *arg)
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (w->consumed == w->produced && !w->closed)
+		while (w->consumed == w->produced && !w->closed) {
+			w->worker_waits = 1;
 			pthread_cond_wait(&w->cv, &w->mu);
+			w->worker_waits = 0;
+		}
 		if (w->consumed == w->produced)
 			break;
 		limit = w->limit;
@@ -3008,7 +3014,8 @@ static void *hash_run(void *arg)
 		pthread_mutex_lock(&w->mu);
 		w->consumed++;
 		w->failed = w->rc < 0;
-		pthread_cond_signal(&w->cv);
+		if (w->walk_waits)
+			pthread_cond_signal(&w->cv);
 	}
 	limit = w->limit;
 	ckpt_at_limit = w->ckpt_at_limit;
@@ -3069,7 +3076,9 @@ static const struct alog_buf *hash_put(struct hash_work *w,
 		pthread_mutex_lock(&w->mu);
 	while (w->produced - w->consumed == HASH_RING) {
 		if (w->threaded) {
+			w->walk_waits = 1;
 			pthread_cond_wait(&w->cv, &w->mu);
+			w->walk_waits = 0;
 		} else {
 			hash_next(w, UINT64_MAX);
 			w->consumed++;
@@ -3084,7 +3093,9 @@ static const struct alog_buf *hash_put(struct hash_work *w,
 	w->produced++;
 	*failed = w->failed;
 	if (w->threaded) {
-		pthread_cond_signal(&w->cv);
+		if (w->worker_waits &&
+		    w->produced - w->consumed >= HASH_RING / 2)
+			pthread_cond_signal(&w->cv);
 		pthread_mutex_unlock(&w->mu);
 	}
 	return &sl->payload;
