@@ -215,6 +215,7 @@ struct alog_store {
 	uint64_t n_ckpt;
 	int abandoned;  /* never write segment seg_id again (SPEC.md 8) */
 	int range_bad;  /* read-only open could not rebuild the tree */
+	int hash_inline; /* tests: check hashes on the walk's thread */
 	struct alog_err range_err; /* why, when range_bad */
 	int failed;     /* a commit's outcome is unknown: reopen to go on */
 	/* The read transaction of id look-ups, kept between them (reset
@@ -2322,6 +2323,11 @@ void alog_store_test_fail_next_sync(struct alog_store *s)
 		alog_segment_test_fail_next_sync(s->cur);
 }
 
+void alog_store_test_check_inline(struct alog_store *s, int on)
+{
+	s->hash_inline = on;
+}
+
 /* ---- time --------------------------------------------------------- */
 
 struct time_scan {
@@ -3044,7 +3050,7 @@ static int hash_start(struct hash_work *w, struct alog_store *s,
 	rc = alog_hasher_new(&w->hasher, err);
 	if (rc == 0)
 		rc = txn_begin(s, 0, &w->cs.txn, err);
-	if (rc < 0)
+	if (rc < 0 || s->hash_inline)
 		return rc;
 	if (pthread_mutex_init(&w->mu, NULL) != 0)
 		return 0;

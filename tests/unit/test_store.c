@@ -2050,7 +2050,7 @@ static int refuse_one(void *ctx, uint64_t index, const unsigned char *rec,
  * check and before record 768's; the checkpoint at size 1000 comes
  * before record 1000's check (and the worker's fault is the later one
  * when the walk's comes first). Each case several times, as the worker
- * may be ahead of the walk or behind it. */
+ * may be ahead of the walk or behind it, and once without the thread. */
 static void test_store_check_reports_the_first_fault_with_the_hash_worker(
 	void **state)
 {
@@ -2092,8 +2092,10 @@ static void test_store_check_reports_the_first_fault_with_the_hash_worker(
 	/* a checkpoint that does not verify with another key, at 1000 */
 	s = reopen(f, ALOG_STORE_RDONLY, NULL);
 	for (size_t i = 0; i < sizeof(ckpt_cases) / sizeof(ckpt_cases[0]); i++) {
-		for (int round = 0; round < 5; round++) {
+		for (int round = 0; round < 6; round++) {
 			struct refuse rf = { ckpt_cases[i].refuse };
+
+			alog_store_test_check_inline(s, round == 5);
 
 			alog_err_clear(&err);
 			bad = 0;
@@ -2105,6 +2107,11 @@ static void test_store_check_reports_the_first_fault_with_the_hash_worker(
 					 rf.at, rc, bad, err.msg);
 		}
 	}
+	/* and without the thread, a whole log verifies */
+	alog_store_test_check_inline(s, 1);
+	assert_int_equal(alog_store_check(s, NULL, NULL, NULL, NULL, NULL, &bad,
+					  &err), 0);
+	assert_true(bad == UINT64_MAX);
 	alog_store_close(s);
 
 	/* the stored node of level 8 over records 512..767, damaged */
@@ -2114,8 +2121,10 @@ static void test_store_check_reports_the_first_fault_with_the_hash_worker(
 	put_raw(f, "nodes", key, sizeof(key), wrong, sizeof(wrong));
 	s = reopen(f, ALOG_STORE_RDONLY, NULL);
 	for (size_t i = 0; i < sizeof(node_cases) / sizeof(node_cases[0]); i++) {
-		for (int round = 0; round < 5; round++) {
+		for (int round = 0; round < 6; round++) {
 			struct refuse rf = { node_cases[i].refuse };
+
+			alog_store_test_check_inline(s, round == 5);
 
 			alog_err_clear(&err);
 			bad = 0;
@@ -2131,10 +2140,14 @@ static void test_store_check_reports_the_first_fault_with_the_hash_worker(
 		}
 	}
 	/* both: the node's fault (at leaf 767) before the checkpoint's */
-	alog_err_clear(&err);
-	assert_int_equal(alog_store_check(s, &ov, NULL, NULL, NULL, NULL, &bad,
-					  &err), ALOG_ECORRUPT);
-	assert_int_equal(bad, 512);
+	for (int inline_ = 0; inline_ < 2; inline_++) {
+		alog_store_test_check_inline(s, inline_);
+		alog_err_clear(&err);
+		assert_int_equal(alog_store_check(s, &ov, NULL, NULL, NULL,
+						  NULL, &bad, &err),
+				 ALOG_ECORRUPT);
+		assert_int_equal(bad, 512);
+	}
 	alog_store_close(s);
 	alog_signer_free(other);
 }
