@@ -2839,23 +2839,25 @@ static void *id_check_run(void *arg)
  * subtrees complete and verifies each checkpoint at its tree size, in a
  * read transaction of its own (begun by the caller: MDB_NOTLS lets it
  * move to that thread). The walk hands it every decoded block in index
- * order through a ring of HASH_RING payload buffers (woken for half a
- * ring at a time, not for each block, as the worker is the faster of
- * the two and a wake-up costs): the walk decodes
- * into a buffer of its own and swaps it with a ring slot the worker is
- * done with, then checks the block's records in that slot while the
- * worker hashes them (both only read it); it decodes the next block into
- * the buffer it swapped out, which neither thread reads any longer.
+ * order through a ring of HASH_RING payload buffers: it decodes into a
+ * buffer of its own, swaps it with a ring slot the worker is done with,
+ * then checks the block's records in that slot while the worker hashes
+ * them (both only read it), and decodes the next block into the buffer
+ * it swapped out, which neither thread reads any longer. The worker is
+ * the faster of the two: it is woken for half a ring at a time, not for
+ * each block, as a wake-up costs.
  *
  * Faults are reported in the order of SPEC.md 12 as the one-thread walk
  * met them: at tree size i, the checkpoints of that size (FAULT_CKPT);
  * then a fault of the block starting at i, or of record i itself
  * (FAULT_WALK); then record i's leaf and the stored nodes it completes
- * (FAULT_LEAF). Each thread stops at its first fault; the walk then
- * tells the worker to hash no leaf at or past its fault, waits for it,
- * and of the two faults the earlier one is reported. Without a thread
- * (it could not start) the walk runs the same worker steps itself, a
- * few blocks behind, with the same result.
+ * (FAULT_LEAF). Each thread stops at its first fault. The walk then
+ * tells the worker to hash no leaf at or past its fault (a block the
+ * worker already began it may finish), waits for it, and reports the
+ * earlier of the two faults; after a fault of the worker's, the walk
+ * stops at the next block, as all its faults to come lie after it.
+ * Without a thread (it could not start) the walk runs the same worker
+ * steps itself, a few blocks behind, with the same result.
  */
 #define HASH_RING 8
 
