@@ -224,6 +224,7 @@ struct alog_store {
 	uint64_t n_ckpt;
 	int abandoned;  /* never write segment seg_id again (SPEC.md 8) */
 	int range_bad;  /* read-only open could not rebuild the tree */
+	int hash_inline; /* tests: check hashes on the walk's thread */
 	struct alog_err range_err; /* why, when range_bad */
 	int failed;     /* a commit's outcome is unknown: reopen to go on */
 	/* The read transaction of id look-ups, kept between them (reset
@@ -2563,6 +2564,11 @@ void alog_store_test_fail_next_sync(struct alog_store *s)
 		alog_segment_test_fail_next_sync(s->cur);
 }
 
+void alog_store_test_check_inline(struct alog_store *s, int on)
+{
+	s->hash_inline = on;
+}
+
 /* ---- time --------------------------------------------------------- */
 
 struct time_scan {
@@ -2694,26 +2700,38 @@ static int decode_checkpoint(const void *v, size_t len, uint64_t seq,
 			    err);
 }
 
-int alog_store_checkpoint_get(struct alog_store *s, uint64_t seq,
-			      struct alog_store_checkpoint *out,
+/* Checkpoint seq as txn sees it (out is zeroed first). */
+static int checkpoint_get_txn(struct alog_store *s, MDB_txn *txn,
+			      uint64_t seq, struct alog_store_checkpoint *out,
 			      struct alog_err *err)
 {
-	MDB_txn *txn;
 	unsigned char k[8];
 	const void *v;
 	size_t len;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = txn_begin(s, 0, &txn, err);
-	if (rc < 0)
-		return rc;
 	alog_put_be64(k, seq);
 	rc = get_checked(txn, s->dbi_ckpt, "checkpoints", k, 8, &v, &len, err);
 	if (rc == ALOG_ENOTFOUND)
 		alog_err_set(err, rc, "no checkpoint %" PRIu64, seq);
 	if (rc == 0)
 		rc = decode_checkpoint(v, len, seq, out, err);
+	return rc;
+}
+
+int alog_store_checkpoint_get(struct alog_store *s, uint64_t seq,
+			      struct alog_store_checkpoint *out,
+			      struct alog_err *err)
+{
+	MDB_txn *txn;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = txn_begin(s, 0, &txn, err);
+	if (rc < 0)
+		return rc;
+	rc = checkpoint_get_txn(s, txn, seq, out, err);
 	mdb_txn_abort(txn);
 	return rc;
 }
@@ -3055,34 +3073,347 @@ static void *id_check_run(void *arg)
 	return NULL;
 }
 
+/*
+ * verify's hashing worker. The walk (the caller's thread) reads,
+ * decompresses and checks the blocks and their records; a worker hashes
+ * their leaves into the tree, compares the stored nodes as their
+ * subtrees complete and verifies each checkpoint at its tree size, in a
+ * read transaction of its own (begun by the caller: MDB_NOTLS lets it
+ * move to that thread). The walk hands it every decoded block in index
+ * order through a ring of HASH_RING payload buffers: it decodes into a
+ * buffer of its own, swaps it with a ring slot the worker is done with,
+ * then checks the block's records in that slot while the worker hashes
+ * them (both only read it), and decodes the next block into the buffer
+ * it swapped out, which neither thread reads any longer. The worker is
+ * the faster of the two: it is woken for half a ring at a time, not for
+ * each block, as a wake-up costs.
+ *
+ * Faults are reported in the order of SPEC.md 12 as the one-thread walk
+ * met them: at tree size i, the checkpoints of that size (FAULT_CKPT);
+ * then a fault of the block starting at i, or of record i itself
+ * (FAULT_WALK); then record i's leaf and the stored nodes it completes
+ * (FAULT_LEAF). Each thread stops at its first fault. The walk then
+ * tells the worker to hash no leaf at or past its fault (a block the
+ * worker already began it may finish), waits for it, and reports the
+ * earlier of the two faults; after a fault of the worker's, the walk
+ * stops at the next block, as all its faults to come lie after it.
+ * Without a thread (it could not start) the walk runs the same worker
+ * steps itself, a few blocks behind, with the same result.
+ */
+#define HASH_RING 8
+
+enum { FAULT_CKPT, FAULT_WALK, FAULT_LEAF };
+
+struct fault_at {
+	uint64_t i;
+	unsigned phase;
+};
+
+static int fault_before(const struct fault_at *a, const struct fault_at *b)
+{
+	return a->i < b->i || (a->i == b->i && a->phase < b->phase);
+}
+
+struct hash_slot {
+	struct alog_buf payload;
+	uint64_t first_index;
+};
+
+struct hash_work {
+	struct alog_store *s;
+	const struct alog_verifier *vkey;
+	struct check_state cs;  /* the worker's transaction, err, bad node */
+	struct alog_err err;
+	struct alog_hasher *hasher;
+	struct alog_merkle_range range;
+	struct alog_store_checkpoint ck; /* next to check, when have_ck */
+	int have_ck;
+	uint64_t next_ckpt, n_ckpt;
+	/* the worker's first fault, its bad index and place */
+	int rc;
+	uint64_t bad_index;
+	struct fault_at at;
+	/* shared with the walk under mu when threaded */
+	int threaded;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct hash_slot slot[HASH_RING];
+	uint64_t produced, consumed;  /* blocks handed over, hashed */
+	int worker_waits, walk_waits; /* in pthread_cond_wait on cv */
+	int failed;                   /* rc < 0, for the walk to see */
+	int closed;                   /* no more blocks; then: */
+	uint64_t limit;               /* no leaf at or past this index */
+	int ckpt_at_limit;            /* the checkpoints at size limit too */
+};
+
+static int hash_fault(struct hash_work *w, int rc, uint64_t i,
+		      unsigned phase, uint64_t bad_index)
+{
+	w->at.i = i;
+	w->at.phase = phase;
+	w->bad_index = bad_index;
+	return rc;
+}
+
+/* The checkpoints at the tree's current size; those below it are done. */
+static int hash_checkpoints(struct hash_work *w)
+{
+	uint64_t size = w->range.size;
+	/* the walk's bad index then: the last record of the last block */
+	uint64_t last = size ? size - 1 : UINT64_MAX;
+	unsigned char root[ALOG_HASH_LEN];
+	int rc;
+
+	while (w->next_ckpt < w->n_ckpt) {
+		if (!w->have_ck) {
+			rc = checkpoint_get_txn(w->s, w->cs.txn, w->next_ckpt,
+						&w->ck, &w->err);
+			if (rc < 0)
+				return hash_fault(w, rc, size, FAULT_CKPT, last);
+			w->have_ck = 1;
+		}
+		if (w->ck.size > size)
+			break;
+		if (w->ck.size < size) {
+			rc = alog_err_set(&w->err, ALOG_ECORRUPT,
+					  "checkpoint %" PRIu64
+					  " has tree size %" PRIu64
+					  ", smaller than an earlier one",
+					  w->ck.seq, w->ck.size);
+			return hash_fault(w, rc, size, FAULT_CKPT, last);
+		}
+		alog_merkle_range_root(&w->range, w->hasher, root);
+		rc = check_checkpoint(w->s, w->vkey, &w->ck, root, &w->err);
+		if (rc < 0)
+			return hash_fault(w, rc, size, FAULT_CKPT, UINT64_MAX);
+		alog_store_checkpoint_release(&w->ck);
+		w->have_ck = 0;
+		w->next_ckpt++;
+	}
+	return 0;
+}
+
+/* One block: the checkpoints at its start, then its leaves below limit.
+ * The walk checked that it starts where the tree ends, and its decoder
+ * that the payload is n_records lines each ending in 0x0A. */
+static int hash_block(struct hash_work *w, const struct hash_slot *sl,
+		      uint64_t limit)
+{
+	const unsigned char *p = sl->payload.data;
+	const unsigned char *end = p + sl->payload.len;
+	uint64_t idx = sl->first_index;
+	int rc;
+
+	rc = hash_checkpoints(w);
+	if (rc < 0)
+		return rc;
+	for (; p < end && idx < limit; idx++) {
+		const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+		unsigned char leaf[ALOG_HASH_LEN];
+
+		rc = alog_merkle_leaf(w->hasher, p, (size_t)(nl - p), leaf);
+		if (rc == 0)
+			rc = alog_merkle_range_push(&w->range, w->hasher, leaf,
+						    check_node, &w->cs,
+						    &w->err);
+		if (rc < 0)
+			return hash_fault(w, rc, idx, FAULT_LEAF,
+					  w->cs.bad_node_index != UINT64_MAX ?
+					  w->cs.bad_node_index : idx);
+		p = nl + 1;
+	}
+	return 0;
+}
+
+/* The oldest block handed over and not yet hashed (skipped after a
+ * fault: the walk only waits for its slot). */
+static void hash_next(struct hash_work *w, uint64_t limit)
+{
+	if (w->rc == 0)
+		w->rc = hash_block(w, &w->slot[w->consumed % HASH_RING], limit);
+}
+
+/* After the last block: the checkpoints at the size the walk stopped at,
+ * when it stopped before a block (not inside one, at a record). */
+static void hash_end(struct hash_work *w, uint64_t limit, int ckpt_at_limit)
+{
+	if (w->rc == 0 && ckpt_at_limit && w->range.size == limit)
+		w->rc = hash_checkpoints(w);
+}
+
+static void *hash_run(void *arg)
+{
+	struct hash_work *w = arg;
+	uint64_t limit;
+	int ckpt_at_limit;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (w->consumed == w->produced && !w->closed) {
+			w->worker_waits = 1;
+			pthread_cond_wait(&w->cv, &w->mu);
+			w->worker_waits = 0;
+		}
+		if (w->consumed == w->produced)
+			break;
+		limit = w->limit;
+		pthread_mutex_unlock(&w->mu);
+		hash_next(w, limit);
+		pthread_mutex_lock(&w->mu);
+		w->consumed++;
+		w->failed = w->rc < 0;
+		if (w->walk_waits)
+			pthread_cond_signal(&w->cv);
+	}
+	limit = w->limit;
+	ckpt_at_limit = w->ckpt_at_limit;
+	pthread_mutex_unlock(&w->mu);
+	hash_end(w, limit, ckpt_at_limit);
+	return NULL;
+}
+
+static int hash_start(struct hash_work *w, struct alog_store *s,
+		      const struct alog_verifier *vkey, uint64_t n_ckpt,
+		      struct alog_err *err)
+{
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	w->s = s;
+	w->vkey = vkey;
+	w->cs.s = s;
+	w->cs.err = &w->err;
+	w->cs.bad_node_index = UINT64_MAX;
+	w->n_ckpt = n_ckpt;
+	w->limit = UINT64_MAX;
+	w->bad_index = UINT64_MAX;
+	for (int i = 0; i < HASH_RING; i++)
+		alog_buf_init(&w->slot[i].payload, ALOG_BLOCK_RAW_MAX);
+	rc = alog_hasher_new(&w->hasher, err);
+	if (rc == 0)
+		rc = txn_begin(s, 0, &w->cs.txn, err);
+	if (rc < 0 || s->hash_inline)
+		return rc;
+	if (pthread_mutex_init(&w->mu, NULL) != 0)
+		return 0;
+	if (pthread_cond_init(&w->cv, NULL) != 0) {
+		pthread_mutex_destroy(&w->mu);
+		return 0;
+	}
+	if (pthread_create(&w->thread, NULL, hash_run, w) != 0) {
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		return 0;
+	}
+	w->threaded = 1;
+	return 0;
+}
+
+/* Hand over the block the walk just decoded into s->payload (it gets an
+ * idle buffer back there); returns the block's payload, now in the ring.
+ * *failed is set when the worker has met a fault: the walk may stop,
+ * as every fault of its own to come lies after the worker's. */
+static const struct alog_buf *hash_put(struct hash_work *w,
+				       uint64_t first_index, int *failed)
+{
+	struct alog_store *s = w->s;
+	struct hash_slot *sl;
+	struct alog_buf t;
+
+	if (w->threaded)
+		pthread_mutex_lock(&w->mu);
+	while (w->produced - w->consumed == HASH_RING) {
+		if (w->threaded) {
+			w->walk_waits = 1;
+			pthread_cond_wait(&w->cv, &w->mu);
+			w->walk_waits = 0;
+		} else {
+			hash_next(w, UINT64_MAX);
+			w->consumed++;
+			w->failed = w->rc < 0;
+		}
+	}
+	sl = &w->slot[w->produced % HASH_RING];
+	t = sl->payload;
+	sl->payload = s->payload;
+	s->payload = t;
+	sl->first_index = first_index;
+	w->produced++;
+	*failed = w->failed;
+	if (w->threaded) {
+		if (w->worker_waits &&
+		    w->produced - w->consumed >= HASH_RING / 2)
+			pthread_cond_signal(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+	}
+	return &sl->payload;
+}
+
+/* No more blocks: hash none at or past limit, check the checkpoints at
+ * size limit when ckpt_at_limit, and wait for the worker. */
+static void hash_close(struct hash_work *w, uint64_t limit, int ckpt_at_limit)
+{
+	if (w->closed)
+		return;
+	if (!w->threaded) {
+		w->closed = 1;
+		for (; w->consumed < w->produced; w->consumed++)
+			hash_next(w, limit);
+		hash_end(w, limit, ckpt_at_limit);
+		return;
+	}
+	pthread_mutex_lock(&w->mu);
+	w->closed = 1;
+	w->limit = limit;
+	w->ckpt_at_limit = ckpt_at_limit;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+}
+
+static void hash_free(struct hash_work *w)
+{
+	if (w->threaded) {
+		hash_close(w, 0, 0);
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+	}
+	if (w->cs.txn)
+		mdb_txn_abort(w->cs.txn);
+	if (w->have_ck)
+		alog_store_checkpoint_release(&w->ck);
+	alog_hasher_free(w->hasher);
+	for (int i = 0; i < HASH_RING; i++)
+		alog_buf_release(&w->slot[i].payload);
+}
+
 int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 		     alog_store_received_fn received_of,
 		     alog_store_record_fn fn, void *ctx,
 		     const struct alog_store_check_progress *progress,
 		     uint64_t *bad_index, struct alog_err *err)
 {
-	struct check_state cs = { s, NULL, err, UINT64_MAX };
+	MDB_txn *txn = NULL;
 	struct id_check ic;
+	struct hash_work hw;
 	pthread_t id_thread;
 	int id_threaded = 0;
-	struct alog_merkle_range range;
-	struct alog_store_checkpoint ck;
+	struct fault_at wat;
 	MDB_cursor *c = NULL;
 	MDB_val k, v;
-	uint64_t expect = 0, next_ckpt = 0, seg_off = 0;
+	uint64_t expect = 0, seg_off = 0, rec_idx = 0;
 	uint32_t seg_id = 0;
 	int64_t last_received = INT64_MIN;
 	unsigned char root[ALOG_HASH_LEN];
 	uint64_t size = 0, n_ckpt = 0, n_blocks = 0;
-	int have_ck = 0, op = MDB_FIRST;
+	int op = MDB_FIRST, at_record = 0, hash_failed = 0;
 	int rc;
 
 	*bad_index = UINT64_MAX;
-	memset(&range, 0, sizeof(range));
-	memset(&ck, 0, sizeof(ck));
 	if (!vkey)
 		vkey = &s->vkey;
-	rc = txn_begin(s, 0, &cs.txn, err);
+	rc = txn_begin(s, 0, &txn, err);
 	if (rc < 0)
 		return rc;
 	/* The check covers the log as it was at open (a read-only opener's
@@ -3100,7 +3431,10 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 			ic.txn = NULL;
 		}
 	}
-	rc = mdb_cursor_open(cs.txn, s->dbi_blocks, &c);
+	rc = hash_start(&hw, s, vkey, n_ckpt, err);
+	if (rc < 0)
+		goto out;
+	rc = mdb_cursor_open(txn, s->dbi_blocks, &c);
 	if (rc) {
 		rc = db_fail(err, rc, "cursor");
 		goto out;
@@ -3108,37 +3442,11 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 	for (;;) {
 		struct blockloc b;
 		struct alog_block_header h;
+		const struct alog_buf *payload;
 		const unsigned char *p, *end;
 
-		/* Checkpoints at the current size, before the next block. */
-		while (next_ckpt < n_ckpt) {
-			if (!have_ck) {
-				rc = alog_store_checkpoint_get(s, next_ckpt, &ck,
-							       err);
-				if (rc < 0)
-					goto out;
-				have_ck = 1;
-			}
-			if (ck.size > range.size)
-				break;
-			if (ck.size < range.size) {
-				rc = alog_err_set(err, ALOG_ECORRUPT,
-						  "checkpoint %" PRIu64
-						  " has tree size %" PRIu64
-						  ", smaller than an earlier one",
-						  ck.seq, ck.size);
-				goto out;
-			}
-			alog_merkle_range_root(&range, s->hasher, root);
-			rc = check_checkpoint(s, vkey, &ck, root, err);
-			if (rc < 0) {
-				*bad_index = UINT64_MAX;
-				goto out;
-			}
-			alog_store_checkpoint_release(&ck);
-			have_ck = 0;
-			next_ckpt++;
-		}
+		/* a fault from here to the records: the block's, at expect */
+		at_record = 0;
 		rc = mdb_cursor_get(c, &k, &v, (MDB_cursor_op)op);
 		op = MDB_NEXT;
 		if (rc == MDB_NOTFOUND) {
@@ -3147,11 +3455,11 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 		}
 		if (rc) {
 			rc = db_fail(err, rc, "cursor get");
-			goto out;
+			goto walk_fault;
 		}
 		rc = decode_blockloc(&k, &v, &b, err);
 		if (rc < 0)
-			goto out;
+			goto walk_fault;
 		if (b.first_index >= size && b.first_index == expect)
 			break; /* appended after open */
 		*bad_index = b.first_index;
@@ -3161,34 +3469,34 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 					  " are missing from the index",
 					  expect, b.first_index - 1);
 			*bad_index = expect;
-			goto out;
+			goto walk_fault;
 		}
 		if (b.seg_id != seg_id) {
 			uint64_t first, end_off;
 
 			if (seg_id) {
-				rc = get_segment_entry(s, cs.txn, seg_id, NULL,
+				rc = get_segment_entry(s, txn, seg_id, NULL,
 						       &end_off, err);
 				if (rc < 0)
-					goto out;
+					goto walk_fault;
 				if (seg_off != end_off) {
 					*bad_index = UINT64_MAX;
 					rc = alog_err_set(err, ALOG_ECORRUPT,
 							  "segment %u: blocks end at offset %" PRIu64
 							  " but %" PRIu64 " bytes are committed",
 							  seg_id, seg_off, end_off);
-					goto out;
+					goto walk_fault;
 				}
 			}
-			rc = get_segment_entry(s, cs.txn, b.seg_id, &first,
+			rc = get_segment_entry(s, txn, b.seg_id, &first,
 					       &end_off, err);
 			if (rc < 0)
-				goto out;
+				goto walk_fault;
 			if (b.seg_id <= seg_id || first != b.first_index) {
 				rc = alog_err_set(err, ALOG_ECORRUPT,
 						  "segment %u does not start at record %" PRIu64,
 						  b.seg_id, b.first_index);
-				goto out;
+				goto walk_fault;
 			}
 			seg_id = b.seg_id;
 			seg_off = ALOG_SEGMENT_HEADER_LEN;
@@ -3198,28 +3506,31 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 					  "segment %u: bytes %" PRIu64 "..%" PRIu64
 					  " belong to no block",
 					  seg_id, seg_off, b.offset);
-			goto out;
+			goto walk_fault;
 		}
 		rc = load_block(s, &b, &h, err);
 		if (rc < 0)
-			goto out;
+			goto walk_fault;
 		if (b.first_received < last_received) {
 			rc = alog_err_set(err, ALOG_ECORRUPT,
 					  "record %" PRIu64
 					  ": received time goes backwards",
 					  b.first_index);
-			goto out;
+			goto walk_fault;
 		}
 		last_received = b.first_received;
-		p = s->payload.data;
-		end = p + s->payload.len;
-		for (uint64_t idx = b.first_index; p < end; idx++) {
+		payload = hash_put(&hw, b.first_index, &hash_failed);
+		if (hash_failed)
+			break; /* its fault comes before any still to find */
+		p = payload->data;
+		end = p + payload->len;
+		at_record = 1;
+		for (rec_idx = b.first_index; p < end; rec_idx++) {
 			const unsigned char *nl = memchr(p, '\n',
 							 (size_t)(end - p));
-			unsigned char leaf[ALOG_HASH_LEN];
 
-			*bad_index = idx;
-			if (received_of && idx == b.first_index) {
+			*bad_index = rec_idx;
+			if (received_of && rec_idx == b.first_index) {
 				int64_t r;
 
 				rc = received_of(p, (size_t)(nl - p), &r);
@@ -3227,24 +3538,14 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 					rc = alog_err_set(err, ALOG_ECORRUPT,
 							  "record %" PRIu64
 							  ": received time differs from its block's index entry",
-							  idx);
+							  rec_idx);
 				if (rc < 0)
-					goto out;
+					goto walk_fault;
 			}
 			if (fn) {
-				rc = fn(ctx, idx, p, (size_t)(nl - p));
+				rc = fn(ctx, rec_idx, p, (size_t)(nl - p));
 				if (rc < 0)
-					goto out;
-			}
-			rc = alog_merkle_leaf(s->hasher, p, (size_t)(nl - p), leaf);
-			if (rc == 0)
-				rc = alog_merkle_range_push(&range, s->hasher,
-							    leaf, check_node,
-							    &cs, err);
-			if (rc < 0) {
-				if (cs.bad_node_index != UINT64_MAX)
-					*bad_index = cs.bad_node_index;
-				goto out;
+					goto walk_fault;
 			}
 			p = nl + 1;
 		}
@@ -3253,6 +3554,15 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 		n_blocks++;
 		if (progress && progress->fn)
 			progress->fn(progress->ctx, expect, size);
+	}
+	/* the walk is done: the worker's fault, if any, comes first */
+	hash_close(&hw, expect, 1);
+	if (hw.rc < 0) {
+		rc = hw.rc;
+		*bad_index = hw.bad_index;
+		if (err)
+			*err = hw.err;
+		goto out;
 	}
 	*bad_index = UINT64_MAX;
 	if (expect != size) {
@@ -3267,7 +3577,7 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 		uint64_t end_off = s->seg_end;
 
 		if (seg_id != s->seg_id) {
-			rc = get_segment_entry(s, cs.txn, seg_id, NULL, &end_off,
+			rc = get_segment_entry(s, txn, seg_id, NULL, &end_off,
 					       err);
 			if (rc < 0)
 				goto out;
@@ -3280,7 +3590,7 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 			goto out;
 		}
 	}
-	rc = check_times(s, cs.txn, size, n_blocks, err);
+	rc = check_times(s, txn, size, n_blocks, err);
 	if (rc < 0)
 		goto out;
 	if (id_threaded) {
@@ -3291,16 +3601,17 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 			*err = ic.err;
 	} else {
 		/* no thread (it could not start): here, in order */
-		rc = check_replays(s, cs.txn, err);
+		rc = check_replays(s, txn, err);
 		if (rc == 0)
-			rc = check_ids(s, cs.txn, err);
+			rc = check_ids(s, txn, err);
 	}
 	if (rc < 0)
 		goto out;
-	if (next_ckpt < n_ckpt) {
+	if (hw.next_ckpt < n_ckpt) {
 		rc = alog_err_set(err, ALOG_ECORRUPT,
 				  "checkpoint %" PRIu64 " has tree size %" PRIu64
-				  ", larger than the log", next_ckpt, ck.size);
+				  ", larger than the log", hw.next_ckpt,
+				  hw.ck.size);
 		goto out;
 	}
 	{
@@ -3308,7 +3619,7 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 
 		/* The root the writer serves was rebuilt from stored nodes at
 		 * open: it must equal the one recomputed from the records. */
-		alog_merkle_range_root(&range, s->hasher, root);
+		alog_merkle_range_root(&hw.range, hw.hasher, root);
 		alog_store_root(s, mem_root);
 		if (size == s->size && !s->range_bad &&
 		    memcmp(root, mem_root, ALOG_HASH_LEN) != 0) {
@@ -3317,17 +3628,30 @@ int alog_store_check(struct alog_store *s, const struct alog_verifier *vkey,
 			goto out;
 		}
 	}
+	goto out;
+walk_fault:
+	/* The walk's fault, at a block's start (after the checkpoints of
+	 * that size) or at a record (before its leaf): the worker hashes up
+	 * to it, and its own fault stands when it comes first. */
+	wat.i = at_record ? rec_idx : expect;
+	wat.phase = FAULT_WALK;
+	hash_close(&hw, wat.i, !at_record);
+	if (hw.rc < 0 && fault_before(&hw.at, &wat)) {
+		rc = hw.rc;
+		*bad_index = hw.bad_index;
+		if (err)
+			*err = hw.err;
+	}
 out:
 	/* an earlier fault stands; the id thread's result is dropped */
 	if (id_threaded)
 		pthread_join(id_thread, NULL);
 	if (ic.txn)
 		mdb_txn_abort(ic.txn);
-	if (have_ck)
-		alog_store_checkpoint_release(&ck);
+	hash_free(&hw);
 	if (c)
 		mdb_cursor_close(c);
-	if (cs.txn)
-		mdb_txn_abort(cs.txn);
+	if (txn)
+		mdb_txn_abort(txn);
 	return rc;
 }

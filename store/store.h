@@ -242,6 +242,9 @@ int alog_store_failed(const struct alog_store *s);
 /* For tests only: make the next fdatasync of the writer's current
  * segment fail (alog_segment_test_fail_next_sync). No-op without one. */
 void alog_store_test_fail_next_sync(struct alog_store *s);
+/* For tests only: alog_store_check hashes on the caller's thread, as
+ * when its worker thread cannot start (on: 1). */
+void alog_store_test_check_inline(struct alog_store *s, int on);
 
 /* The id digest of (source, id) (see ALOG_STORE_ID_LEN), hashed with h
  * (NULL: a context made for the call, which costs more than the hash). */

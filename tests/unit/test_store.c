@@ -2281,6 +2281,128 @@ static void test_store_check_shows_every_record_and_reports_progress(
 	alog_store_close(s);
 }
 
+/* A record check that refuses record `at` (-77, no message). */
+struct refuse {
+	uint64_t at;
+};
+
+static int refuse_one(void *ctx, uint64_t index, const unsigned char *rec,
+		      size_t len)
+{
+	const struct refuse *rf = ctx;
+
+	return index == rf->at ? -77 : 0;
+}
+
+/* Leaves, stored nodes and checkpoints are checked on a worker thread
+ * while the caller's thread checks blocks and records; the fault
+ * reported is still the one a one-thread walk meets first: the node
+ * over records 512..767 completes at leaf 767, after record 767's own
+ * check and before record 768's; the checkpoint at size 1000 comes
+ * before record 1000's check (and the worker's fault is the later one
+ * when the walk's comes first). Each case several times, as the worker
+ * may be ahead of the walk or behind it, and once without the thread. */
+static void test_store_check_reports_the_first_fault_with_the_hash_worker(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	struct alog_signer *other;
+	struct alog_verifier ov;
+	unsigned char key[9], wrong[32];
+	struct alog_err err;
+	uint64_t bad;
+	int rc;
+	static const struct {
+		uint64_t refuse;
+		int rc;       /* -77: the record check's fault reported */
+		uint64_t bad;
+	} node_cases[] = {
+		{ 300, -77, 300 },
+		{ 767, -77, 767 },
+		{ 768, ALOG_ECORRUPT, 512 },
+		{ 1500, ALOG_ECORRUPT, 512 },
+	}, ckpt_cases[] = {
+		{ 999, -77, 999 },
+		{ 1000, ALOG_EVERIFY, UINT64_MAX },
+		{ 1700, ALOG_EVERIFY, UINT64_MAX },
+	};
+
+	assert_int_equal(alog_signer_generate("example.com/audit-key", &other,
+					      NULL), 0);
+	alog_signer_verifier(other, &ov);
+	for (int b = 0; b < 10; b++)
+		must_append(s, K_SIMPLE, 100);
+	assert_int_equal(alog_store_sign_checkpoint(s, f->signer, T0, NULL,
+						    &err), 0);
+	for (int b = 0; b < 10; b++)
+		must_append(s, K_SIMPLE, 100);
+	expect_check_ok(s);
+	alog_store_close(s);
+
+	/* a checkpoint that does not verify with another key, at 1000 */
+	s = reopen(f, ALOG_STORE_RDONLY, NULL);
+	for (size_t i = 0; i < sizeof(ckpt_cases) / sizeof(ckpt_cases[0]); i++) {
+		for (int round = 0; round < 6; round++) {
+			struct refuse rf = { ckpt_cases[i].refuse };
+
+			alog_store_test_check_inline(s, round == 5);
+
+			alog_err_clear(&err);
+			bad = 0;
+			rc = alog_store_check(s, &ov, NULL, refuse_one, &rf,
+					      NULL, &bad, &err);
+			if (rc != ckpt_cases[i].rc || bad != ckpt_cases[i].bad)
+				fail_msg("refusing record %" PRIu64
+					 ": rc %d bad %" PRIu64 " (%s)",
+					 rf.at, rc, bad, err.msg);
+		}
+	}
+	/* and without the thread, a whole log verifies */
+	alog_store_test_check_inline(s, 1);
+	assert_int_equal(alog_store_check(s, NULL, NULL, NULL, NULL, NULL, &bad,
+					  &err), 0);
+	assert_true(bad == UINT64_MAX);
+	alog_store_close(s);
+
+	/* the stored node of level 8 over records 512..767, damaged */
+	key[0] = ALOG_STORE_NODE_LEVEL;
+	alog_put_be64(key + 1, 2);
+	memset(wrong, 0x5a, sizeof(wrong));
+	put_raw(f, "nodes", key, sizeof(key), wrong, sizeof(wrong));
+	s = reopen(f, ALOG_STORE_RDONLY, NULL);
+	for (size_t i = 0; i < sizeof(node_cases) / sizeof(node_cases[0]); i++) {
+		for (int round = 0; round < 6; round++) {
+			struct refuse rf = { node_cases[i].refuse };
+
+			alog_store_test_check_inline(s, round == 5);
+
+			alog_err_clear(&err);
+			bad = 0;
+			rc = alog_store_check(s, NULL, NULL, refuse_one, &rf,
+					      NULL, &bad, &err);
+			if (rc != node_cases[i].rc || bad != node_cases[i].bad)
+				fail_msg("refusing record %" PRIu64
+					 ": rc %d bad %" PRIu64 " (%s)",
+					 rf.at, rc, bad, err.msg);
+			if (rc == ALOG_ECORRUPT &&
+			    !strstr(err.msg, "stored tree node level 8 index 2"))
+				fail_msg("check said '%s'", err.msg);
+		}
+	}
+	/* both: the node's fault (at leaf 767) before the checkpoint's */
+	for (int inline_ = 0; inline_ < 2; inline_++) {
+		alog_store_test_check_inline(s, inline_);
+		alog_err_clear(&err);
+		assert_int_equal(alog_store_check(s, &ov, NULL, NULL, NULL,
+						  NULL, &bad, &err),
+				 ALOG_ECORRUPT);
+		assert_int_equal(bad, 512);
+	}
+	alog_store_close(s);
+	alog_signer_free(other);
+}
+
 /* ---- tests: processes ---- */
 
 /* Run fn in a child process; it writes up to cap bytes of its report to
@@ -2601,6 +2723,7 @@ int main(void)
 		T(test_store_find_time_answers_before_inside_between_and_after),
 		T(test_store_checkpoints_are_signed_kept_and_checked),
 		T(test_store_check_shows_every_record_and_reports_progress),
+		T(test_store_check_reports_the_first_fault_with_the_hash_worker),
 		T(test_store_second_writer_gets_ebusy_naming_the_holder),
 		T(test_store_read_only_open_beside_the_writer_sees_committed_state),
 		T(test_store_read_only_check_ignores_a_writer_appending_meanwhile),
