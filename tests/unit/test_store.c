@@ -2366,7 +2366,7 @@ static void test_store_check_reports_the_first_fault_with_the_hash_worker(
 	alog_store_close(s);
 
 	/* the stored node of level 8 over records 512..767, damaged */
-	key[0] = ALOG_STORE_NODE_LEVEL;
+	key[0] = 8;
 	alog_put_be64(key + 1, 2);
 	memset(wrong, 0x5a, sizeof(wrong));
 	put_raw(f, "nodes", key, sizeof(key), wrong, sizeof(wrong));
