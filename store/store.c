@@ -322,16 +322,17 @@ static int check_val(const MDB_val *k, const MDB_val *v, size_t *len,
 	return 0;
 }
 
-static int get_checked(MDB_txn *txn, MDB_dbi dbi, const char *table,
-		       const void *key, size_t key_len, const void **val,
-		       size_t *len, struct alog_err *err)
+/* get_checked without a message for a missing key: ALOG_ENOTFOUND alone
+ * (a look-up that misses is the common case, e.g. every new id key). */
+static int lookup_checked(MDB_txn *txn, MDB_dbi dbi, const char *table,
+			  const void *key, size_t key_len, const void **val,
+			  size_t *len, struct alog_err *err)
 {
 	MDB_val k = { key_len, (void *)key }, v;
 	int rc = mdb_get(txn, dbi, &k, &v);
 
 	if (rc == MDB_NOTFOUND)
-		return alog_err_set(err, ALOG_ENOTFOUND,
-				    "index table '%s': key not found", table);
+		return ALOG_ENOTFOUND;
 	if (rc)
 		return db_fail(err, rc, "get");
 	rc = check_val(&k, &v, len, table, err);
@@ -339,6 +340,18 @@ static int get_checked(MDB_txn *txn, MDB_dbi dbi, const char *table,
 		return rc;
 	*val = v.mv_data;
 	return 0;
+}
+
+static int get_checked(MDB_txn *txn, MDB_dbi dbi, const char *table,
+		       const void *key, size_t key_len, const void **val,
+		       size_t *len, struct alog_err *err)
+{
+	int rc = lookup_checked(txn, dbi, table, key, key_len, val, len, err);
+
+	if (rc == ALOG_ENOTFOUND)
+		return alog_err_set(err, ALOG_ENOTFOUND,
+				    "index table '%s': key not found", table);
+	return rc;
 }
 
 /* Grow the map (address space, not disk) before a write transaction so
@@ -1482,11 +1495,11 @@ static int ids_get(struct alog_store *s, MDB_txn *txn,
 	size_t len;
 	int rc;
 
-	rc = get_checked(txn, s->dbi_ids, "ids", digest, ALOG_STORE_ID_KEY_LEN,
-			 &v, &len, err);
+	rc = lookup_checked(txn, s->dbi_ids, "ids", digest,
+			    ALOG_STORE_ID_KEY_LEN, &v, &len, err);
 	if (rc == ALOG_ENOTFOUND && s->ids_legacy)
-		rc = get_checked(txn, s->dbi_ids, "ids", legacy_key(digest),
-				 ALOG_STORE_ID_KEY_LEN, &v, &len, err);
+		rc = lookup_checked(txn, s->dbi_ids, "ids", legacy_key(digest),
+				    ALOG_STORE_ID_KEY_LEN, &v, &len, err);
 	if (rc == 0 && len != 8)
 		rc = alog_err_set(err, ALOG_ECORRUPT,
 				  "index table 'ids': value of %zu bytes", len);
