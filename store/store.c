@@ -67,6 +67,9 @@ struct alog_store;
 static int load_recent(struct alog_store *s, struct alog_err *err);
 static int merge_recent(struct alog_store *s, MDB_txn *txn,
 			struct alog_err *err);
+static int ids_last(struct alog_store *s, MDB_txn *txn,
+		    unsigned char last[ALOG_STORE_ID_KEY_LEN], int *have,
+		    struct alog_err *err);
 
 /* The first slot to probe for key. */
 static size_t idmap_home(const struct idmap *m, const unsigned char *key)
@@ -208,6 +211,12 @@ struct alog_store {
 	int recent_loaded;
 	struct keyref *staged; /* put_ids: the batch's keys for ids_recent */
 	size_t n_staged, cap_staged;
+	/* The writer's copy of the last key of ids (ids_end_known; none when
+	 * ids is empty): a key after it is not in ids, without a look-up.
+	 * put_ids leaves the batch's in pend_*, taken on commit. */
+	int ids_end_known, ids_empty, pend_set, pend_empty;
+	unsigned char ids_end[ALOG_STORE_ID_KEY_LEN];
+	unsigned char pend_end[ALOG_STORE_ID_KEY_LEN];
 	size_t recent_max;   /* ALOG_STORE_IDS_RECENT_MAX, or a test's */
 	int has_replays;    /* the replays table exists (read-only opens of
 			       a store that never replayed may lack it) */
@@ -1084,9 +1093,20 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 		s->format = ALOG_STORE_FORMAT;
 	}
 	if (mode == ALOG_STORE_WRITE) {
+		int have;
+
 		rc = load_recent(s, err);
+		if (rc == 0)
+			rc = txn_begin(s, 0, &txn, err);
+		if (rc == 0)
+			rc = ids_last(s, txn, s->ids_end, &have, err);
+		if (txn)
+			mdb_txn_abort(txn);
+		txn = NULL;
 		if (rc < 0)
 			goto out;
+		s->ids_end_known = 1;
+		s->ids_empty = !have;
 	}
 	rc = alog_codec_new(&s->codec, err);
 	if (rc == 0 && mode == ALOG_STORE_WRITE)
@@ -1511,6 +1531,17 @@ static int ids_get(struct alog_store *s, MDB_txn *txn,
 	return rc;
 }
 
+/* 1 when the writer knows that table ids can't hold the id digest's key:
+ * it sorts after the table's last key, and the table holds no keys of
+ * the older form (which sort anywhere). */
+static int after_ids_end(const struct alog_store *s,
+			 const unsigned char *digest)
+{
+	return s->ids_end_known && !s->ids_legacy &&
+	       (s->ids_empty || memcmp(digest, s->ids_end,
+				       ALOG_STORE_ID_KEY_LEN) > 0);
+}
+
 int alog_store_find_id(struct alog_store *s, const unsigned char *id_key,
 		       uint64_t *index, struct alog_err *err)
 {
@@ -1525,6 +1556,8 @@ int alog_store_find_id(struct alog_store *s, const unsigned char *id_key,
 	if (idmap_get(&s->recent, s->format < 3 ? legacy_key(id_key) : id_key,
 		      index))
 		return 0;
+	if (after_ids_end(s, id_key))
+		return ALOG_ENOTFOUND;
 	if (!s->id_txn_live && s->id_txn) {
 		rc = mdb_txn_renew(s->id_txn);
 		if (rc) {  /* e.g. MDB_MAP_RESIZED: begin anew */
@@ -2139,6 +2172,7 @@ static int put_ids(struct alog_store *s, MDB_txn *txn,
 
 	*merged = 0;
 	s->n_staged = 0;
+	s->pend_set = 0;
 	for (size_t i = 0; i < n; i++)
 		k += recs[i].id_key != NULL;
 	if (k == 0)
@@ -2161,6 +2195,8 @@ static int put_ids(struct alog_store *s, MDB_txn *txn,
 		v[k++].index = i;
 		if (idmap_get(&s->recent, recs[i].id_key, &old))
 			rc = ALOG_ECONFLICT;
+		else if (after_ids_end(s, recs[i].id_key))
+			rc = 0;
 		else if ((rc = ids_get(s, txn, recs[i].id_key, &old,
 				       err)) == 0)
 			rc = ALOG_ECONFLICT;
@@ -2206,6 +2242,13 @@ static int put_ids(struct alog_store *s, MDB_txn *txn,
 				 ALOG_STORE_ID_KEY_LEN, val, 8,
 				 MDB_NOOVERWRITE | MDB_APPEND, err);
 	}
+	/* the table's last key once this commits */
+	s->pend_set = rc == 0;
+	s->pend_empty = j == k && !have_last;
+	if (j < k)
+		memcpy(s->pend_end, v[k - 1].key, ALOG_STORE_ID_KEY_LEN);
+	else if (have_last)
+		memcpy(s->pend_end, last, ALOG_STORE_ID_KEY_LEN);
 	/* the staged keys, in index order for ids_recent's appends; the
 	 * map is emptied after a merge before they go in */
 	s->n_staged = j;
@@ -2530,6 +2573,10 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		 * (put_ids made room: these puts do not allocate) */
 		if (merged)
 			idmap_clear(&s->recent);
+		if (s->pend_set) {
+			s->ids_empty = s->pend_empty;
+			memcpy(s->ids_end, s->pend_end, ALOG_STORE_ID_KEY_LEN);
+		}
 		for (size_t i = 0; i < s->n_staged; i++)
 			(void)idmap_put(&s->recent, s->staged[i].key,
 					old_size + s->staged[i].index);
