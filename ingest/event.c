@@ -756,27 +756,6 @@ static int expect(const char **p, const char *end, const char *lit, size_t n)
 
 /* The closing quote of a plain string starting at p (no escape, no
  * control byte, valid UTF-8), or NULL when it is not one or is cut. */
-#define ONES UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
-
-/* Of the 8 bytes at p, those that end a plain string's run of plain
- * ASCII: below 0x20, at or above 0x80, '"' or '\\'. The classic tests:
- * (x - ONES * n) & ~x & HIGHS flags the bytes of x below n (n <= 0x80),
- * and a byte equal to c is a zero byte of x ^ ONES * c. A flag above a
- * flagged byte may be false (a borrow), the lowest one never is: the
- * result is 0 exactly when all 8 are plain, else its lowest flag is the
- * first byte that is not. */
-static uint64_t unplain8(const char *p)
-{
-	uint64_t x, q, b;
-
-	memcpy(&x, p, 8);
-	q = x ^ (ONES * '"');
-	b = x ^ (ONES * '\\');
-	return (((x - ONES * 0x20) & ~x) | x | ((q - ONES) & ~q) |
-		((b - ONES) & ~b)) & HIGHS;
-}
-
 static const char *plain_string_end(const char *p, const char *end)
 {
 	while (p < end) {
@@ -785,7 +764,7 @@ static const char *plain_string_end(const char *p, const char *end)
 		/* eight plain bytes at a time; else on to the first that
 		 * is not (byte order known), or one by one */
 		if (end - p >= 8) {
-			uint64_t m = unplain8(p);
+			uint64_t m = alog_json_unplain8(p);
 
 			if (!m) {
 				p += 8;

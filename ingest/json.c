@@ -210,6 +210,24 @@ static size_t utf8_encode(unsigned cp, unsigned char *o)
 	return 4;
 }
 
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* The classic tests: (x - ONES * n) & ~x & HIGHS flags the bytes of x
+ * below n (n <= 0x80), and a byte equal to c is a zero byte of
+ * x ^ ONES * c. A flag above a flagged byte may be false (a borrow), the
+ * lowest one never is. */
+uint64_t alog_json_unplain8(const char *p)
+{
+	uint64_t x, q, b;
+
+	memcpy(&x, p, 8);
+	q = x ^ (ONES * '"');
+	b = x ^ (ONES * '\\');
+	return (((x - ONES * 0x20) & ~x) | x | ((q - ONES) & ~q) |
+		((b - ONES) & ~b)) & HIGHS;
+}
+
 /*
  * Read the string whose opening quote is at sc->pos; leave pos after the
  * closing quote. When dst is non-NULL append the decoded bytes to it.
@@ -226,6 +244,19 @@ static int scan_string(struct scan *sc, struct alog_buf *dst, int *escaped)
 	for (;;) {
 		unsigned char c;
 
+		/* eight plain bytes at a time; else on to the first that is
+		 * not (byte order known), or one by one */
+		if (n - i >= 8) {
+			uint64_t m = alog_json_unplain8((const char *)s + i);
+
+			if (!m) {
+				i += 8;
+				continue;
+			}
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			i += (size_t)__builtin_ctzll(m) / 8;
+#endif
+		}
 		if (i >= n)
 			return fault(sc, ALOG_JSON_SYNTAX, sc->pos,
 				     "unterminated string");

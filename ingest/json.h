@@ -135,4 +135,10 @@ size_t alog_json_utf8_check(const char *s, size_t len);
  * s[0] (len bytes available), 0 when it is not one: the scanner's rule. */
 size_t alog_json_utf8_seq(const char *s, size_t len);
 
+/* Of the 8 bytes at p, those that end a run of plain string bytes (below
+ * 0x20, at or above 0x80, '"' or '\\'), as the high bit of each: 0
+ * exactly when all 8 are plain, else the lowest flag is the first byte
+ * that is not. */
+uint64_t alog_json_unplain8(const char *p);
+
 #endif
