@@ -1242,28 +1242,40 @@ void alog_store_root(const struct alog_store *s,
 
 /* The 48-bit unix_ts_ms of a UUIDv7 in text form, or 0 (SPEC.md 7 "Id
  * keys"). */
+/* A hex digit's value, or -1. */
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);  /* 'A'..'F' -> 'a'..'f' */
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 static uint64_t uuid7_ms(const char *id)
 {
-	unsigned char b[8];
-	char hex[12];
+	uint64_t ms = 0;
+	size_t i;
 
-	if (strlen(id) != 36 || id[14] != '7' || !strchr("89abAB", id[19]))
-		return 0;
-	for (size_t i = 0; i < 36; i++) {
-		char c = id[i];
-		int dash = i == 8 || i == 13 || i == 18 || i == 23;
+	/* in one pass: 36 bytes, dashes at 8, 13, 18, 23, hex elsewhere;
+	 * the first 12 digits are the time */
+	for (i = 0; i < 36 && id[i]; i++) {
+		int d;
 
-		if (dash ? c != '-' :
-		    !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-		      (c >= 'A' && c <= 'F')))
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (id[i] != '-')
+				return 0;
+			continue;
+		}
+		d = hex_digit(id[i]);
+		if (d < 0)
 			return 0;
+		if (i < 13)
+			ms = ms << 4 | (uint64_t)d;
 	}
-	memcpy(hex, id, 8);
-	memcpy(hex + 8, id + 9, 4);
-	b[0] = b[1] = 0;
-	if (alog_hex_decode(hex, 12, b + 2, 6) < 0)
+	if (i != 36 || id[36] || id[14] != '7' ||
+	    (hex_digit(id[19]) & 0xc) != 0x8)
 		return 0;
-	return alog_get_be64(b);
+	return ms;
 }
 
 void alog_store_id_key(struct alog_hasher *hs, const char *source,
