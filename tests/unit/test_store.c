@@ -1935,10 +1935,13 @@ static void test_store_duplicate_id_key_fails_the_whole_batch(void **state)
 	alog_store_close(s);
 }
 
-static void test_store_conflict_after_rotation_leaves_the_store_usable(
-	void **state)
+/* A batch of n records that rotates several segments, then conflicts at
+ * its last record: nothing of it stays, and the same batch without the
+ * conflict goes in. n below HASH_THREAD_MIN hashes on the appending
+ * thread, n above it on the batch thread (the tree it rolls back was
+ * that thread's). */
+static void conflict_after_rotation(struct fx *f, size_t n)
 {
-	struct fx *f = *state;
 	struct alog_store *s = create_open(f, ALOG_SEGMENT_SIZE_MIN);
 	unsigned char key[ALOG_STORE_ID_LEN], before[32], after[32];
 	struct alog_store_rec *r;
@@ -1958,37 +1961,51 @@ static void test_store_conflict_after_rotation_leaves_the_store_usable(
 	}
 	size = alog_store_size(s);
 	alog_store_root(s, before);
-	/* A batch that rotates several segments, then conflicts. */
-	r = calloc(200, sizeof(*r));
-	buf = malloc(200 * REC_CAP);
+	r = calloc(n, sizeof(*r));
+	buf = malloc(n * REC_CAP);
 	assert_non_null(r);
 	assert_non_null(buf);
-	for (size_t k = 0; k < 200; k++) {
+	for (size_t k = 0; k < n; k++) {
 		r[k].data = (unsigned char *)buf + k * REC_CAP;
 		r[k].len = gen(K_BIG, size + k, buf + k * REC_CAP);
 		r[k].received_us = recv_of(size + k);
 	}
-	r[199].id_key = key;
+	r[n - 1].id_key = key;
 	alog_err_clear(&err);
-	assert_int_equal(alog_store_append(s, r, 200, &err), ALOG_ECONFLICT);
+	assert_int_equal(alog_store_append(s, r, n, &err), ALOG_ECONFLICT);
 	assert_int_equal(alog_store_size(s), size);
 	alog_store_root(s, after);
 	assert_memory_equal(before, after, 32);
 	/* Usable: the same batch without the conflict goes in. */
-	r[199].id_key = NULL;
-	rc = alog_store_append(s, r, 200, &err);
+	r[n - 1].id_key = NULL;
+	rc = alog_store_append(s, r, n, &err);
 	if (rc < 0)
 		fail_with("append after conflict", rc, &err);
-	assert_int_equal(alog_store_size(s), size + 200);
+	assert_int_equal(alog_store_size(s), size + n);
 	expect_check_ok(s);
+	alog_store_root(s, before);
 	alog_store_close(s);
 	s = reopen(f, ALOG_STORE_WRITE, &rec);
 	assert_int_equal(rec.cut, 0);
-	assert_int_equal(alog_store_size(s), size + 200);
+	assert_int_equal(alog_store_size(s), size + n);
+	alog_store_root(s, after);
+	assert_memory_equal(before, after, 32);
 	expect_check_ok(s);
 	alog_store_close(s);
 	free(r);
 	free(buf);
+}
+
+static void test_store_conflict_after_rotation_leaves_the_store_usable(
+	void **state)
+{
+	conflict_after_rotation(*state, 200);
+}
+
+static void test_store_conflict_after_rotation_of_a_large_batch(
+	void **state)
+{
+	conflict_after_rotation(*state, 700);
 }
 
 static void test_store_refuses_received_times_that_go_backwards(void **state)
@@ -2719,6 +2736,7 @@ int main(void)
 		T(test_store_check_and_proofs_find_a_damaged_level_6_node),
 		T(test_store_check_finds_damage_in_the_id_tables),
 		T(test_store_conflict_after_rotation_leaves_the_store_usable),
+		T(test_store_conflict_after_rotation_of_a_large_batch),
 		T(test_store_refuses_received_times_that_go_backwards),
 		T(test_store_find_time_answers_before_inside_between_and_after),
 		T(test_store_checkpoints_are_signed_kept_and_checked),
