@@ -1687,6 +1687,74 @@ static void test_store_time_keys_are_appended_and_found(void **state)
 	free(r);
 }
 
+/* SPEC.md 7 "Where a batch's keys go": a key equal to the last key of
+ * ids (the one a batch's keys are split at) is refused, alone or beside
+ * keys that would be appended or staged, and beside a key whose staging
+ * merges ids_recent: nothing of such a batch stays, ids_recent and the
+ * writer's copy of it included, and every key stays found. */
+static void test_store_key_equal_to_the_last_of_ids_is_refused(void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	/* ms of ids 0..5: late (staged) 0, 1; in order 2, 3, 4; later 5 */
+	static const uint64_t ms[] = { 10, 11, 20, 21, 22, 30 };
+	unsigned char k[6][ALOG_STORE_ID_LEN];
+	struct alog_store_rec r[3];
+	struct alog_err err;
+	uint64_t index = 0;
+	char id[40];
+	int rc;
+
+	for (int i = 0; i < 6; i++) {
+		snprintf(id, sizeof(id), "018bcfe5-%04x-7000-8000-00000000000%d",
+			 (unsigned)ms[i], i);
+		alog_store_id_key(NULL, "src", id, k[i]);
+		assert_int_equal(k[i][5], (unsigned char)ms[i]); /* a time key */
+	}
+	alog_store_set_ids_recent_max(s, 1);
+	for (int i = 0; i < 3; i++)
+		r[i] = (struct alog_store_rec){ (const unsigned char *)"rec", 3,
+						T0, k[2 + i] };
+	assert_int_equal(alog_store_append(s, r, 3, &err), 0); /* 0..2 */
+	r[0].id_key = k[0];  /* before the last key: staged */
+	assert_int_equal(alog_store_append(s, r, 1, &err), 0); /* 3 */
+	/* k[4] is the last key of ids */
+	r[0].id_key = k[4];
+	expect_conflict_changes_nothing(f, s, r, 1);
+	r[0].id_key = k[5];  /* would be appended */
+	r[1].id_key = k[4];
+	expect_conflict_changes_nothing(f, s, r, 2);
+	r[0].id_key = k[1];  /* would be staged, merging ids_recent */
+	expect_conflict_changes_nothing(f, s, r, 2);
+	assert_int_equal(alog_store_find_id(s, k[1], &index, &err),
+			 ALOG_ENOTFOUND);
+	assert_int_equal(alog_store_find_id(s, k[5], &index, &err),
+			 ALOG_ENOTFOUND);
+	assert_int_equal(alog_store_find_id(s, k[0], &index, &err), 0);
+	assert_int_equal(index, 3);
+	/* the same keys without it go in, the merge with them */
+	rc = alog_store_append(s, r, 1, &err);
+	if (rc < 0)
+		fail_with("append", rc, &err);
+	r[0].id_key = k[5];
+	assert_int_equal(alog_store_append(s, r, 1, &err), 0); /* 5 */
+	for (int i = 0; i < 6; i++) {
+		static const uint64_t want[] = { 3, 4, 0, 1, 2, 5 };
+
+		assert_int_equal(alog_store_find_id(s, k[i], &index, &err), 0);
+		assert_int_equal(index, want[i]);
+	}
+	expect_check_ok(s);
+	alog_store_close(s);
+	s = reopen(f, ALOG_STORE_WRITE, NULL);
+	for (int i = 0; i < 6; i++) {
+		r[0].id_key = k[i];
+		expect_conflict_changes_nothing(f, s, r, 1);
+	}
+	expect_check_ok(s);
+	alog_store_close(s);
+}
+
 /* Whether the nodes table holds an entry for subtree (level, k). */
 static int has_node(struct fx *f, unsigned level, uint64_t k)
 {
@@ -2730,6 +2798,7 @@ int main(void)
 		T(test_store_recent_ids_merge_into_ids_and_stay_found),
 		T(test_store_formats_1_and_2_are_upgraded_with_their_keys),
 		T(test_store_time_keys_are_appended_and_found),
+		T(test_store_key_equal_to_the_last_of_ids_is_refused),
 		T(test_store_check_reports_the_first_fault_with_the_id_thread),
 		T(test_store_proofs_at_every_index_equal_the_reference),
 		T(test_store_level_8_proofs_at_every_index_equal_the_reference),
