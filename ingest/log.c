@@ -134,6 +134,11 @@ static void set_id(struct alog_submit *res, const char *id)
 	res->id[n] = 0;
 }
 
+/* The slot of the pending event whose id key (the digest's first
+ * ALOG_STORE_ID_KEY_LEN bytes, what the store keys by) is key's, or an
+ * empty one. Not the whole digest: two ids of one key in a batch would
+ * make the store refuse the batch, where the later must be judged
+ * against the earlier (SPEC.md 7 "Id keys": a conflict). */
 static uint32_t *slot_for(struct alog_log *log, const unsigned char *key)
 {
 	/* the digest's hash part: its time part is no spread at all */
@@ -143,7 +148,7 @@ static uint32_t *slot_for(struct alog_log *log, const unsigned char *key)
 		uint32_t v = log->slots[h];
 
 		if (v == 0 || memcmp(log->p[v - 1].key, key,
-				     ALOG_STORE_ID_LEN) == 0)
+				     ALOG_STORE_ID_KEY_LEN) == 0)
 			return &log->slots[h];
 	}
 }

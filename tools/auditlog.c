@@ -634,7 +634,7 @@ static int ingest_fd(struct alog_log *log, int fd, const char *name,
 			rc = ingest_item(log, &c->items[i], name, prov, st, err);
 			/* the record is in the batch now: a long line's buffer
 			 * is not kept for the chunk's next use (the chunks
-			 * would hold 2048 of them) */
+			 * would hold 8192 of them) */
 			if (ev->canon.cap > INGEST_KEEP_BYTES) {
 				alog_event_release(ev);
 				alog_event_init(ev);

@@ -453,6 +453,54 @@ static void test_log_submit_parsed_judges_like_submit(void **state)
 	alog_event_release(&ev);
 }
 
+/* SPEC.md 7 "Id keys": the store keys (source, id) by the first 16 bytes
+ * of its digest (t and 80 bits of SHA-256), which two ids of no UUIDv7
+ * time share after a birthday search of about 2^40 digests. Two such
+ * ids in one batch: the later is refused as a conflict with the earlier,
+ * as against a stored one, and the batch commits (the store refuses a
+ * batch that holds one key twice). The digests are set as a parsing
+ * thread sets them, the first 16 bytes equal and the rest not. */
+static void test_log_ids_of_one_store_key_in_a_batch_conflict(void **state)
+{
+	struct fx *f = *state;
+	struct alog_event ev;
+	struct alog_submit res;
+	struct alog_err err;
+	unsigned char key[ALOG_STORE_ID_LEN];
+	int rc;
+
+	alog_event_init(&ev);
+	alog_store_id_key(NULL, "s", "x-1", key);
+	for (int i = 0; i < 2; i++) {
+		static const char *const lines[] = {
+			"{\"type\":\"a\",\"id\":\"x-1\",\"source\":\"s\"}",
+			"{\"type\":\"a\",\"id\":\"x-2\",\"source\":\"s\"}",
+		};
+		const char *line = lines[i];
+
+		alog_err_clear(&err);
+		rc = alog_event_parse(&ev, line, strlen(line), &err);
+		if (rc < 0)
+			fail_with("parse", rc, &err);
+		memcpy(ev.id_key, key, sizeof(key));
+		ev.id_key[ALOG_STORE_ID_LEN - 1] ^= (unsigned char)i;
+		ev.has_id_key = 1;
+		rc = alog_log_submit_parsed(f->log, &ev, &prov, T0, 0, &res,
+					    &err);
+		if (rc < 0)
+			fail_with("submit parsed", rc, &err);
+		if (i == 0) {
+			assert_int_equal(res.status, ALOG_SUBMIT_ACCEPTED);
+			continue;
+		}
+		assert_int_equal(res.status, ALOG_SUBMIT_REJECTED);
+		assert_string_equal(res.code, "conflict");
+	}
+	commit(f);
+	assert_int_equal(size_of(f), 1);
+	alog_event_release(&ev);
+}
+
 static void test_log_reserved_types_need_trust(void **state)
 {
 	static const char *const reserved[] = {
@@ -1222,6 +1270,7 @@ int main(void)
 		T(test_log_duplicates_answer_with_the_original_index),
 		T(test_log_same_id_with_another_body_is_a_conflict),
 		T(test_log_submit_parsed_judges_like_submit),
+		T(test_log_ids_of_one_store_key_in_a_batch_conflict),
 		T(test_log_reserved_types_need_trust),
 		T(test_log_event_without_id_gets_a_uuid7_and_is_never_deduplicated),
 		T(test_log_received_times_never_go_backwards),

@@ -1687,6 +1687,74 @@ static void test_store_time_keys_are_appended_and_found(void **state)
 	free(r);
 }
 
+/* SPEC.md 7 "Where a batch's keys go": a key equal to the last key of
+ * ids (the one a batch's keys are split at) is refused, alone or beside
+ * keys that would be appended or staged, and beside a key whose staging
+ * merges ids_recent: nothing of such a batch stays, ids_recent and the
+ * writer's copy of it included, and every key stays found. */
+static void test_store_key_equal_to_the_last_of_ids_is_refused(void **state)
+{
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	/* ms of ids 0..5: late (staged) 0, 1; in order 2, 3, 4; later 5 */
+	static const uint64_t ms[] = { 10, 11, 20, 21, 22, 30 };
+	unsigned char k[6][ALOG_STORE_ID_LEN];
+	struct alog_store_rec r[3];
+	struct alog_err err;
+	uint64_t index = 0;
+	char id[40];
+	int rc;
+
+	for (int i = 0; i < 6; i++) {
+		snprintf(id, sizeof(id), "018bcfe5-%04x-7000-8000-00000000000%d",
+			 (unsigned)ms[i], i);
+		alog_store_id_key(NULL, "src", id, k[i]);
+		assert_int_equal(k[i][5], (unsigned char)ms[i]); /* a time key */
+	}
+	alog_store_set_ids_recent_max(s, 1);
+	for (int i = 0; i < 3; i++)
+		r[i] = (struct alog_store_rec){ (const unsigned char *)"rec", 3,
+						T0, k[2 + i] };
+	assert_int_equal(alog_store_append(s, r, 3, &err), 0); /* 0..2 */
+	r[0].id_key = k[0];  /* before the last key: staged */
+	assert_int_equal(alog_store_append(s, r, 1, &err), 0); /* 3 */
+	/* k[4] is the last key of ids */
+	r[0].id_key = k[4];
+	expect_conflict_changes_nothing(f, s, r, 1);
+	r[0].id_key = k[5];  /* would be appended */
+	r[1].id_key = k[4];
+	expect_conflict_changes_nothing(f, s, r, 2);
+	r[0].id_key = k[1];  /* would be staged, merging ids_recent */
+	expect_conflict_changes_nothing(f, s, r, 2);
+	assert_int_equal(alog_store_find_id(s, k[1], &index, &err),
+			 ALOG_ENOTFOUND);
+	assert_int_equal(alog_store_find_id(s, k[5], &index, &err),
+			 ALOG_ENOTFOUND);
+	assert_int_equal(alog_store_find_id(s, k[0], &index, &err), 0);
+	assert_int_equal(index, 3);
+	/* the same keys without it go in, the merge with them */
+	rc = alog_store_append(s, r, 1, &err);
+	if (rc < 0)
+		fail_with("append", rc, &err);
+	r[0].id_key = k[5];
+	assert_int_equal(alog_store_append(s, r, 1, &err), 0); /* 5 */
+	for (int i = 0; i < 6; i++) {
+		static const uint64_t want[] = { 3, 4, 0, 1, 2, 5 };
+
+		assert_int_equal(alog_store_find_id(s, k[i], &index, &err), 0);
+		assert_int_equal(index, want[i]);
+	}
+	expect_check_ok(s);
+	alog_store_close(s);
+	s = reopen(f, ALOG_STORE_WRITE, NULL);
+	for (int i = 0; i < 6; i++) {
+		r[0].id_key = k[i];
+		expect_conflict_changes_nothing(f, s, r, 1);
+	}
+	expect_check_ok(s);
+	alog_store_close(s);
+}
+
 /* Whether the nodes table holds an entry for subtree (level, k). */
 static int has_node(struct fx *f, unsigned level, uint64_t k)
 {
@@ -1935,10 +2003,13 @@ static void test_store_duplicate_id_key_fails_the_whole_batch(void **state)
 	alog_store_close(s);
 }
 
-static void test_store_conflict_after_rotation_leaves_the_store_usable(
-	void **state)
+/* A batch of n records that rotates several segments, then conflicts at
+ * its last record: nothing of it stays, and the same batch without the
+ * conflict goes in. n below HASH_THREAD_MIN hashes on the appending
+ * thread, n above it on the batch thread (the tree it rolls back was
+ * that thread's). */
+static void conflict_after_rotation(struct fx *f, size_t n)
 {
-	struct fx *f = *state;
 	struct alog_store *s = create_open(f, ALOG_SEGMENT_SIZE_MIN);
 	unsigned char key[ALOG_STORE_ID_LEN], before[32], after[32];
 	struct alog_store_rec *r;
@@ -1958,37 +2029,51 @@ static void test_store_conflict_after_rotation_leaves_the_store_usable(
 	}
 	size = alog_store_size(s);
 	alog_store_root(s, before);
-	/* A batch that rotates several segments, then conflicts. */
-	r = calloc(200, sizeof(*r));
-	buf = malloc(200 * REC_CAP);
+	r = calloc(n, sizeof(*r));
+	buf = malloc(n * REC_CAP);
 	assert_non_null(r);
 	assert_non_null(buf);
-	for (size_t k = 0; k < 200; k++) {
+	for (size_t k = 0; k < n; k++) {
 		r[k].data = (unsigned char *)buf + k * REC_CAP;
 		r[k].len = gen(K_BIG, size + k, buf + k * REC_CAP);
 		r[k].received_us = recv_of(size + k);
 	}
-	r[199].id_key = key;
+	r[n - 1].id_key = key;
 	alog_err_clear(&err);
-	assert_int_equal(alog_store_append(s, r, 200, &err), ALOG_ECONFLICT);
+	assert_int_equal(alog_store_append(s, r, n, &err), ALOG_ECONFLICT);
 	assert_int_equal(alog_store_size(s), size);
 	alog_store_root(s, after);
 	assert_memory_equal(before, after, 32);
 	/* Usable: the same batch without the conflict goes in. */
-	r[199].id_key = NULL;
-	rc = alog_store_append(s, r, 200, &err);
+	r[n - 1].id_key = NULL;
+	rc = alog_store_append(s, r, n, &err);
 	if (rc < 0)
 		fail_with("append after conflict", rc, &err);
-	assert_int_equal(alog_store_size(s), size + 200);
+	assert_int_equal(alog_store_size(s), size + n);
 	expect_check_ok(s);
+	alog_store_root(s, before);
 	alog_store_close(s);
 	s = reopen(f, ALOG_STORE_WRITE, &rec);
 	assert_int_equal(rec.cut, 0);
-	assert_int_equal(alog_store_size(s), size + 200);
+	assert_int_equal(alog_store_size(s), size + n);
+	alog_store_root(s, after);
+	assert_memory_equal(before, after, 32);
 	expect_check_ok(s);
 	alog_store_close(s);
 	free(r);
 	free(buf);
+}
+
+static void test_store_conflict_after_rotation_leaves_the_store_usable(
+	void **state)
+{
+	conflict_after_rotation(*state, 200);
+}
+
+static void test_store_conflict_after_rotation_of_a_large_batch(
+	void **state)
+{
+	conflict_after_rotation(*state, 700);
 }
 
 static void test_store_refuses_received_times_that_go_backwards(void **state)
@@ -2713,12 +2798,14 @@ int main(void)
 		T(test_store_recent_ids_merge_into_ids_and_stay_found),
 		T(test_store_formats_1_and_2_are_upgraded_with_their_keys),
 		T(test_store_time_keys_are_appended_and_found),
+		T(test_store_key_equal_to_the_last_of_ids_is_refused),
 		T(test_store_check_reports_the_first_fault_with_the_id_thread),
 		T(test_store_proofs_at_every_index_equal_the_reference),
 		T(test_store_level_8_proofs_at_every_index_equal_the_reference),
 		T(test_store_check_and_proofs_find_a_damaged_level_6_node),
 		T(test_store_check_finds_damage_in_the_id_tables),
 		T(test_store_conflict_after_rotation_leaves_the_store_usable),
+		T(test_store_conflict_after_rotation_of_a_large_batch),
 		T(test_store_refuses_received_times_that_go_backwards),
 		T(test_store_find_time_answers_before_inside_between_and_after),
 		T(test_store_checkpoints_are_signed_kept_and_checked),
