@@ -365,7 +365,11 @@ static int ingest_commit(struct alog_log *log, struct ingest_stats *st,
 
 #define INGEST_CHUNK 512    /* lines a chunk */
 #define INGEST_CHUNKS 16    /* chunks in flight */
-#define INGEST_KEEP_BYTES 16384 /* an event buffer kept for reuse */
+/* An event buffer up to this size is kept for the chunk's next use (most
+ * events are far smaller); a larger one is freed once its record is in
+ * the batch, so the chunks retain at most INGEST_CHUNK * INGEST_CHUNKS *
+ * INGEST_KEEP_BYTES = 32 MiB. */
+#define INGEST_KEEP_BYTES 4096
 #define INGEST_STOP_POLL_MS 100 /* how soon a reader waiting for input
 				 * sees that the writer stopped */
 
