@@ -21,8 +21,9 @@
  *
  * The generator is a seeded splitmix64; each input has its own seed (the
  * base seed and the iteration), printed with the input on failure.
- * Environment: ALOG_JSON_FUZZ_ITERS (inputs, default 60000),
- * ALOG_JSON_FUZZ_SEED (base seed, default fixed), ALOG_JSON_FUZZ_VERBOSE.
+ * Environment: ALOG_JSON_FUZZ_ITERS (inputs, default 40000),
+ * ALOG_JSON_FUZZ_SEED (base seed, default fixed), ALOG_JSON_FUZZ_FIRST
+ * (first input; a failure prints the SEED and FIRST that redo it).
  * The `slow` suite runs the same binary with many more inputs.
  */
 #include <errno.h>
@@ -595,6 +596,7 @@ static void gen_digits(struct rng *r, struct text *t, unsigned n)
 static void gen_number(struct rng *r, struct text *t)
 {
 	char b[32];
+	unsigned shift;
 
 	if (one_in(r, 2))
 		t_addc(t, '-');
@@ -609,8 +611,9 @@ static void gen_number(struct rng *r, struct text *t)
 			"10000000000000000", "999999999999999" }[below(r, 5)]);
 		return;
 	case 2:
-		snprintf(b, sizeof(b), "%" PRIu64,
-			 rnd(r) >> (11 + below(r, 53)));
+		/* two draws in two statements: their order is fixed */
+		shift = 11 + below(r, 53);
+		snprintf(b, sizeof(b), "%" PRIu64, rnd(r) >> shift);
 		t_adds(t, b);
 		break;
 	case 3:
@@ -620,7 +623,7 @@ static void gen_number(struct rng *r, struct text *t)
 			"9007199254740992.0", "1E+308", "2e308" }[below(r, 8)]);
 		return;
 	case 4:
-		/* long (older cJSON read 63 bytes of a number) */
+		/* long: 60..79 fraction digits (cJSON takes them whole) */
 		if (one_in(r, 20)) {
 			t_addc(t, '1');
 			t_addc(t, '.');
@@ -646,7 +649,7 @@ static void gen_number(struct rng *r, struct text *t)
 }
 
 #define KEY_MAX 48
-#define KEYS_MAX 24
+#define KEYS_MAX 64
 
 static void gen_value(struct rng *r, struct text *t, int depth, int max);
 
@@ -655,11 +658,12 @@ static void gen_object(struct rng *r, struct text *t, int depth, int max,
 {
 	unsigned long keys[KEYS_MAX][KEY_MAX + 12], cps[KEY_MAX + 12];
 	size_t klen[KEYS_MAX], nk = 0;
-	unsigned n, i;
+	unsigned n, i, dup_at;
 
-	n = below(r, 9);
-	if (n > KEYS_MAX)
-		n = KEYS_MAX;
+	/* sometimes more members than the scanner compares pair by pair
+	 * (it sorts those), with one name repeated in one object of five */
+	n = one_in(r, 16) ? 16 + below(r, 24) : below(r, 9);
+	dup_at = n > 1 && one_in(r, 5) ? 1 + below(r, n - 1) : n;
 	t_addc(t, '{');
 	gen_ws(r, t);
 	if (top && !one_in(r, 8)) {
@@ -682,7 +686,7 @@ static void gen_object(struct rng *r, struct text *t, int depth, int max,
 			t_addc(t, ',');
 			gen_ws(r, t);
 		}
-		if (nk && one_in(r, 25)) {
+		if (i == dup_at) {
 			/* a duplicate name, probably spelled otherwise */
 			size_t d = below(r, (unsigned)nk);
 
@@ -758,7 +762,18 @@ static void gen_doc(struct rng *r, struct text *t)
 	}
 	if (one_in(r, 25))
 		chain = ALOG_EVENT_DEPTH_MAX - 4 + below(r, 6);
-	if (!chain) {
+	if (one_in(r, 2000)) {
+		/* around the member limit */
+		unsigned members = ALOG_EVENT_MEMBERS_MAX - 2 + below(r, 5);
+		char m[32];
+
+		t_adds(t, "{\"type\":\"a.b\"");
+		for (i = 1; i < members; i++) {
+			snprintf(m, sizeof(m), ",\"m%u\":%u", i, i);
+			t_adds(t, m);
+		}
+		t_addc(t, '}');
+	} else if (!chain) {
 		gen_object(r, t, 1, 2 + (int)below(r, 5), 1);
 	} else {
 		/* {"k":[{"k":[...1...]}]} down to depth `chain` */
@@ -882,7 +897,7 @@ static const char *const lenient_names[] = {
 	"byte order mark at the start",
 };
 
-static uint64_t cur_seed;
+static uint64_t cur_base, cur_seed;
 static unsigned long cur_iter;
 
 static void dump_input(const char *what, const char *s, size_t n)
@@ -906,8 +921,10 @@ static void dump_input(const char *what, const char *s, size_t n)
 #define CHECK(cond, in, n, ...)                                          \
 	do {                                                             \
 		if (!(cond)) {                                           \
-			fprintf(stderr, "json_diff: seed 0x%016" PRIx64 \
-				" iteration %lu: ", cur_seed, cur_iter); \
+			fprintf(stderr, "json_diff: ALOG_JSON_FUZZ_SEED=" \
+				"0x%" PRIx64 " ALOG_JSON_FUZZ_FIRST=%lu "  \
+				"(input seed 0x%016" PRIx64 "): ",         \
+				cur_base, cur_iter, cur_seed);             \
 			fprintf(stderr, __VA_ARGS__);                    \
 			fputc('\n', stderr);                             \
 			dump_input("input", (in), (n));                  \
@@ -1089,7 +1106,8 @@ static void check_one(const char *in, size_t n, struct stats *st)
 	} else if (rc == 0) {
 		st->both_accept++;
 		CHECK(tree_depth(j) <= ALOG_EVENT_DEPTH_MAX &&
-		      !tree_has_dup(j) && cJSON_IsObject(j) && tree_utf8_ok(j), in, n,
+		      !tree_has_dup(j) && cJSON_IsObject(j) &&
+		      tree_utf8_ok(j), in, n,
 		      "we accept what breaks a rule on cJSON's tree");
 		CHECK(out.len >= 1 && out.data[0] == '<' && out.len - 1 <= n,
 		      in, n, "output appended after what was there");
@@ -1164,14 +1182,16 @@ static uint64_t iter_seed(uint64_t base, unsigned long i)
 static void test_scan_against_cjson(void **state)
 {
 	uint64_t base = env_ulong("ALOG_JSON_FUZZ_SEED", 0x5eed0006);
-	unsigned long iters = env_ulong("ALOG_JSON_FUZZ_ITERS", 60000), i;
+	unsigned long iters = env_ulong("ALOG_JSON_FUZZ_ITERS", 40000), i;
+	unsigned long first = env_ulong("ALOG_JSON_FUZZ_FIRST", 0);
 	struct stats st;
 	struct text t = { 0 }, donor = { 0 };
 	size_t k;
 
 	(void)state;
 	memset(&st, 0, sizeof(st));
-	for (i = 0; i < iters; i++) {
+	cur_base = base;
+	for (i = first; i < first + iters; i++) {
 		struct rng r;
 
 		cur_iter = i;
@@ -1249,9 +1269,9 @@ static void test_unplain8_matches_bytewise(void **state)
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 		if (__builtin_ctzll(m) / 8 != first) {
 			fprintf(stderr, "unplain8 %02x %02x %02x %02x "
-				"%02x %02x %02x %02x: %016" PRIx64 ", first %d\n", b[0],
-				b[1], b[2], b[3], b[4], b[5], b[6], b[7], m,
-				first);
+				"%02x %02x %02x %02x: %016" PRIx64
+				", first %d\n", b[0], b[1], b[2], b[3], b[4],
+				b[5], b[6], b[7], m, first);
 			fail();
 		}
 #endif
@@ -1298,8 +1318,11 @@ static int got_key(void *ctx, const struct alog_json_member *m,
 
 static void test_string_scan_at_every_alignment(void **state)
 {
-	struct rng r = { 0xa11905 };
-	unsigned long iters = env_ulong("ALOG_JSON_FUZZ_ITERS", 60000) / 4, i;
+	uint64_t base = env_ulong("ALOG_JSON_FUZZ_SEED", 0x5eed0006);
+	/* a quarter of the inputs: each is 8 scans and 8 references */
+	unsigned long iters = (env_ulong("ALOG_JSON_FUZZ_ITERS", 40000) + 3) / 4;
+	unsigned long first = env_ulong("ALOG_JSON_FUZZ_FIRST", 0), i;
+	struct rng r;
 	struct text content = { 0 }, dec = { 0 }, key = { 0 };
 	struct alog_json_opts o;
 	struct alog_json_result res;
@@ -1307,9 +1330,11 @@ static void test_string_scan_at_every_alignment(void **state)
 	unsigned align;
 
 	(void)state;
-	for (i = 0; i < iters; i++) {
-		cur_seed = r.s;
+	cur_base = base;
+	for (i = first; i < first + iters; i++) {
 		cur_iter = i;
+		cur_seed = iter_seed(base ^ 0xa11905, i);
+		r.s = cur_seed;
 		content.n = 0;
 		gen_string_content(&r, &content, below(&r, 48));
 		for (align = 0; align < 8; align++) {
@@ -1370,7 +1395,8 @@ static void test_string_scan_at_every_alignment(void **state)
 						    &res, &err);
 				CHECK(rc == 0 && key.n == dec.n &&
 				      !memcmp(key.p, dec.p, dec.n), buf + align,
-				      kn, "align %u: decoded key differs", align);
+				      kn, "align %u: decoded key differs",
+				      align);
 			}
 			free(buf);
 		}
