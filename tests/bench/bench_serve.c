@@ -7,6 +7,8 @@
  * nothing about speed, and exits non-zero only when an event was not
  * acknowledged.
  *
+ * Ids are UUIDv7s from the clock, as the client library makes them.
+ *
  * usage: bench_serve SOCKET PRODUCERS EVENTS_PER_PRODUCER [WINDOW] [TAG]
  * Also: bench_serve --print PRODUCERS EVENTS [TAG] prints the same events
  * as NDJSON (for the stdin baseline).
@@ -32,20 +34,43 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* A UUIDv7 (SPEC.md 3) from the clock, as the client library makes its
+ * ids; rand_b holds the tag's hash, the producer and the event number,
+ * so that ids are distinct within and across runs. */
+static void uuid7(char out[37], unsigned p, unsigned i)
+{
+	struct timespec ts;
+	uint64_t ms, sub, rb, th = UINT64_C(1469598103934665603);
+
+	for (const char *t = tag; *t; t++)
+		th = (th ^ (unsigned char)*t) * UINT64_C(1099511628211);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	sub = (uint64_t)(ts.tv_nsec % 1000000) * 4096 / 1000000;
+	rb = (th & 0x3fff) << 48 | (uint64_t)(p & 0xff) << 40 |
+	     ((uint64_t)i & UINT64_C(0xffffffffff));
+	snprintf(out, 37, "%08" PRIx64 "-%04" PRIx64 "-7%03" PRIx64 "-%04" PRIx64
+		 "-%012" PRIx64, (ms >> 16) & 0xffffffffu, ms & 0xffff,
+		 sub & 0xfff, (uint64_t)0x8000 | (rb >> 48 & 0x3fff),
+		 rb & (uint64_t)0xffffffffffff);
+}
+
 /* A realistic event of about 370 bytes. */
 static int format_event(char *out, size_t cap, unsigned p, unsigned i)
 {
 	static const char *const users[] = { "alice@example.com",
 		"bob@example.com", "carol@example.com", "dave@example.com" };
+	char id[37];
 
+	uuid7(id, p, i);
 	return snprintf(out, cap,
-		"{\"type\":\"auth.login\",\"id\":\"%s-%u-%u\",\"source\":\"bench-%u\","
+		"{\"type\":\"auth.login\",\"id\":\"%s\",\"source\":\"bench-%u\","
 		"\"time\":\"2026-01-05T08:%02u:%02u.%06uZ\",\"actor\":\"%s\","
 		"\"outcome\":\"%s\",\"source_ip\":\"10.%u.%u.%u\",\"mfa\":true,"
 		"\"user_agent\":\"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36\","
 		"\"session\":\"s-%08x%08x\",\"tenant\":\"acme-corp\",\"region\":\"eu-west-1\","
 		"\"request_id\":\"req-%u-%u\"}\n",
-		tag, p, i, p, (i / 60) % 60, i % 60, (i * 7919u) % 1000000u,
+		id, p, (i / 60) % 60, i % 60, (i * 7919u) % 1000000u,
 		users[i % 4], i % 10 ? "success" : "failure", p % 256,
 		(i >> 8) % 256, i % 256, p * 2654435761u, i * 40503u, p, i);
 }
