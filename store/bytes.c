@@ -84,7 +84,7 @@ void alog_hex_encode(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = 0;
 }
 
-static int hexval(char c)
+int alog_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -101,7 +101,8 @@ int alog_hex_decode(const char *in, size_t in_len, unsigned char *out,
 	if (in_len != 2 * n)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(in[2 * i]), lo = hexval(in[2 * i + 1]);
+		int hi = alog_hex_digit(in[2 * i]);
+		int lo = alog_hex_digit(in[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;

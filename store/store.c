@@ -1242,15 +1242,6 @@ void alog_store_root(const struct alog_store *s,
 
 /* The 48-bit unix_ts_ms of a UUIDv7 in text form, or 0 (SPEC.md 7 "Id
  * keys"). */
-/* A hex digit's value, or -1. */
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);  /* 'A'..'F' -> 'a'..'f' */
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static uint64_t uuid7_ms(const char *id)
 {
 	uint64_t ms = 0;
@@ -1266,14 +1257,14 @@ static uint64_t uuid7_ms(const char *id)
 				return 0;
 			continue;
 		}
-		d = hex_digit(id[i]);
+		d = alog_hex_digit(id[i]);
 		if (d < 0)
 			return 0;
 		if (i < 13)
 			ms = ms << 4 | (uint64_t)d;
 	}
 	if (i != 36 || id[36] || id[14] != '7' ||
-	    (hex_digit(id[19]) & 0xc) != 0x8)
+	    (alog_hex_digit(id[19]) & 0xc) != 0x8)
 		return 0;
 	return ms;
 }
