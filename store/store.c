@@ -539,26 +539,23 @@ static int load_meta(struct alog_store *s, MDB_txn *txn, struct alog_err *err)
 		goto out;
 	}
 	s->format = alog_get_be32(v);
-	rc = get_checked(txn, s->dbi_meta, "meta", "ids_legacy", 10, &v, &len,
-			 err);
+	/* two optional keys: lookup_checked leaves err alone when absent */
+	rc = lookup_checked(txn, s->dbi_meta, "meta", "ids_legacy", 10, &v,
+			    &len, err);
 	if (rc == 0 && len != 8)
 		rc = alog_err_set(err, ALOG_ECORRUPT, "bad ids_legacy in meta");
 	if (rc < 0 && rc != ALOG_ENOTFOUND)
 		goto out;
-	if (rc == ALOG_ENOTFOUND)
-		alog_err_clear(err);
 	/* formats 1 and 2 hold only keys of the older form */
 	s->ids_legacy = rc == 0 || s->format < 3;
-	rc = get_checked(txn, s->dbi_meta, "meta", "node_level", 10, &v, &len,
-			 err);
+	rc = lookup_checked(txn, s->dbi_meta, "meta", "node_level", 10, &v,
+			    &len, err);
 	if (rc == 0 && (len != 4 || alog_get_be32(v) != ALOG_STORE_NODE_LEVEL))
 		rc = alog_err_set(err, ALOG_ECORRUPT,
 				  "bad node_level in meta (this auditlog reads %d)",
 				  ALOG_STORE_NODE_LEVEL);
 	if (rc < 0 && rc != ALOG_ENOTFOUND)
 		goto out;
-	if (rc == ALOG_ENOTFOUND)
-		alog_err_clear(err);
 	/* a store created before node_level keeps its level 8 */
 	s->node_level = rc == 0 ? ALOG_STORE_NODE_LEVEL
 				: ALOG_STORE_NODE_LEVEL_OLD;
@@ -2220,11 +2217,16 @@ static int put_ids(struct alog_store *s, MDB_txn *txn,
 					    "record %" PRIu64 " of the batch: its (source, id) came earlier in the batch",
 					    v[i - 1].index > v[i].index ?
 					    v[i - 1].index : v[i].index);
+	/* the writer's copy of ids' last key (read again after a merge) */
+	have_last = !s->ids_empty;
+	memcpy(last, s->ids_end, ALOG_STORE_ID_KEY_LEN);
 	for (int pass = 0; pass < 2; pass++) {
 		/* v[0..j): not after the last key of ids, to ids_recent */
-		rc = ids_last(s, txn, last, &have_last, err);
-		if (rc < 0)
-			return rc;
+		if (pass || !s->ids_end_known) {
+			rc = ids_last(s, txn, last, &have_last, err);
+			if (rc < 0)
+				return rc;
+		}
 		for (j = 0; j < k && have_last &&
 		     memcmp(v[j].key, last, ALOG_STORE_ID_KEY_LEN) <= 0;
 		     j++)
