@@ -100,15 +100,20 @@ static int type_valid(const char *s, size_t len)
 
 int alog_event_type_reserved(const char *type)
 {
-	static const char *const prefixes[] = {
-		"daemon", "store", "checkpoint", "backup", "admin",
-		"integrity", "anomaly", "report",
+#define PREFIX(s) { s, sizeof(s) - 1 }
+	static const struct { const char *p; size_t n; } prefixes[] = {
+		PREFIX("daemon"), PREFIX("store"), PREFIX("checkpoint"),
+		PREFIX("backup"), PREFIX("admin"), PREFIX("integrity"),
+		PREFIX("anomaly"), PREFIX("report"),
 	};
+#undef PREFIX
 	size_t i, n;
 
 	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
-		n = strlen(prefixes[i]);
-		if (!strncmp(type, prefixes[i], n) &&
+		n = prefixes[i].n;
+		/* type[0] first: most types differ there */
+		if (type[0] == prefixes[i].p[0] &&
+		    !strncmp(type, prefixes[i].p, n) &&
 		    (type[n] == 0 || type[n] == '.'))
 			return 1;
 	}
@@ -122,6 +127,7 @@ enum { F_TYPE, F_ID, F_SOURCE, F_TIME, F_COUNT };
 static const char *const field_names[F_COUNT] = {
 	"type", "id", "source", "time",
 };
+static const size_t field_lens[F_COUNT] = { 4, 2, 6, 4 };
 
 struct envelope {
 	struct alog_event *ev;   /* its component member is captured */
@@ -157,7 +163,7 @@ static int envelope_member(void *ctx, const struct alog_json_member *m,
 		return 0;
 	}
 	for (i = 0; i < F_COUNT; i++) {
-		if (m->key_len != strlen(field_names[i]) ||
+		if (m->key_len != field_lens[i] ||
 		    memcmp(m->key, field_names[i], m->key_len))
 			continue;
 		/* a second one is caught as duplicate_key when the object
@@ -459,7 +465,7 @@ static int record_format(uint64_t index, int64_t received_us, const char *id,
 	struct alog_json_opts o;
 	struct alog_json_result res;
 	char ts[ALOG_TIME_TEXT_MAX];
-	size_t start = out->len;
+	size_t start = out->len, id_len = id ? strlen(id) : 0;
 	int rc;
 
 	if (index > ALOG_RECORD_INDEX_MAX)
@@ -471,7 +477,7 @@ static int record_format(uint64_t index, int64_t received_us, const char *id,
 				    "received time %" PRId64
 				    " us outside years 0000..9999",
 				    received_us);
-	if (!id || !id_valid(id, strlen(id), ALOG_EVENT_ID_MAX))
+	if (!id || !id_valid(id, id_len, ALOG_EVENT_ID_MAX))
 		return alog_err_set(err, ALOG_EINVAL,
 				    "record id must be 1..%d printable ascii "
 				    "bytes without '\"' or '\\'",
@@ -500,23 +506,25 @@ static int record_format(uint64_t index, int64_t received_us, const char *id,
 		}
 	}
 	/* the writer's hot path: assembled without printf */
-	rc = alog_buf_adds(out, "{\"index\":", err);
+#define ADD_TEXT(lit) alog_buf_add(out, lit, sizeof(lit) - 1, err)
+	rc = ADD_TEXT("{\"index\":");
 	if (rc == 0)
 		rc = add_u64(out, index, err);
 	if (rc == 0)
-		rc = alog_buf_adds(out, ",\"received\":\"", err);
+		rc = ADD_TEXT(",\"received\":\"");
 	if (rc == 0)
 		rc = alog_buf_add(out, ts, ALOG_TIME_RECORD_LEN, err);
 	if (rc == 0)
-		rc = alog_buf_adds(out, "\",\"id\":\"", err);
+		rc = ADD_TEXT("\",\"id\":\"");
 	if (rc == 0)
-		rc = alog_buf_adds(out, id, err);
+		rc = alog_buf_add(out, id, id_len, err);
 	if (rc == 0)
-		rc = alog_buf_adds(out, "\",\"provenance\":{", err);
+		rc = ADD_TEXT("\",\"provenance\":{");
 	if (rc == 0 && prov)
 		rc = format_prov(prov, out, err);
 	if (rc == 0)
-		rc = alog_buf_adds(out, "},\"event\":", err);
+		rc = ADD_TEXT("},\"event\":");
+#undef ADD_TEXT
 	if (rc == 0)
 		rc = alog_buf_add(out, event, event_len, err);
 	if (rc == 0)

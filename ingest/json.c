@@ -4,9 +4,10 @@
  * The scanner is a loop over a state (what may come next) and a stack of
  * open containers. Invariants while scanning:
  *   - depth == number of open containers, stack[depth - 1] the innermost;
- *   - keys holds the decoded keys of the open objects, ents one key_ent per
- *     member of the open objects, both in stack order, so closing an object
- *     pops exactly its own entries;
+ *   - keys holds the decoded keys with escapes of the open objects (a key
+ *     without one is its own input bytes), ents one key_ent per member of
+ *     the open objects, both in stack order, so closing an object pops
+ *     exactly its own entries;
  *   - when out != NULL, out_n bytes of minified text are written and the
  *     input bytes [copy_from, pos) are pending (not yet copied).
  */
@@ -19,10 +20,12 @@
 #include <string.h>
 
 struct key_ent {
-	size_t off;                 /* decoded key in keys.data */
+	size_t off;                 /* decoded key: in keys.data when
+				     * decoded, else in the input */
 	size_t len;
 	size_t in_off;              /* input offset of the key's quote */
 	size_t raw_len;             /* key as sent, without its quotes */
+	int decoded;                /* had an escape: decoded into keys */
 	const unsigned char *p;     /* set just before sorting */
 };
 
@@ -52,7 +55,8 @@ struct scan {
 	struct alog_json_result *res;
 	struct alog_err *err;
 
-	struct frame stack[ALOG_JSON_DEPTH_LIMIT];
+	struct frame *stack;        /* ALOG_JSON_DEPTH_LIMIT frames, each
+				     * set when its container opens */
 	unsigned depth;
 	enum state st;
 
@@ -72,6 +76,13 @@ struct scan {
 	int val_escaped;
 	int val_integer;
 };
+
+/* The decoded bytes of a key. */
+static const unsigned char *key_bytes(const struct scan *sc,
+				      const struct key_ent *e)
+{
+	return e->decoded ? sc->keys.data + e->off : sc->s + e->off;
+}
 
 static int is_ws(unsigned char c)
 {
@@ -229,16 +240,15 @@ uint64_t alog_json_unplain8(const char *p)
 }
 
 /*
- * Read the string whose opening quote is at sc->pos; leave pos after the
- * closing quote. When dst is non-NULL append the decoded bytes to it.
+ * Check the string whose opening quote is at sc->pos; leave pos after the
+ * closing quote. *escaped: it holds a backslash escape (a key with one is
+ * decoded by alog_json_string_decode, which trusts this check).
  */
-static int scan_string(struct scan *sc, struct alog_buf *dst, int *escaped)
+static int scan_string(struct scan *sc, int *escaped)
 {
 	const unsigned char *s = sc->s;
-	size_t n = sc->len, i = sc->pos + 1, run = i, k;
-	unsigned char enc[4];
+	size_t n = sc->len, i = sc->pos + 1, k;
 	unsigned cp = 0, lo;
-	int rc;
 
 	*escaped = 0;
 	for (;;) {
@@ -278,24 +288,15 @@ static int scan_string(struct scan *sc, struct alog_buf *dst, int *escaped)
 			i++;
 			continue;
 		}
-		/* an escape: flush the plain run, then decode */
 		*escaped = 1;
-		rc = dst ? alog_buf_add(dst, s + run, i - run, sc->err) : 0;
-		if (rc < 0)
-			return nomem(sc, rc);
 		if (i + 1 >= n)
 			return fault(sc, ALOG_JSON_SYNTAX, sc->pos,
 				     "unterminated string");
 		k = 2;
 		switch (s[i + 1]) {
 		case '"': case '\\': case '/':
-			enc[0] = s[i + 1];
+		case 'b': case 'f': case 'n': case 'r': case 't':
 			break;
-		case 'b': enc[0] = '\b'; break;
-		case 'f': enc[0] = '\f'; break;
-		case 'n': enc[0] = '\n'; break;
-		case 'r': enc[0] = '\r'; break;
-		case 't': enc[0] = '\t'; break;
 		case 'u':
 			if (n - i < 6 || hex4((const unsigned char *)s + i + 2, &cp) < 0)
 				return fault(sc, ALOG_JSON_SYNTAX, i,
@@ -314,27 +315,14 @@ static int scan_string(struct scan *sc, struct alog_buf *dst, int *escaped)
 				    lo < 0xDC00 || lo > 0xDFFF)
 					return fault(sc, ALOG_JSON_BAD_UTF8, i,
 						     "lone high surrogate escape");
-				cp = 0x10000 + ((cp - 0xD800) << 10) +
-				     (lo - 0xDC00);
 				k = 12;
 			}
 			break;
 		default:
 			return fault(sc, ALOG_JSON_SYNTAX, i, "bad escape");
 		}
-		if (dst) {
-			size_t m = s[i + 1] == 'u' ? utf8_encode(cp, enc) : 1;
-
-			rc = alog_buf_add(dst, enc, m, sc->err);
-			if (rc < 0)
-				return nomem(sc, rc);
-		}
 		i += k;
-		run = i;
 	}
-	rc = dst ? alog_buf_add(dst, s + run, i - run, sc->err) : 0;
-	if (rc < 0)
-		return nomem(sc, rc);
 	sc->pos = i + 1;
 	return 0;
 }
@@ -461,11 +449,13 @@ static int close_object(struct scan *sc)
 		/* few members (the usual event): compare each key with the
 		 * ones before it; the first that repeats is the earliest */
 		e += f->ent_start;
+		for (i = 0; i < f->n_members; i++)
+			e[i].p = key_bytes(sc, &e[i]);
 		for (i = 1; i < f->n_members && first_dup == SIZE_MAX; i++)
 			for (size_t j = 0; j < i; j++)
-				if (e[i].len == e[j].len &&
-				    !memcmp(sc->keys.data + e[i].off,
-					    sc->keys.data + e[j].off, e[i].len)) {
+				if (e[i].len == e[j].len && (!e[i].len ||
+				    (e[i].p[0] == e[j].p[0] &&
+				     !memcmp(e[i].p, e[j].p, e[i].len)))) {
 					first_dup = e[i].in_off;
 					break;
 				}
@@ -475,7 +465,7 @@ static int close_object(struct scan *sc)
 	} else if (f->n_members > 1) {
 		e += f->ent_start;
 		for (i = 0; i < f->n_members; i++)
-			e[i].p = sc->keys.data + e[i].off;
+			e[i].p = key_bytes(sc, &e[i]);
 		qsort(e, f->n_members, sizeof(*e), cmp_key);
 		/* after sorting, equal keys are adjacent and in input order:
 		 * report the earliest key that repeats an earlier one */
@@ -516,7 +506,7 @@ static int value_done(struct scan *sc, enum alog_json_type t)
 		return 0;
 	e = (const struct key_ent *)(const void *)sc->ents.data + sc->top_ent;
 	memset(&m, 0, sizeof(m));
-	m.key = (const char *)sc->keys.data + e->off;
+	m.key = (const char *)key_bytes(sc, e);
 	m.key_len = e->len;
 	m.key_off = e->in_off;
 	m.raw_key = (const char *)sc->s + e->in_off + 1;
@@ -564,13 +554,28 @@ static int scan_key(struct scan *sc)
 		return fault(sc, ALOG_JSON_MEMBERS, sc->pos,
 			     "too many members in an object");
 	memset(&e, 0, sizeof(e));
-	e.off = sc->keys.len;
 	e.in_off = sc->pos;
-	rc = scan_string(sc, &sc->keys, &escaped);
+	rc = scan_string(sc, &escaped);
 	if (rc < 0)
 		return rc;
-	e.len = sc->keys.len - e.off;
 	e.raw_len = sc->pos - e.in_off - 2;
+	if (!escaped) {
+		/* the usual key: its bytes are its decoded form */
+		e.off = e.in_off + 1;
+		e.len = e.raw_len;
+	} else {
+		/* decoded text is never longer than the text sent */
+		rc = alog_buf_reserve(&sc->keys, e.raw_len, sc->err);
+		if (rc < 0)
+			return nomem(sc, rc);
+		e.decoded = 1;
+		e.off = sc->keys.len;
+		e.len = alog_json_string_decode((const char *)sc->s +
+						e.in_off + 1, e.raw_len,
+						(char *)sc->keys.data + e.off,
+						e.raw_len + 1);
+		sc->keys.len += e.len;
+	}
 	rc = alog_buf_add(&sc->ents, &e, sizeof(e), sc->err);
 	if (rc < 0)
 		return nomem(sc, rc);
@@ -597,7 +602,7 @@ static int scan_value(struct scan *sc)
 		return open_container(sc, 0);
 	if (c == '"') {
 		t = ALOG_JSON_STRING;
-		rc = scan_string(sc, NULL, &sc->val_escaped);
+		rc = scan_string(sc, &sc->val_escaped);
 	} else if (c == '-' || is_digit(c)) {
 		t = ALOG_JSON_NUMBER;
 		rc = scan_number(sc);
@@ -699,6 +704,7 @@ int alog_json_scan(const char *s, size_t len, const struct alog_json_opts *o,
 		   struct alog_err *err)
 {
 	struct alog_json_result dummy;
+	struct frame stack[ALOG_JSON_DEPTH_LIMIT];
 	struct scan sc;
 	/* room for the members of a typical event, so that a scan does not
 	 * allocate */
@@ -711,6 +717,7 @@ int alog_json_scan(const char *s, size_t len, const struct alog_json_opts *o,
 		res = &dummy;
 	memset(res, 0, sizeof(*res));
 	memset(&sc, 0, sizeof(sc));
+	sc.stack = stack;
 	sc.s = (const unsigned char *)s;
 	sc.len = len;
 	sc.o = o;
@@ -861,21 +868,7 @@ size_t alog_json_string_decode(const char *s, size_t n, char *out,
 				     (lo - 0xDC00);
 				i += 6;
 			}
-			if (cp < 0x80) {
-				buf[k++] = (char)cp;
-			} else if (cp < 0x800) {
-				buf[k++] = (char)(0xC0 | cp >> 6);
-				buf[k++] = (char)(0x80 | (cp & 0x3F));
-			} else if (cp < 0x10000) {
-				buf[k++] = (char)(0xE0 | cp >> 12);
-				buf[k++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-				buf[k++] = (char)(0x80 | (cp & 0x3F));
-			} else {
-				buf[k++] = (char)(0xF0 | cp >> 18);
-				buf[k++] = (char)(0x80 | ((cp >> 12) & 0x3F));
-				buf[k++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-				buf[k++] = (char)(0x80 | (cp & 0x3F));
-			}
+			k = utf8_encode(cp, (unsigned char *)buf);
 			i += 4;
 			break;
 		default: buf[k++] = s[i + 1]; break; /* " \ / */

@@ -22,7 +22,7 @@
 #include "store/bytes.h"
 
 struct alog_codec {
-	ZSTD_CCtx *cctx; /* level ALOG_BLOCK_ZSTD_LEVEL, content size on */
+	ZSTD_CCtx *cctx; /* ALOG_BLOCK_ZSTD_* parameters, content size on */
 	ZSTD_DCtx *dctx;
 };
 
@@ -47,12 +47,24 @@ int alog_codec_new(struct alog_codec **out, struct alog_err *err)
 				  "out of memory creating zstd contexts");
 		goto out;
 	}
-	zr = ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_compressionLevel,
-				    ALOG_BLOCK_ZSTD_LEVEL);
-	if (!ZSTD_isError(zr))
+	{
 		/* The reader checks the frame's content size against raw_len
 		 * (SPEC.md "Blocks"), so the writer always records it. */
-		zr = ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_contentSizeFlag, 1);
+		static const struct { ZSTD_cParameter p; int v; } params[] = {
+			{ ZSTD_c_compressionLevel, ALOG_BLOCK_ZSTD_LEVEL },
+			{ ZSTD_c_strategy, ZSTD_fast },
+			{ ZSTD_c_windowLog, ALOG_BLOCK_ZSTD_WINDOW_LOG },
+			{ ZSTD_c_minMatch, ALOG_BLOCK_ZSTD_MIN_MATCH },
+			{ ZSTD_c_hashLog, ALOG_BLOCK_ZSTD_HASH_LOG },
+			{ ZSTD_c_contentSizeFlag, 1 },
+		};
+
+		zr = 0;
+		for (size_t i = 0; i < sizeof(params) / sizeof(params[0]) &&
+		     !ZSTD_isError(zr); i++)
+			zr = ZSTD_CCtx_setParameter(c->cctx, params[i].p,
+						    params[i].v);
+	}
 	if (ZSTD_isError(zr)) {
 		rc = alog_err_sys(err, ALOG_EINVAL, (int)ZSTD_getErrorCode(zr),
 				  "zstd: cannot set compression parameters: %s",

@@ -34,6 +34,11 @@
 #define ALOG_BLOCK_RAW_MAX (4u * 1024 * 1024)
 #define ALOG_BLOCK_COMP_MAX (ALOG_BLOCK_RAW_MAX + ALOG_BLOCK_RAW_MAX / 128 + 1024)
 #define ALOG_BLOCK_ZSTD_LEVEL 1
+/* Level 1's fast strategy, tuned for 64 KiB blocks of records (SPEC.md
+ * "Blocks"): window 2^17, matches of 7 bytes or more, 2^16 hash slots. */
+#define ALOG_BLOCK_ZSTD_WINDOW_LOG 17
+#define ALOG_BLOCK_ZSTD_MIN_MATCH 7
+#define ALOG_BLOCK_ZSTD_HASH_LOG 16
 
 struct alog_block_header {
 	uint32_t flags;

@@ -68,8 +68,8 @@ int alog_buf_reserve(struct alog_buf *b, size_t n, struct alog_err *err)
 	return 0;
 }
 
-int alog_buf_add(struct alog_buf *b, const void *p, size_t n,
-		 struct alog_err *err)
+int alog_buf_add_grow(struct alog_buf *b, const void *p, size_t n,
+		      struct alog_err *err)
 {
 	int rc = alog_buf_reserve(b, n, err);
 
@@ -80,11 +80,6 @@ int alog_buf_add(struct alog_buf *b, const void *p, size_t n,
 	b->len += n;
 	b->data[b->len] = 0;
 	return 0;
-}
-
-int alog_buf_addc(struct alog_buf *b, unsigned char c, struct alog_err *err)
-{
-	return alog_buf_add(b, &c, 1, err);
 }
 
 int alog_buf_adds(struct alog_buf *b, const char *s, struct alog_err *err)

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "store/err.h"
 
@@ -31,9 +32,33 @@ void alog_buf_init_fixed(struct alog_buf *b, void *mem, size_t cap,
 void alog_buf_release(struct alog_buf *b);
 /* Make room for n more bytes; ALOG_ELIMIT past max, ALOG_ENOMEM. */
 int alog_buf_reserve(struct alog_buf *b, size_t n, struct alog_err *err);
-int alog_buf_add(struct alog_buf *b, const void *p, size_t n,
-		 struct alog_err *err);
-int alog_buf_addc(struct alog_buf *b, unsigned char c, struct alog_err *err);
+/* alog_buf_add when the bytes may not fit (it grows the buffer). */
+int alog_buf_add_grow(struct alog_buf *b, const void *p, size_t n,
+		      struct alog_err *err);
+
+/* Append n bytes (ALOG_ELIMIT past max, ALOG_ENOMEM). Inline: the hot
+ * paths (the JSON scanner, record formatting) append a few bytes at a
+ * time to a buffer that already has room. */
+static inline int alog_buf_add(struct alog_buf *b, const void *p, size_t n,
+			       struct alog_err *err)
+{
+	/* room for n bytes and the NUL: len + n + 1 <= cap, and cap never
+	 * exceeds max + 1, so the limit holds too */
+	if (n < b->cap - b->len) {
+		if (n)
+			memcpy(b->data + b->len, p, n);
+		b->len += n;
+		b->data[b->len] = 0;
+		return 0;
+	}
+	return alog_buf_add_grow(b, p, n, err);
+}
+
+static inline int alog_buf_addc(struct alog_buf *b, unsigned char c,
+				struct alog_err *err)
+{
+	return alog_buf_add(b, &c, 1, err);
+}
 int alog_buf_adds(struct alog_buf *b, const char *s, struct alog_err *err);
 int alog_buf_addf(struct alog_buf *b, struct alog_err *err,
 		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));

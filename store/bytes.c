@@ -84,16 +84,17 @@ void alog_hex_encode(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = 0;
 }
 
-int alog_hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#define HEX_NONE_16 -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1
+const signed char alog_hex_values[256] = {
+	HEX_NONE_16, HEX_NONE_16, HEX_NONE_16,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, -1, -1, -1, -1, -1, -1,         /* 0x30 */
+	-1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, /* 0x40 */
+	HEX_NONE_16,
+	-1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, /* 0x60 */
+	HEX_NONE_16,
+	HEX_NONE_16, HEX_NONE_16, HEX_NONE_16, HEX_NONE_16,
+	HEX_NONE_16, HEX_NONE_16, HEX_NONE_16, HEX_NONE_16,
+};
 
 int alog_hex_decode(const char *in, size_t in_len, unsigned char *out,
 		    size_t n)

@@ -103,8 +103,13 @@ uint32_t alog_crc32c_table(uint32_t crc, const void *p, size_t n);
 
 /* Lowercase hex of n bytes into out (2n+1 bytes, NUL-terminated). */
 void alog_hex_encode(const unsigned char *in, size_t n, char *out);
-/* The value of one hex digit (either case), or -1. */
-int alog_hex_digit(char c);
+/* The value of one hex digit (either case), or -1: by table, inline (the
+ * id key reads the 32 digits of every event's UUID). */
+extern const signed char alog_hex_values[256];
+static inline int alog_hex_digit(char c)
+{
+	return alog_hex_values[(unsigned char)c];
+}
 /* Decode exactly 2n hex digits (either case) into n bytes; -1 if bad. */
 int alog_hex_decode(const char *in, size_t in_len, unsigned char *out,
 		    size_t n);

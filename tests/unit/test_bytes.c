@@ -171,6 +171,23 @@ static void test_bytes_hex_round_trips_every_byte(void **state)
 	assert_int_equal(alog_hex_decode("", 0, out, 0), 0);
 }
 
+static void test_bytes_hex_digit_table_matches_the_digits(void **state)
+{
+	(void)state;
+	/* every byte value against the rule: 0-9, a-f, A-F, else -1 */
+	for (int c = 0; c < 256; c++) {
+		int want = -1;
+
+		if (c >= '0' && c <= '9')
+			want = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			want = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			want = c - 'A' + 10;
+		assert_int_equal(alog_hex_digit((char)c), want);
+	}
+}
+
 static void test_bytes_hex_decode_rejects_bad_digits_and_lengths(
 	void **state)
 {
@@ -416,7 +433,8 @@ static void test_buf_fixed_memory_is_used_first_then_left_for_the_heap(
 	assert_ptr_not_equal(b.data, mem);
 	assert_string_equal((char *)b.data, "0123456789abcdef!");
 	assert_int_equal(memcmp(mem, "0123456789abcde", 15), 0);
-	assert_int_equal(alog_buf_add(&b, "x", 24, &err), ALOG_ELIMIT);
+	assert_int_equal(alog_buf_add(&b, "0123456789abcdef01234567", 24,
+					&err), ALOG_ELIMIT);
 	alog_buf_release(&b);
 	assert_null(b.data);
 	/* released while still in the caller's memory: nothing freed */
@@ -571,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_bytes_crc32c_chains_across_split_input),
 		cmocka_unit_test(test_bytes_crc32c_instruction_and_table_agree),
 		cmocka_unit_test(test_bytes_hex_round_trips_every_byte),
+		cmocka_unit_test(test_bytes_hex_digit_table_matches_the_digits),
 		cmocka_unit_test(
 			test_bytes_hex_decode_rejects_bad_digits_and_lengths),
 		cmocka_unit_test(test_bytes_base64_matches_rfc4648_vectors),
