@@ -2,10 +2,19 @@
  * log: see log.h. The pending batch keeps its records back to back in one
  * buffer; an open-addressing table over (source, id) keys finds
  * duplicates inside the batch in O(1).
+ *
+ * Two batch sets: the pending one (cur), judged into on the caller's
+ * thread, and, after alog_log_commit_start, the one in flight (fly), which
+ * a committer thread appends to the store. While one is in flight the
+ * caller's thread only reads it (its id table and records, to judge
+ * duplicates) and asks the store nothing but alog_store_find_id, which the
+ * store serves beside an append (store.h); anything else waits for the
+ * batch in flight first (settle).
  */
 #include "ingest/log.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,23 +33,77 @@ struct pending {
 	unsigned char key[ALOG_STORE_ID_LEN];
 };
 
-struct alog_log {
-	struct alog_store *store;
-	struct alog_event ev;
+/* One batch: its records back to back, their entries, their id table. */
+struct batchset {
 	struct alog_buf recs;
-	struct alog_buf tmp;
 	struct pending *p;
 	size_t n;
 	uint32_t *slots;     /* pending index + 1, 0 = empty */
-	int64_t last_received;
 	struct alog_store_rec *batch;
+	uint64_t first;      /* the index of p[0] */
+};
+
+struct alog_log {
+	struct alog_store *store;
+	struct alog_event ev;
+	struct alog_buf tmp;
+	struct batchset sets[2];
+	struct batchset *cur;    /* pending: submits go here */
+	struct batchset *fly;    /* in flight on the committer, or NULL */
+	pthread_t committer;
+	int fly_rc;              /* the committer's result, err with it */
+	struct alog_err fly_err;
+	int failed;              /* a batch in flight failed: only close */
+	struct alog_err fail_err;
+	int64_t last_received;
 	struct alog_hasher *hasher; /* id keys */
 };
 
-static const unsigned char *event_of(const struct alog_log *log,
+static int settle(struct alog_log *log, struct alog_err *err);
+static void join_fly(struct alog_log *log);
+
+static const unsigned char *event_of(const struct batchset *b,
 				     const struct pending *p)
 {
-	return log->recs.data + p->rec_off + p->rec_len - 1 - p->ev_len;
+	return b->recs.data + p->rec_off + p->rec_len - 1 - p->ev_len;
+}
+
+static int set_init(struct batchset *b)
+{
+	alog_buf_init(&b->recs, ALOG_LOG_BATCH_BYTES_MAX + ALOG_RECORD_MAX);
+	b->p = calloc(ALOG_LOG_BATCH_MAX, sizeof(*b->p));
+	b->slots = calloc(SLOTS, sizeof(*b->slots));
+	b->batch = calloc(ALOG_LOG_BATCH_MAX, sizeof(*b->batch));
+	return b->p && b->slots && b->batch ? 0 : -1;
+}
+
+static void set_release(struct batchset *b)
+{
+	alog_buf_release(&b->recs);
+	free(b->p);
+	free(b->slots);
+	free(b->batch);
+}
+
+/* Empty the set; its first index is first. Clearing single keys would
+ * break probe chains: the whole table is cleared. */
+static void set_clear(struct batchset *b, uint64_t first)
+{
+	memset(b->slots, 0, SLOTS * sizeof(*b->slots));
+	b->n = 0;
+	alog_buf_reset(&b->recs);
+	b->first = first;
+}
+
+/* The store's batch records of the set. */
+static void set_batch(struct batchset *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		b->batch[i].data = b->recs.data + b->p[i].rec_off;
+		b->batch[i].len = b->p[i].rec_len;
+		b->batch[i].received_us = b->p[i].received;
+		b->batch[i].id_key = b->p[i].has_key ? b->p[i].key : NULL;
+	}
 }
 
 int alog_log_open(const char *dir, int64_t now_us, struct alog_log **out,
@@ -55,12 +118,9 @@ int alog_log_open(const char *dir, int64_t now_us, struct alog_log **out,
 	if (!log)
 		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
 	alog_event_init(&log->ev);
-	alog_buf_init(&log->recs, ALOG_LOG_BATCH_BYTES_MAX + ALOG_RECORD_MAX);
 	alog_buf_init(&log->tmp, ALOG_RECORD_MAX);
-	log->p = calloc(ALOG_LOG_BATCH_MAX, sizeof(*log->p));
-	log->slots = calloc(SLOTS, sizeof(*log->slots));
-	log->batch = calloc(ALOG_LOG_BATCH_MAX, sizeof(*log->batch));
-	if (!log->p || !log->slots || !log->batch) {
+	log->cur = &log->sets[0];
+	if (set_init(&log->sets[0]) < 0 || set_init(&log->sets[1]) < 0) {
 		rc = alog_err_set(err, ALOG_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -71,6 +131,7 @@ int alog_log_open(const char *dir, int64_t now_us, struct alog_log **out,
 	if (rc < 0)
 		goto out;
 	log->last_received = alog_store_last_received(log->store);
+	log->cur->first = alog_store_size(log->store);
 	if (rec)
 		*rec = r;
 	if (r.cut || r.removed_segments) {
@@ -97,31 +158,37 @@ void alog_log_close(struct alog_log *log)
 {
 	if (!log)
 		return;
+	join_fly(log);
 	alog_store_close(log->store);
 	alog_hasher_free(log->hasher);
 	alog_event_release(&log->ev);
-	alog_buf_release(&log->recs);
 	alog_buf_release(&log->tmp);
-	free(log->p);
-	free(log->slots);
-	free(log->batch);
+	set_release(&log->sets[0]);
+	set_release(&log->sets[1]);
 	free(log);
 }
 
 struct alog_store *alog_log_store(struct alog_log *log)
 {
+	/* a failure stays in log->failed for the next call that reports */
+	join_fly(log);
 	return log->store;
 }
 
 size_t alog_log_pending(const struct alog_log *log)
 {
-	return log->n;
+	return log->cur->n;
+}
+
+size_t alog_log_in_flight(const struct alog_log *log)
+{
+	return log->fly ? log->fly->n : 0;
 }
 
 int alog_log_batch_full(const struct alog_log *log)
 {
-	return log->n >= ALOG_LOG_BATCH_MAX ||
-	       log->recs.len >= ALOG_LOG_BATCH_BYTES_MAX;
+	return log->cur->n >= ALOG_LOG_BATCH_MAX ||
+	       log->cur->recs.len >= ALOG_LOG_BATCH_BYTES_MAX;
 }
 
 /* res->id = id (ids are at most ALOG_EVENT_ID_MAX bytes), without printf:
@@ -139,26 +206,24 @@ static void set_id(struct alog_submit *res, const char *id)
  * empty one. Not the whole digest: two ids of one key in a batch would
  * make the store refuse the batch, where the later must be judged
  * against the earlier (SPEC.md 7 "Id keys": a conflict). */
-static uint32_t *slot_for(struct alog_log *log, const unsigned char *key)
+static uint32_t *slot_for(struct batchset *b, const unsigned char *key)
 {
 	/* the digest's hash part: its time part is no spread at all */
 	uint32_t h = alog_get_be32(key + ALOG_STORE_ID_TIME_LEN) & (SLOTS - 1);
 
 	for (;; h = (h + 1) & (SLOTS - 1)) {
-		uint32_t v = log->slots[h];
+		uint32_t v = b->slots[h];
 
-		if (v == 0 || memcmp(log->p[v - 1].key, key,
+		if (v == 0 || memcmp(b->p[v - 1].key, key,
 				     ALOG_STORE_ID_KEY_LEN) == 0)
-			return &log->slots[h];
+			return &b->slots[h];
 	}
 }
 
 void alog_log_discard(struct alog_log *log)
 {
-	/* Clearing single keys would break probe chains: clear the table. */
-	memset(log->slots, 0, SLOTS * sizeof(*log->slots));
-	log->n = 0;
-	alog_buf_reset(&log->recs);
+	join_fly(log);
+	set_clear(log->cur, alog_store_size(log->store));
 	log->last_received = alog_store_last_received(log->store);
 }
 
@@ -177,7 +242,9 @@ static int judge_stored(struct alog_log *log, const struct alog_event *ev,
 	struct alog_record_view v;
 	int rc;
 
-	rc = alog_store_get(log->store, index, &log->tmp, err);
+	rc = settle(log, err);  /* reading needs the store to itself */
+	if (rc == 0)
+		rc = alog_store_get(log->store, index, &log->tmp, err);
 	if (rc < 0)
 		return rc;
 	rc = alog_record_parse((const char *)log->tmp.data, log->tmp.len, &v,
@@ -282,11 +349,33 @@ int alog_log_precheck(const struct alog_event *ev, int trusted,
 	return 0;
 }
 
+/* The event in slot v (index + 1) of batch b has ev's id key: the same
+ * event is a duplicate, another a conflict. */
+static int judge_batched(const struct batchset *b, uint32_t v,
+			 const struct alog_event *ev, struct alog_submit *res,
+			 struct alog_err *err)
+{
+	const struct pending *q = &b->p[v - 1];
+
+	set_id(res, ev->id);
+	res->index = b->first + v - 1;
+	if (q->ev_len == ev->canon.len &&
+	    memcmp(event_of(b, q), ev->canon.data, q->ev_len) == 0) {
+		res->status = ALOG_SUBMIT_DUPLICATE;
+		return 0;
+	}
+	alog_err_set(err, ALOG_ECONFLICT,
+		     "source '%s' id '%s' came earlier in this batch with a different event",
+		     ev->source, ev->id);
+	return reject(res, "conflict");
+}
+
 int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
 			   const struct alog_provenance *prov, int64_t now_us,
 			   int trusted, struct alog_submit *res,
 			   struct alog_err *err)
 {
+	struct batchset *b = log->cur;
 	struct pending *p;
 	uint32_t *slot = NULL;
 	unsigned char key[ALOG_STORE_ID_LEN];
@@ -300,6 +389,8 @@ int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
 				    "the pending batch is full: commit first");
 	if (alog_log_precheck(ev, trusted, res, err))
 		return 0;
+	if (b->n == 0 && !log->fly) /* the store may have grown without us */
+		b->first = alog_store_size(log->store);
 	if (ev->id[0]) {
 		uint64_t index;
 
@@ -308,22 +399,15 @@ int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
 			memcpy(key, ev->id_key, sizeof(key));
 		else
 			alog_store_id_key(log->hasher, ev->source, ev->id, key);
-		slot = slot_for(log, key);
-		if (*slot) {
-			const struct pending *q = &log->p[*slot - 1];
+		slot = slot_for(b, key);
+		if (*slot)
+			return judge_batched(b, *slot, ev, res, err);
+		if (log->fly) {
+			uint32_t v = *slot_for(log->fly, key);
 
-			set_id(res, ev->id);
-			res->index = alog_store_size(log->store) + *slot - 1;
-			if (q->ev_len == ev->canon.len &&
-			    memcmp(event_of(log, q), ev->canon.data,
-				   q->ev_len) == 0) {
-				res->status = ALOG_SUBMIT_DUPLICATE;
-				return 0;
-			}
-			alog_err_set(err, ALOG_ECONFLICT,
-				     "source '%s' id '%s' came earlier in this batch with a different event",
-				     ev->source, ev->id);
-			return reject(res, "conflict");
+			if (v)
+				return judge_batched(log->fly, v, ev, res,
+						     err);
 		}
 		rc = alog_store_find_id(log->store, key, &index, err);
 		if (rc == 0) {
@@ -342,49 +426,118 @@ int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
 	}
 	if (now_us < log->last_received)
 		now_us = log->last_received;
-	off = log->recs.len;
-	rc = alog_record_format_parsed(alog_store_size(log->store) + log->n,
-				       now_us, prov, ev, &log->recs, err);
+	off = b->recs.len;
+	rc = alog_record_format_parsed(b->first + b->n, now_us, prov, ev,
+				       &b->recs, err);
 	if (rc < 0) {
-		log->recs.len = off;
+		b->recs.len = off;
 		return rc;
 	}
-	p = &log->p[log->n];
+	p = &b->p[b->n];
 	p->rec_off = off;
-	p->rec_len = log->recs.len - off;
+	p->rec_len = b->recs.len - off;
 	p->ev_len = ev->canon.len;
 	p->received = now_us;
 	p->has_key = has_key;
 	if (has_key) {
 		memcpy(p->key, key, sizeof(key));
-		*slot = (uint32_t)(log->n + 1);
+		*slot = (uint32_t)(b->n + 1);
 	}
 	res->status = ALOG_SUBMIT_ACCEPTED;
-	res->index = alog_store_size(log->store) + log->n;
+	res->index = b->first + b->n;
 	set_id(res, ev->id);
-	log->n++;
+	b->n++;
 	log->last_received = now_us;
+	return 0;
+}
+
+/* The committer thread: the batch in flight into the store. */
+static void *commit_run(void *arg)
+{
+	struct alog_log *log = arg;
+
+	memset(&log->fly_err, 0, sizeof(log->fly_err));
+	log->fly_rc = alog_store_append(log->store, log->fly->batch,
+					log->fly->n, &log->fly_err);
+	return NULL;
+}
+
+/* Wait for the batch in flight. When it failed, drop it and the pending
+ * batch judged after it, and keep the failure for the next call that
+ * reports one (log->failed). */
+static void join_fly(struct alog_log *log)
+{
+	struct batchset *b = log->fly;
+
+	if (!b)
+		return;
+	pthread_join(log->committer, NULL);
+	log->fly = NULL;
+	if (log->fly_rc < 0) {
+		log->failed = 1;
+		log->fail_err = log->fly_err;
+		if (!log->fail_err.code)
+			log->fail_err.code = log->fly_rc;
+		set_clear(b, 0);
+		set_clear(log->cur, alog_store_size(log->store));
+		log->last_received = alog_store_last_received(log->store);
+		return;
+	}
+	set_clear(b, 0);
+}
+
+int alog_log_commit_wait(struct alog_log *log, struct alog_err *err)
+{
+	join_fly(log);
+	if (!log->failed)
+		return 0;
+	log->failed = 0;
+	if (err)
+		*err = log->fail_err;
+	return log->fail_err.code;
+}
+
+/* The caller's thread may use the store again once nothing is in flight;
+ * a batch in flight that failed is reported once. */
+static int settle(struct alog_log *log, struct alog_err *err)
+{
+	return alog_log_commit_wait(log, err);
+}
+
+int alog_log_commit_start(struct alog_log *log, struct alog_err *err)
+{
+	struct batchset *b = log->cur;
+	int rc = settle(log, err);
+
+	if (rc < 0)
+		return rc;
+	if (b->n == 0)
+		return alog_log_commit(log, err);
+	set_batch(b);
+	log->fly = b;
+	if (pthread_create(&log->committer, NULL, commit_run, log) != 0) {
+		log->fly = NULL;
+		return alog_log_commit(log, err);
+	}
+	log->cur = b == &log->sets[0] ? &log->sets[1] : &log->sets[0];
+	set_clear(log->cur, b->first + b->n);
 	return 0;
 }
 
 int alog_log_commit(struct alog_log *log, struct alog_err *err)
 {
-	int rc;
+	struct batchset *b = log->cur;
+	int rc = settle(log, err);
 
-	if (log->n == 0) /* staged replay progress alone still commits */
-		return alog_store_append(log->store, log->batch, 0, err);
-	for (size_t i = 0; i < log->n; i++) {
-		log->batch[i].data = log->recs.data + log->p[i].rec_off;
-		log->batch[i].len = log->p[i].rec_len;
-		log->batch[i].received_us = log->p[i].received;
-		log->batch[i].id_key = log->p[i].has_key ? log->p[i].key : NULL;
-	}
-	rc = alog_store_append(log->store, log->batch, log->n, err);
 	if (rc < 0)
 		return rc;
-	memset(log->slots, 0, SLOTS * sizeof(*log->slots));
-	log->n = 0;
-	alog_buf_reset(&log->recs);
+	if (b->n == 0) /* staged replay progress alone still commits */
+		return alog_store_append(log->store, b->batch, 0, err);
+	set_batch(b);
+	rc = alog_store_append(log->store, b->batch, b->n, err);
+	if (rc < 0)
+		return rc;
+	set_clear(b, b->first + b->n);
 	return 0;
 }
 
@@ -455,7 +608,9 @@ int alog_log_stage_replay(struct alog_log *log,
 			  const struct alog_store_replay *r,
 			  struct alog_err *err)
 {
-	return alog_store_replay_stage(log->store, key, r, err);
+	int rc = settle(log, err);
+
+	return rc < 0 ? rc : alog_store_replay_stage(log->store, key, r, err);
 }
 
 int64_t alog_log_last_received(const struct alog_log *log)

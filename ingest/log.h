@@ -7,7 +7,8 @@
  * round of syncs, sign checkpoints and log them as checkpoint.signed
  * events, log open-time recovery as store.recovered.
  *
- * Invariants: a line is acknowledged only by alog_log_commit returning 0;
+ * Invariants: a line is acknowledged only by alog_log_commit (or, for a
+ * batch in flight, alog_log_commit_wait) returning 0;
  * received times never decrease (a clock that steps back is clamped to the
  * last received time); the pending batch holds at most
  * ALOG_LOG_BATCH_MAX events and ALOG_LOG_BATCH_BYTES_MAX record bytes.
@@ -89,9 +90,30 @@ int alog_log_owner_trusted(const struct alog_event *ev,
 size_t alog_log_pending(const struct alog_log *log);
 /* 1 when the next submit could exceed a batch limit. */
 int alog_log_batch_full(const struct alog_log *log);
-/* Make the pending batch durable. On failure nothing of it is stored and
- * it stays pending (a retry appends the same records). */
+/* Make the pending batch durable (after the batch in flight, if any). On
+ * failure nothing of it is stored and it stays pending (a retry appends
+ * the same records); a batch in flight that failed is reported as below. */
 int alog_log_commit(struct alog_log *log, struct alog_err *err);
+/*
+ * Pipelined commits (auditlog ingest): start making the pending batch
+ * durable on a committer thread and return at once, so that the next
+ * batch is judged while this one is compressed, written and synced. The
+ * next batch's indices follow the one in flight, and its duplicates are
+ * judged against it too. At most one batch is in flight: a start first
+ * waits for the one before. The store is the committer's meanwhile: every
+ * other call of this API that needs the store waits for the batch in
+ * flight first (alog_log_store too).
+ *
+ * Nothing in flight is acknowledged before alog_log_commit_wait (or a
+ * later start or commit) returns 0. When the batch in flight fails,
+ * neither it nor the pending batch (judged after it) is stored: both are
+ * dropped, and the next call of commit_wait, commit_start or commit
+ * returns the failure (once).
+ */
+int alog_log_commit_start(struct alog_log *log, struct alog_err *err);
+int alog_log_commit_wait(struct alog_log *log, struct alog_err *err);
+/* Events in the batch in flight (0 when none). */
+size_t alog_log_in_flight(const struct alog_log *log);
 /* Drop the pending batch (its events are not acknowledged). */
 void alog_log_discard(struct alog_log *log);
 

@@ -241,6 +241,13 @@ struct alog_store {
 	 * one begin per batch instead of one per event. */
 	MDB_txn *id_txn;
 	int id_txn_live;
+	/* Held by alog_store_find_id, and by an append around what that
+	 * reads (recent, ids_end and the rest of the writer's copy of ids,
+	 * id_txn) and around a write transaction's begin (a map resize
+	 * wants no live read transaction): so a writer may look ids up on
+	 * one thread while a batch commits on another (store.h). */
+	pthread_mutex_t ids_mu;
+	int ids_mu_init;
 
 	char origin[ALOG_ORIGIN_MAX + 1];
 	struct alog_verifier vkey;
@@ -394,20 +401,12 @@ static void id_txn_reset(struct alog_store *s)
 	}
 }
 
-static int txn_begin(struct alog_store *s, int write, MDB_txn **txn,
-		     struct alog_err *err)
+/* txn_begin after its preparation (below). */
+static int txn_begin_prepared(struct alog_store *s, int write, MDB_txn **txn,
+			      struct alog_err *err)
 {
-	int rc;
+	int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, txn);
 
-	/* a map resize needs no live transaction in this process; and a
-	 * write makes the look-ups' snapshot old */
-	id_txn_reset(s);
-	if (write) {
-		rc = grow_map(s, err);
-		if (rc < 0)
-			return rc;
-	}
-	rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, txn);
 	if (rc == MDB_MAP_RESIZED) {
 		/* Another process grew the map: adopt its size. */
 		rc = mdb_env_set_mapsize(s->env, 0);
@@ -418,6 +417,23 @@ static int txn_begin(struct alog_store *s, int write, MDB_txn **txn,
 	if (rc)
 		return db_fail(err, rc, "begin transaction");
 	return 0;
+}
+
+/* What comes before a transaction's begin: a map resize needs no live
+ * transaction in this process, and a write makes the look-ups' snapshot
+ * old. */
+static int txn_prepare(struct alog_store *s, int write, struct alog_err *err)
+{
+	id_txn_reset(s);
+	return write ? grow_map(s, err) : 0;
+}
+
+static int txn_begin(struct alog_store *s, int write, MDB_txn **txn,
+		     struct alog_err *err)
+{
+	int rc = txn_prepare(s, write, err);
+
+	return rc < 0 ? rc : txn_begin_prepared(s, write, txn, err);
 }
 
 static int txn_commit(MDB_txn *txn, struct alog_err *err)
@@ -819,6 +835,7 @@ int alog_store_create(const char *dir, const char *origin,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	s->ids_mu_init = pthread_mutex_init(&s->ids_mu, NULL) == 0;
 	s->lock_fd = -1;
 	s->mode = ALOG_STORE_WRITE;
 	s->dir = strdup(dir);
@@ -989,6 +1006,7 @@ int alog_store_open(const char *dir, int mode, struct alog_store **out,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
+	s->ids_mu_init = pthread_mutex_init(&s->ids_mu, NULL) == 0;
 	s->lock_fd = -1;
 	s->mode = mode;
 	s->recent_max = ALOG_STORE_IDS_RECENT_MAX;
@@ -1188,6 +1206,8 @@ static void store_free(struct alog_store *s)
 		alog_segment_close(s->slots[i].seg);
 	if (s->id_txn)
 		mdb_txn_abort(s->id_txn);
+	if (s->ids_mu_init)
+		pthread_mutex_destroy(&s->ids_mu);
 	idmap_free(&s->recent);
 	free(s->staged);
 	if (s->env)
@@ -1542,8 +1562,22 @@ static int after_ids_end(const struct alog_store *s,
 				       ALOG_STORE_ID_KEY_LEN) > 0);
 }
 
+static int find_id(struct alog_store *s, const unsigned char *id_key,
+		   uint64_t *index, struct alog_err *err);
+
 int alog_store_find_id(struct alog_store *s, const unsigned char *id_key,
 		       uint64_t *index, struct alog_err *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->ids_mu);
+	rc = find_id(s, id_key, index, err);
+	pthread_mutex_unlock(&s->ids_mu);
+	return rc;
+}
+
+static int find_id(struct alog_store *s, const unsigned char *id_key,
+		   uint64_t *index, struct alog_err *err)
 {
 	int rc = 0;
 
@@ -2517,13 +2551,23 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		goto out;
 	}
 
-	rc = txn_begin(s, 1, &txn, err);
+	/* the look-ups' transaction is reset under the lock they hold, the
+	 * write begins outside it (LMDB's writer lock, then ids_mu, is the
+	 * one order: put_ids below) */
+	pthread_mutex_lock(&s->ids_mu);
+	rc = txn_prepare(s, 1, err);
+	pthread_mutex_unlock(&s->ids_mu);
+	if (rc == 0)
+		rc = txn_begin_prepared(s, 1, &txn, err);
 	if (rc < 0)
 		goto out;
 	for (size_t i = 0; i < n_blocks && rc == 0; i++)
 		rc = put_blocks(s, txn, &blocks[i], err);
-	if (rc == 0)
+	if (rc == 0) {
+		pthread_mutex_lock(&s->ids_mu);
 		rc = put_ids(s, txn, recs, n, &merged, err);
+		pthread_mutex_unlock(&s->ids_mu);
+	}
 	for (size_t i = 0; i < s->n_nodes && rc == 0; i++)
 		rc = put_checked(txn, s->dbi_nodes, s->nodes[i].key, 9,
 				 s->nodes[i].hash, ALOG_HASH_LEN, 0, err);
@@ -2542,7 +2586,10 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		uint32_t old_id = s->seg_id;
 		int64_t old_last = s->last_received;
 
+		/* ids_get reads size beside an append */
+		pthread_mutex_lock(&s->ids_mu);
 		s->size += n;
+		pthread_mutex_unlock(&s->ids_mu);
 		s->last_received = last;
 		s->seg_id = alog_segment_id(s->cur);
 		s->seg_end = alog_segment_size(s->cur);
@@ -2563,7 +2610,9 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		}
 		if (rc < 0) {
 			s->seg_first = old_first;
+			pthread_mutex_lock(&s->ids_mu);
 			s->size = old_size;
+			pthread_mutex_unlock(&s->ids_mu);
 			s->seg_end = old_end;
 			s->seg_id = old_id;
 			s->last_received = old_last;
@@ -2575,7 +2624,9 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		s->abandoned = 0;
 		s->replay_staged = 0;
 		/* the batch's keys are committed: now the writer's copy
-		 * (put_ids made room: these puts do not allocate) */
+		 * (put_ids made room: these puts do not allocate), and the
+		 * look-ups' snapshot is old */
+		pthread_mutex_lock(&s->ids_mu);
 		if (merged)
 			idmap_clear(&s->recent);
 		if (s->pend_set) {
@@ -2585,6 +2636,8 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		for (size_t i = 0; i < s->n_staged; i++)
 			(void)idmap_put(&s->recent, s->staged[i].key,
 					old_size + s->staged[i].index);
+		id_txn_reset(s);
+		pthread_mutex_unlock(&s->ids_mu);
 	}
 out:
 	if (hashing)  /* the tree is the batch thread's until it ends */

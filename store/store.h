@@ -122,7 +122,10 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		      size_t n, struct alog_err *err);
 
 /* Index stored for the id digest id_key (ALOG_STORE_ID_LEN bytes), or
- * ALOG_ENOTFOUND. */
+ * ALOG_ENOTFOUND. The one call that may run on another thread while
+ * alog_store_append runs (a writer judges its next batch while one
+ * commits): it sees what is committed, a batch in flight once its
+ * append has returned. */
 int alog_store_find_id(struct alog_store *s, const unsigned char *id_key,
 		       uint64_t *index, struct alog_err *err);
 /* First index whose received time is >= t_us (size when none). The

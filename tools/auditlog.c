@@ -337,19 +337,42 @@ struct ingest_stats {
 	uint64_t lines, stored, duplicates, rejected;
 	uint64_t first, last;
 	uint64_t pending, pending_last; /* accepted, not yet committed */
+	uint64_t flying, flying_last;   /* in the batch in flight */
 };
 
-/* Commit the batch; only then do its events count as stored. */
-static int ingest_commit(struct alog_log *log, struct ingest_stats *st,
-			 struct alog_err *err)
+/* n events ending at index last are durable: they count as stored. */
+static void ingest_stored(struct ingest_stats *st, uint64_t n, uint64_t last)
 {
-	int rc = alog_log_commit(log, err);
+	if (!n)
+		return;
+	if (st->stored == 0)
+		st->first = last + 1 - n;
+	st->stored += n;
+	st->last = last;
+}
 
-	if (rc == 0 && st->pending) {
-		if (st->stored == 0)
-			st->first = st->pending_last + 1 - st->pending;
-		st->stored += st->pending;
-		st->last = st->pending_last;
+/* Make the batch durable (after the one in flight); only then do their
+ * events count as stored. start = 1 (a full batch): commit it on the
+ * log's committer thread while the next one is judged (its events count
+ * once a later call has waited for it). */
+static int ingest_commit(struct alog_log *log, struct ingest_stats *st,
+			 int start, struct alog_err *err)
+{
+	int rc = alog_log_commit_wait(log, err);
+
+	if (rc == 0) {
+		ingest_stored(st, st->flying, st->flying_last);
+		st->flying = 0;
+		rc = start ? alog_log_commit_start(log, err)
+			   : alog_log_commit(log, err);
+	}
+	if (rc == 0) {
+		if (alog_log_in_flight(log)) {
+			st->flying = st->pending;
+			st->flying_last = st->pending_last;
+		} else {
+			ingest_stored(st, st->pending, st->pending_last);
+		}
 		st->pending = 0;
 	}
 	return rc;
@@ -554,7 +577,7 @@ static int ingest_item(struct alog_log *log, const struct in_item *it_c,
 		return 0;
 	}
 	if (alog_log_batch_full(log)) {
-		rc = ingest_commit(log, st, err);
+		rc = ingest_commit(log, st, 1, err);
 		if (rc < 0)
 			return rc;
 	}
@@ -625,7 +648,7 @@ static int ingest_fd(struct alog_log *log, int fd, const char *name,
 						&idle);
 
 		if (!c && idle) {  /* the input waits: make the batch durable */
-			rc = ingest_commit(log, st, err);
+			rc = ingest_commit(log, st, 0, err);
 			if (rc < 0)
 				break;
 			continue;
@@ -645,7 +668,7 @@ static int ingest_fd(struct alog_log *log, int fd, const char *name,
 			}
 		}
 		if (rc == 0 && c->idle && alog_log_pending(log))
-			rc = ingest_commit(log, st, err);
+			rc = ingest_commit(log, st, 0, err);
 		if (total)
 			cli_progress_show(&pg, c->bytes_read < total ?
 					  c->bytes_read : total, total);
@@ -663,7 +686,7 @@ static int ingest_fd(struct alog_log *log, int fd, const char *name,
 		rc = err->code ? err->code : ALOG_EIO;
 	}
 	if (rc == 0)
-		rc = ingest_commit(log, st, err);
+		rc = ingest_commit(log, st, 0, err);
 	if (total)
 		cli_progress_end(&pg);
 	alog_lines_release(&p.lr);

@@ -990,6 +990,35 @@ class WriteFailureTest(CliTest):
             self.event_bytes(rec, ev)
         self.run_cmd("verify", "--store", self.path("store"), expect=EXIT_OK)
 
+    def test_a_failed_batch_in_flight_drops_the_batch_judged_after_it(self):
+        """A full batch commits on a thread while the next is judged; when
+        the one in flight fails, the run ends (exit 3) acknowledging none
+        of either, and a second run stores every event once."""
+        events = self.demo(3 * self.BATCH)
+        self.init()
+        # the first batch's blocks do not fit: its segment write fails
+        limit = largest_file(self.path("store")) + 4096
+        path = self.write("ev.ndjson", events)
+        p = subprocess.run(WRAP + [BIN, "ingest", "--store", self.path("store"), path],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           cwd=self.dir, env=clean_env(), timeout=120,
+                           preexec_fn=limit_file_size(limit))
+        err = p.stderr.decode()
+        self.assertEqual(p.returncode, EXIT_OPER, err)
+        self.assertIn("stored 0 events", err)
+        self.assertEqual(self.info("store")["tree_size"], 0)
+        p = self.run_cmd("ingest", "--store", self.path("store"), path,
+                         expect=EXIT_OK)
+        n = 3 * self.BATCH
+        self.assertIn("stored %d events (index 0..%d), 0 duplicates" % (n, n - 1),
+                      p.stderr.decode())
+        lines = [l for l in self.export("store")
+                 if json.loads(l)["event"]["type"] != "store.recovered"]
+        self.assertEqual(len(lines), 3 * self.BATCH)
+        for rec, ev in zip(lines, events.split(b"\n")):
+            self.event_bytes(rec, ev)
+        self.run_cmd("verify", "--store", self.path("store"), expect=EXIT_OK)
+
     def test_ingest_commits_what_it_holds_whenever_the_input_waits(self):
         """Group commit: lines that arrived are made durable while stdin
         stays open, also when they fill the reader's chunks exactly (512

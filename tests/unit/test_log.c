@@ -141,15 +141,22 @@ static uint64_t accept(struct fx *f, const char *line, int64_t now)
 	return res.index;
 }
 
-static void commit(struct fx *f)
+/* fn (a commit call of the log API) must succeed. */
+static void must(struct fx *f, int (*fn)(struct alog_log *, struct alog_err *),
+		 const char *what)
 {
 	struct alog_err err;
 	int rc;
 
 	alog_err_clear(&err);
-	rc = alog_log_commit(f->log, &err);
+	rc = fn(f->log, &err);
 	if (rc < 0)
-		fail_with("commit", rc, &err);
+		fail_with(what, rc, &err);
+}
+
+static void commit(struct fx *f)
+{
+	must(f, alog_log_commit, "commit");
 	assert_int_equal(alog_log_pending(f->log), 0);
 }
 
@@ -1260,6 +1267,93 @@ static void test_log_owner_records_are_trusted_only_from_the_owner_over_unix(
 	alog_event_release(&ev);
 }
 
+/* ---- pipelined commits ---- */
+
+#define EV_N(id, n) \
+	"{\"type\":\"user.login\",\"source\":\"app\",\"id\":\"" id \
+	"\",\"n\":" n "}"
+
+static void start_commit(struct fx *f)
+{
+	must(f, alog_log_commit_start, "commit start");
+	assert_int_equal(alog_log_pending(f->log), 0);
+}
+
+static void wait_commit(struct fx *f)
+{
+	must(f, alog_log_commit_wait, "commit wait");
+	assert_int_equal(alog_log_in_flight(f->log), 0);
+}
+
+/* line, submitted at now, is a duplicate of index, or a conflict when
+ * index is UINT64_MAX. */
+static void expect_judged(struct fx *f, const char *line, int64_t now,
+			  uint64_t index)
+{
+	struct alog_submit res = submit_at(f, line, now, 0);
+
+	if (index == UINT64_MAX) {
+		assert_int_equal(res.status, ALOG_SUBMIT_REJECTED);
+		assert_string_equal(res.code, "conflict");
+		return;
+	}
+	assert_int_equal(res.status, ALOG_SUBMIT_DUPLICATE);
+	assert_int_equal(res.index, index);
+}
+
+static void test_log_the_next_batch_is_judged_against_the_one_in_flight(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_verify_result vr;
+	char line[160];
+	char *ev;
+	int k;
+
+	/* batch A: 300 events (enough for the store's own batch thread) */
+	for (k = 0; k < 300; k++) {
+		snprintf(line, sizeof(line), EV_N("a-%d", "%d"), k, k);
+		assert_int_equal(accept(f, line, T0 + k), k);
+	}
+	start_commit(f);
+	assert_int_equal(alog_log_in_flight(f->log), 300);
+	/* batch B while A commits: A's events are known, B's indices follow */
+	expect_judged(f, EV_N("a-7", "7"), T0 + 400, 7);
+	expect_judged(f, EV_N("a-8", "80"), T0 + 401, UINT64_MAX);
+	assert_int_equal(accept(f, EV_N("b-0", "0"), T0 + 402), 300);
+	assert_int_equal(alog_log_pending(f->log), 1);
+	wait_commit(f);
+	assert_int_equal(size_of(f), 300);
+	/* A now answers from the store, B from the pending batch */
+	expect_judged(f, EV_N("a-7", "7"), T0 + 403, 7);
+	expect_judged(f, EV_N("a-9", "90"), T0 + 404, UINT64_MAX);
+	expect_judged(f, EV_N("b-0", "0"), T0 + 405, 300);
+	/* a start waits for the batch before it: two in a row */
+	start_commit(f);
+	assert_int_equal(accept(f, EV_N("c-0", "0"), T0 + 406), 301);
+	start_commit(f);
+	assert_int_equal(size_of(f), 302); /* alog_log_store waited */
+	wait_commit(f);
+	/* nothing pending: a start commits in place, nothing in flight */
+	start_commit(f);
+	assert_int_equal(alog_log_in_flight(f->log), 0);
+	assert_int_equal(size_of(f), 302);
+	ev = event_text(f, 300);
+	assert_string_equal(ev, EV_N("b-0", "0"));
+	free(ev);
+	ev = event_text(f, 301);
+	assert_string_equal(ev, EV_N("c-0", "0"));
+	free(ev);
+	ev = event_text(f, 7);
+	assert_string_equal(ev, EV_N("a-7", "7"));
+	free(ev);
+	/* and after a reopen every id is still known once */
+	reopen_log(f, T0 + 500, NULL);
+	expect_judged(f, EV_N("a-299", "299"), T0 + 501, 299);
+	expect_verify_ok(f, &f->vkey, &vr);
+	assert_int_equal(vr.tree_size, 302);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -1275,6 +1369,7 @@ int main(void)
 		T(test_log_event_without_id_gets_a_uuid7_and_is_never_deduplicated),
 		T(test_log_received_times_never_go_backwards),
 		T(test_log_batch_limit_asks_for_a_commit),
+		T(test_log_the_next_batch_is_judged_against_the_one_in_flight),
 		T(test_log_internal_events_are_committed_with_pending_ones),
 		T(test_log_checkpoint_signs_only_when_the_log_grew),
 		T(test_log_open_logs_store_recovered_when_bytes_were_cut),
