@@ -216,6 +216,17 @@ int alog_time_parse(const char *s, size_t len, int allow_date, int64_t *us,
 	return 0;
 }
 
+int alog_time_parse_record(const char *s, size_t len, int64_t *us)
+{
+	/* alog_time_format's layout has upper-case 'T' and 'Z' and exactly
+	 * six fraction digits; with those, the parse's fields are the
+	 * format's, digit for digit, and every such time is in range */
+	if (len != ALOG_TIME_RECORD_LEN || s[10] != 'T' || s[19] != '.' ||
+	    digits(s + 20, 6) < 0 || s[26] != 'Z')
+		return -1;
+	return alog_time_parse(s, len, 0, us, NULL) < 0 ? -1 : 0;
+}
+
 int alog_uuid7(int64_t us, char out[37], struct alog_err *err)
 {
 	unsigned char b[16];

@@ -30,6 +30,11 @@ int alog_time_format(int64_t us, char out[ALOG_TIME_TEXT_MAX]);
 int alog_time_parse(const char *s, size_t len, int allow_date, int64_t *us,
 		    struct alog_err *err);
 
+/* The received time of a record: 0 (and *us) exactly when s is what
+ * alog_time_format writes for some time, else -1. Cheaper than a parse,
+ * a format and a compare (verify reads one per record). */
+int alog_time_parse_record(const char *s, size_t len, int64_t *us);
+
 /* A UUIDv7 (RFC 9562) for time us with random bits, lowercase text with
  * hyphens into out (37 bytes). */
 int alog_uuid7(int64_t us, char out[37], struct alog_err *err);

@@ -671,7 +671,6 @@ static int record_member(void *ctx, const struct alog_json_member *m,
 {
 	struct rec_ctx *rc = ctx;
 	struct alog_record_view *v = rc->v;
-	char ts[ALOG_TIME_TEXT_MAX];
 	uint64_t x = 0;
 	size_t i;
 
@@ -696,11 +695,8 @@ static int record_member(void *ctx, const struct alog_json_member *m,
 		break;
 	case 1:
 		if (m->type != ALOG_JSON_STRING || m->escaped ||
-		    alog_time_parse(m->value + 1, m->value_len - 2, 0,
-				    &v->received_us, NULL) < 0 ||
-		    alog_time_format(v->received_us, ts) < 0 ||
-		    strlen(ts) != m->value_len - 2 ||
-		    memcmp(ts, m->value + 1, m->value_len - 2))
+		    alog_time_parse_record(m->value + 1, m->value_len - 2,
+					   &v->received_us) < 0)
 			return corrupt(err, m->value_off, "received must be "
 				       "yyyy-mm-ddThh:mm:ss.ffffffZ");
 		break;
@@ -769,19 +765,9 @@ static const char *plain_string_end(const char *p, const char *end)
 	while (p < end) {
 		unsigned char c;
 
-		/* eight plain bytes at a time; else on to the first that
-		 * is not (byte order known), or one by one */
-		if (end - p >= 8) {
-			uint64_t m = alog_json_unplain8(p);
-
-			if (!m) {
-				p += 8;
-				continue;
-			}
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-			p += __builtin_ctzll(m) / 8;
-#endif
-		}
+		p = alog_json_plain_end(p, end);
+		if (p >= end)
+			break;
 		c = (unsigned char)*p;
 		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
 			p++;
@@ -950,7 +936,6 @@ static int fast_parse(const char *rec, size_t len,
 		      struct alog_record_view *out)
 {
 	const char *p = rec, *end = rec + len, *q;
-	char ts[ALOG_TIME_TEXT_MAX];
 	uint64_t index = 0;
 	size_t next = 0;
 
@@ -965,10 +950,8 @@ static int fast_parse(const char *rec, size_t len,
 	if (expect(&p, end, LIT(",\"received\":\"")) < 0)
 		return 0;
 	q = plain_string_end(p, end);
-	if (!q || alog_time_parse(p, (size_t)(q - p), 0, &out->received_us,
-				  NULL) < 0 ||
-	    alog_time_format(out->received_us, ts) < 0 ||
-	    strlen(ts) != (size_t)(q - p) || memcmp(ts, p, (size_t)(q - p)))
+	if (!q || alog_time_parse_record(p, (size_t)(q - p),
+					 &out->received_us) < 0)
 		return 0;
 	p = q + 1;
 	if (expect(&p, end, LIT(",\"id\":\"")) < 0)

@@ -254,19 +254,9 @@ static int scan_string(struct scan *sc, int *escaped)
 	for (;;) {
 		unsigned char c;
 
-		/* eight plain bytes at a time; else on to the first that is
-		 * not (byte order known), or one by one */
-		if (n - i >= 8) {
-			uint64_t m = alog_json_unplain8((const char *)s + i);
-
-			if (!m) {
-				i += 8;
-				continue;
-			}
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-			i += (size_t)__builtin_ctzll(m) / 8;
-#endif
-		}
+		/* on to the first byte that is not plain */
+		i = (size_t)((const unsigned char *)alog_json_plain_end(
+			(const char *)s + i, (const char *)s + n) - s);
 		if (i >= n)
 			return fault(sc, ALOG_JSON_SYNTAX, sc->pos,
 				     "unterminated string");

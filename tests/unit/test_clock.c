@@ -227,6 +227,58 @@ static void test_time_format_and_parse_agree_with_gmtime_over_the_range(
 	check_day(last);
 }
 
+/* alog_time_parse_record says yes exactly when the text is what
+ * alog_time_format writes: a parse, a format and a compare decide it
+ * here, on known times, then on each with one byte changed to every
+ * byte that could pass for another (digits, separators, 't', 'z',
+ * offset signs), and on every other length. */
+static void record_time_judged_as_round_trip(const char *s, size_t len)
+{
+	char back[ALOG_TIME_TEXT_MAX];
+	int64_t us = 0, got = 0;
+	int want;
+
+	want = alog_time_parse(s, len, 0, &us, NULL) == 0 &&
+	       alog_time_format(us, back) == 0 && strlen(back) == len &&
+	       memcmp(back, s, len) == 0;
+	if ((alog_time_parse_record(s, len, &got) == 0) != want)
+		fail_msg("'%.*s': parse_record says %s", (int)len, s,
+			 want ? "no" : "yes");
+	if (want)
+		assert_true(got == us);
+}
+
+static void test_time_parse_record_accepts_exactly_the_format(void **state)
+{
+	static const char subst[] = "0123456789-:.TtZz+ x";
+	const struct known *k;
+	char buf[40];
+	size_t n, i, j;
+
+	(void)state;
+	for (k = known_times; k < known_times + sizeof(known_times) /
+	     sizeof(known_times[0]); k++) {
+		n = strlen(k->text);
+		record_time_judged_as_round_trip(k->text, n);
+		for (i = 0; i < n; i++)
+			for (j = 0; j < sizeof(subst) - 1; j++) {
+				memcpy(buf, k->text, n);
+				buf[i] = subst[j];
+				record_time_judged_as_round_trip(buf, n);
+			}
+		for (i = 0; i < n; i++)  /* every shorter length */
+			record_time_judged_as_round_trip(k->text, i);
+	}
+	/* other valid RFC 3339 forms of a time are not the record form */
+	record_time_judged_as_round_trip("2024-02-29T12:34:56.789Z", 24);
+	record_time_judged_as_round_trip("2024-02-29T12:34:56.789012+00:00",
+					 32);
+	record_time_judged_as_round_trip("2024-02-29T12:34:56.7890123Z", 28);
+	record_time_judged_as_round_trip("2023-02-29T12:34:56.789012Z", 27);
+	assert_int_equal(alog_time_parse_record("2024-02-29t12:34:56.789012Z",
+						27, &(int64_t){ 0 }), -1);
+}
+
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -307,6 +359,8 @@ int main(void)
 		cmocka_unit_test(
 			test_time_format_refuses_years_outside_0000_to_9999),
 		cmocka_unit_test(test_time_parse_reads_back_every_known_value),
+		cmocka_unit_test(
+			test_time_parse_record_accepts_exactly_the_format),
 		cmocka_unit_test(
 			test_time_parse_applies_offsets_and_truncates_fractions),
 		cmocka_unit_test(

@@ -1278,6 +1278,42 @@ static void test_unplain8_matches_bytewise(void **state)
 	}
 }
 
+static void test_plain_end_matches_bytewise(void **state)
+{
+	struct rng r = { 0x91a1e5 };
+	unsigned char b[80];
+	unsigned long i;
+
+	(void)state;
+	for (i = 0; i < 200000; i++) {
+		size_t off = below(&r, 16), len = below(&r, 64), j, first;
+		const char *got;
+
+		/* long plain runs, a special byte now and then, at every
+		 * alignment and length (the 16-, 8- and 1-byte steps) */
+		for (j = 0; j < sizeof(b); j++)
+			b[j] = one_in(&r, 40) ? gen_byte(&r) :
+				(unsigned char)(0x20 + below(&r, 0x60));
+		if (i < 256 * 40) {
+			/* every byte value at every position of 40 */
+			memset(b, 'a', sizeof(b));
+			off = 0;
+			len = 40;
+			b[i % 40] = (unsigned char)(i / 40);
+		}
+		for (first = off; first < off + len && plain(b[first]); first++)
+			;
+		got = alog_json_plain_end((const char *)b + off,
+					  (const char *)b + off + len);
+		if (got != (const char *)b + first) {
+			fprintf(stderr, "plain_end: off %zu len %zu: got %td, "
+				"want %zu\n", off, len,
+				got - (const char *)b, first);
+			fail();
+		}
+	}
+}
+
 /* String content: plain runs of every length, then a byte or sequence
  * that ends a run (quote, backslash, escape, control, UTF-8 good or bad). */
 static void gen_string_content(struct rng *r, struct text *t, size_t max)
@@ -1410,6 +1446,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unplain8_matches_bytewise),
+		cmocka_unit_test(test_plain_end_matches_bytewise),
 		cmocka_unit_test(test_string_scan_at_every_alignment),
 		cmocka_unit_test(test_scan_against_cjson),
 	};
