@@ -31,6 +31,7 @@ struct pending {
 	int64_t received;
 	int has_key;
 	unsigned char key[ALOG_STORE_ID_LEN];
+	unsigned char leaf[ALOG_HASH_LEN]; /* hashed as it is formatted */
 };
 
 /* One batch: its records back to back, their entries, their id table. */
@@ -103,6 +104,7 @@ static void set_batch(struct batchset *b)
 		b->batch[i].len = b->p[i].rec_len;
 		b->batch[i].received_us = b->p[i].received;
 		b->batch[i].id_key = b->p[i].has_key ? b->p[i].key : NULL;
+		b->batch[i].leaf = b->p[i].leaf;
 	}
 }
 
@@ -436,6 +438,14 @@ int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
 	p = &b->p[b->n];
 	p->rec_off = off;
 	p->rec_len = b->recs.len - off;
+	/* the leaf now, while the record is in the cache, on this thread
+	 * (the commit's threads are the busier ones) */
+	rc = alog_merkle_leaf(log->hasher, b->recs.data + off, p->rec_len,
+			      p->leaf);
+	if (rc < 0) {
+		b->recs.len = off;
+		return alog_err_set(err, rc, "cannot hash a record");
+	}
 	p->ev_len = ev->canon.len;
 	p->received = now_us;
 	p->has_key = has_key;

@@ -2311,9 +2311,13 @@ static int hash_records(struct alog_store *s, const struct alog_store_rec *recs,
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char leaf[ALOG_HASH_LEN];
-		int rc;
+		int rc = 0;
 
-		rc = alog_merkle_leaf(s->hasher, recs[i].data, recs[i].len, leaf);
+		if (recs[i].leaf)
+			memcpy(leaf, recs[i].leaf, ALOG_HASH_LEN);
+		else
+			rc = alog_merkle_leaf(s->hasher, recs[i].data,
+					      recs[i].len, leaf);
 		if (rc == 0)
 			rc = alog_merkle_range_push(&s->range, s->hasher, leaf,
 						    collect_node, s, err);

@@ -106,12 +106,16 @@ void alog_store_root(const struct alog_store *s,
 		     unsigned char out[ALOG_HASH_LEN]);
 
 /* One record to append. id_key: the ALOG_STORE_ID_LEN-byte id digest of
- * (source, id) for deduplication (alog_store_id_key), or NULL. */
+ * (source, id) for deduplication (alog_store_id_key), or NULL. leaf: the
+ * record's leaf hash (alog_merkle_leaf of data) when the caller hashed it
+ * already (the writer does, on the thread that formats the record, so
+ * that the append's threads only compress and combine), or NULL. */
 struct alog_store_rec {
 	const unsigned char *data;
 	size_t len;
 	int64_t received_us;
 	const unsigned char *id_key;
+	const unsigned char *leaf;
 };
 
 /* Append n records as indices size..size+n-1, durably (one round of

@@ -52,7 +52,7 @@ static int fx_setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	struct alog_signer *signer = NULL;
 	struct alog_verifier vkey;
-	struct alog_store_rec recs[5];
+	struct alog_store_rec recs[5] = { 0 };
 	struct alog_err err = { 0 };
 
 	if (!f)

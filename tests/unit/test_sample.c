@@ -383,7 +383,7 @@ static void test_tlog_proof_from_a_store_equals_v_tlogproof_1(void **state)
 	struct alog_signer *signer = NULL;
 	struct alog_store *s = NULL;
 	struct alog_store_checkpoint cp = { 0 };
-	struct alog_store_rec recs[7];
+	struct alog_store_rec recs[7] = { 0 };
 	struct alog_verifier v;
 	struct alog_buf out = { 0 };
 	struct alog_err err = { 0 };

@@ -741,15 +741,15 @@ static void test_store_append_refuses_bad_records_and_accepts_the_largest(
 	alog_store_root(s, root);
 	memset(r, 0, sizeof(r));
 	r[0] = (struct alog_store_rec){ (const unsigned char *)"ok", 2, T0 + 100,
-					NULL };
+					NULL, NULL };
 	r[1] = (struct alog_store_rec){ (const unsigned char *)"a\nb", 3, T0 + 100,
-					NULL };
+					NULL, NULL };
 	assert_int_equal(alog_store_append(s, r, 2, &err), ALOG_EINVAL);
 	r[1] = (struct alog_store_rec){ (const unsigned char *)"", 0, T0 + 100,
-					NULL };
+					NULL, NULL };
 	assert_int_equal(alog_store_append(s, r, 2, &err), ALOG_EINVAL);
 	r[1] = (struct alog_store_rec){ big, ALOG_STORE_RECORD_MAX + 1, T0 + 100,
-					NULL };
+					NULL, NULL };
 	assert_int_equal(alog_store_append(s, r, 2, &err), ALOG_EINVAL);
 	assert_int_equal(alog_store_size(s), 3);
 	alog_store_root(s, root2);
@@ -757,7 +757,7 @@ static void test_store_append_refuses_bad_records_and_accepts_the_largest(
 	/* n = 0 is a no-op. */
 	assert_int_equal(alog_store_append(s, r, 0, &err), 0);
 	r[1] = (struct alog_store_rec){ big, ALOG_STORE_RECORD_MAX, T0 + 100,
-					NULL };
+					NULL, NULL };
 	assert_int_equal(alog_store_append(s, r, 2, &err), 0);
 	assert_int_equal(alog_store_size(s), 5);
 	alog_buf_init(&b, 0);
@@ -1281,7 +1281,7 @@ static void test_store_recent_ids_merge_into_ids_and_stay_found(void **state)
 		for (int j = 0; j < 3; j++)
 			r[j] = (struct alog_store_rec){
 				(const unsigned char *)"rec", 3,
-				T0 + b, keys[3 * b + j] };
+				T0 + b, keys[3 * b + j], NULL };
 		if (alog_store_append(s, r, 3, &err) < 0)
 			fail_msg("batch %d: %s", b, err.msg);
 		for (int i = 0; i < 3 * (b + 1); i++) {
@@ -1294,7 +1294,7 @@ static void test_store_recent_ids_merge_into_ids_and_stay_found(void **state)
 	}
 	/* a key merged into ids (0) and one still recent (11): refused */
 	r[0] = (struct alog_store_rec){ (const unsigned char *)"again", 5,
-					T0 + 9, keys[0] };
+					T0 + 9, keys[0], NULL };
 	expect_conflict_changes_nothing(f, s, r, 1);
 	r[0].id_key = keys[11];
 	expect_conflict_changes_nothing(f, s, r, 1);
@@ -1422,10 +1422,10 @@ static void test_store_check_finds_damage_in_the_id_tables(void **state)
 	alog_store_id_key(NULL, "src", "ffffffff-ffff-7fff-bfff-ffffffffffff",
 			  late);
 	r = (struct alog_store_rec){ (const unsigned char *)"late", 4, T0,
-				     late };
+				     late, NULL };
 	assert_int_equal(alog_store_append(s, &r, 1, &err), 0);
 	r = (struct alog_store_rec){ (const unsigned char *)"with id", 7,
-				     T0, k1 };
+				     T0, k1, NULL };
 	assert_int_equal(alog_store_append(s, &r, 1, &err), 0);
 	expect_check_ok(s);
 	alog_store_close(s);
@@ -1495,7 +1495,7 @@ static void test_store_check_reports_the_first_fault_with_the_id_thread(
 	alog_store_id_key(NULL, "src", "id-1", k1);
 	alog_store_id_key(NULL, "src", "id-2", k2);
 	r = (struct alog_store_rec){ (const unsigned char *)"with id", 7,
-				     T0, k1 };
+				     T0, k1, NULL };
 	assert_int_equal(alog_store_append(s, &r, 1, &err), 0);
 	must_append(s, K_BIG, 260);
 	expect_check_ok(s);
@@ -1560,7 +1560,7 @@ static void test_store_formats_1_and_2_are_upgraded_with_their_keys(
 		s = create_open(f, 0);
 		for (int i = 0; i < 3; i++)
 			r[i] = (struct alog_store_rec){
-				(const unsigned char *)"rec", 3, T0, keys[i] };
+				(const unsigned char *)"rec", 3, T0, keys[i], NULL };
 		assert_int_equal(alog_store_append(s, r, 3, &err), 0);
 		alog_store_close(s);
 		make_legacy(f, format, keys, 3);
@@ -1578,7 +1578,7 @@ static void test_store_formats_1_and_2_are_upgraded_with_their_keys(
 		s = reopen(f, ALOG_STORE_WRITE, NULL);
 		assert_int_equal(alog_store_format(s), 3);
 		r[0] = (struct alog_store_rec){ (const unsigned char *)"again",
-						5, T0 + 1, keys[1] };
+						5, T0 + 1, keys[1], NULL };
 		expect_conflict_changes_nothing(f, s, r, 1);
 		r[0].id_key = keys[2];
 		expect_conflict_changes_nothing(f, s, r, 1);
@@ -1646,7 +1646,7 @@ static void test_store_time_keys_are_appended_and_found(void **state)
 		for (int j = 0; j < B; j++)
 			r[j] = (struct alog_store_rec){
 				(const unsigned char *)"rec", 3, T0,
-				keys[b * B + j] };
+				keys[b * B + j], NULL };
 		if (alog_store_append(s, r, B, &err) < 0)
 			fail_msg("batch %d: %s", b, err.msg);
 	}
@@ -1680,7 +1680,7 @@ static void test_store_time_keys_are_appended_and_found(void **state)
 		assert_int_equal(index, (uint64_t)i);
 	}
 	r[0] = (struct alog_store_rec){ (const unsigned char *)"again", 5, T0,
-					keys[N - 1] };
+					keys[N - 1], NULL };
 	expect_conflict_changes_nothing(f, s, r, 1);
 	alog_store_close(s);
 	free(keys);
@@ -1714,7 +1714,7 @@ static void test_store_key_equal_to_the_last_of_ids_is_refused(void **state)
 	alog_store_set_ids_recent_max(s, 1);
 	for (int i = 0; i < 3; i++)
 		r[i] = (struct alog_store_rec){ (const unsigned char *)"rec", 3,
-						T0, k[2 + i] };
+						T0, k[2 + i], NULL };
 	assert_int_equal(alog_store_append(s, r, 3, &err), 0); /* 0..2 */
 	r[0].id_key = k[0];  /* before the last key: staged */
 	assert_int_equal(alog_store_append(s, r, 1, &err), 0); /* 3 */
@@ -1952,7 +1952,7 @@ static void test_store_duplicate_id_key_fails_the_whole_batch(void **state)
 	alog_store_id_key(NULL, "src", "id-3", k3);
 	must_append(s, K_SIMPLE, 2);
 	r[0] = (struct alog_store_rec){ (const unsigned char *)"with id 1", 9,
-					T0 + 100, k1 };
+					T0 + 100, k1, NULL };
 	assert_int_equal(alog_store_append(s, r, 1, &err), 0);
 	assert_int_equal(alog_store_find_id(s, k1, &index, &err), 0);
 	assert_int_equal(index, 2);
@@ -1961,17 +1961,17 @@ static void test_store_duplicate_id_key_fails_the_whole_batch(void **state)
 
 	/* A new id and a stored one: all of the batch is refused. */
 	r[0] = (struct alog_store_rec){ (const unsigned char *)"with id 2", 9,
-					T0 + 200, k2 };
+					T0 + 200, k2, NULL };
 	r[1] = (struct alog_store_rec){ (const unsigned char *)"no id", 5,
-					T0 + 200, NULL };
+					T0 + 200, NULL, NULL };
 	r[2] = (struct alog_store_rec){ (const unsigned char *)"id 1 again",
-					10, T0 + 200, k1 };
+					10, T0 + 200, k1, NULL };
 	expect_conflict_changes_nothing(f, s, r, 3);
 	assert_int_equal(alog_store_find_id(s, k2, &index, &err),
 			 ALOG_ENOTFOUND);
 	/* The same id twice inside one batch. */
 	r[2] = (struct alog_store_rec){ (const unsigned char *)"id 2 again",
-					10, T0 + 200, k2 };
+					10, T0 + 200, k2, NULL };
 	expect_conflict_changes_nothing(f, s, r, 3);
 	assert_int_equal(alog_store_find_id(s, k2, &index, &err),
 			 ALOG_ENOTFOUND);
@@ -1979,7 +1979,7 @@ static void test_store_duplicate_id_key_fails_the_whole_batch(void **state)
 	/* The next append works and takes the indices the failed batches
 	 * would have used. */
 	r[2] = (struct alog_store_rec){ (const unsigned char *)"with id 3",
-					9, T0 + 200, k3 };
+					9, T0 + 200, k3, NULL };
 	rc = alog_store_append(s, r, 3, &err);
 	if (rc < 0)
 		fail_with("append", rc, &err);
@@ -2023,7 +2023,7 @@ static void conflict_after_rotation(struct fx *f, size_t n)
 	must_append(s, K_BIG, 2);
 	{
 		struct alog_store_rec one = { (const unsigned char *)"keyed", 5,
-					      recv_of(2), key };
+					      recv_of(2), key, NULL };
 
 		assert_int_equal(alog_store_append(s, &one, 1, &err), 0);
 	}
@@ -2084,11 +2084,11 @@ static void test_store_refuses_received_times_that_go_backwards(void **state)
 	struct alog_err err;
 
 	r[0] = (struct alog_store_rec){ (const unsigned char *)"a", 1, T0 + 50,
-					NULL };
+					NULL, NULL };
 	r[1] = (struct alog_store_rec){ (const unsigned char *)"b", 1, T0 + 50,
-					NULL };
+					NULL, NULL };
 	r[2] = (struct alog_store_rec){ (const unsigned char *)"c", 1, T0 + 49,
-					NULL };
+					NULL, NULL };
 	/* Inside one batch. */
 	assert_int_equal(alog_store_append(s, r, 3, &err), ALOG_EINVAL);
 	assert_int_equal(alog_store_size(s), 0);
@@ -2171,7 +2171,7 @@ static void test_store_find_time_answers_before_inside_between_and_after(
 
 			r[n] = (struct alog_store_rec){
 				(unsigned char *)buf[n], (size_t)len,
-				T0 + times[b][n], NULL };
+				T0 + times[b][n], NULL, NULL };
 			all[n_all++] = T0 + times[b][n];
 		}
 		rc = alog_store_append(s, r, n, &err);
