@@ -536,41 +536,47 @@ static int open_container(struct scan *sc, int is_object)
 static int scan_key(struct scan *sc)
 {
 	struct frame *f = &sc->stack[sc->depth - 1];
-	struct key_ent e;
+	struct key_ent *e;
+	size_t in_off = sc->pos;
 	int escaped;
 	int rc;
 
 	if (sc->o->members_max && f->n_members >= sc->o->members_max)
 		return fault(sc, ALOG_JSON_MEMBERS, sc->pos,
 			     "too many members in an object");
-	memset(&e, 0, sizeof(e));
-	e.in_off = sc->pos;
 	rc = scan_string(sc, &escaped);
 	if (rc < 0)
 		return rc;
-	e.raw_len = sc->pos - e.in_off - 2;
-	if (!escaped) {
-		/* the usual key: its bytes are its decoded form */
-		e.off = e.in_off + 1;
-		e.len = e.raw_len;
-	} else {
-		/* decoded text is never longer than the text sent */
-		rc = alog_buf_reserve(&sc->keys, e.raw_len, sc->err);
-		if (rc < 0)
-			return nomem(sc, rc);
-		e.decoded = 1;
-		e.off = sc->keys.len;
-		e.len = alog_json_string_decode((const char *)sc->s +
-						e.in_off + 1, e.raw_len,
-						(char *)sc->keys.data + e.off,
-						e.raw_len + 1);
-		sc->keys.len += e.len;
-	}
-	rc = alog_buf_add(&sc->ents, &e, sizeof(e), sc->err);
+	/* the entry is filled in place: one built on the stack and copied
+	 * costs a store-forwarding stall per key */
+	rc = alog_buf_reserve(&sc->ents, sizeof(*e), sc->err);
 	if (rc < 0)
 		return nomem(sc, rc);
+	e = (struct key_ent *)(void *)(sc->ents.data + sc->ents.len);
+	e->in_off = in_off;
+	e->raw_len = sc->pos - in_off - 2;
+	e->p = NULL;
+	if (!escaped) {
+		/* the usual key: its bytes are its decoded form */
+		e->decoded = 0;
+		e->off = in_off + 1;
+		e->len = e->raw_len;
+	} else {
+		/* decoded text is never longer than the text sent */
+		rc = alog_buf_reserve(&sc->keys, e->raw_len, sc->err);
+		if (rc < 0)
+			return nomem(sc, rc);
+		e->decoded = 1;
+		e->off = sc->keys.len;
+		e->len = alog_json_string_decode((const char *)sc->s +
+						 in_off + 1, e->raw_len,
+						 (char *)sc->keys.data + e->off,
+						 e->raw_len + 1);
+		sc->keys.len += e->len;
+	}
+	sc->ents.len += sizeof(*e);
 	if (sc->depth == 1)
-		sc->top_ent = sc->ents.len / sizeof(e) - 1;
+		sc->top_ent = sc->ents.len / sizeof(*e) - 1;
 	f->n_members++;
 	sc->st = ST_COLON;
 	return 0;
@@ -609,6 +615,8 @@ static int skip_ws(struct scan *sc)
 {
 	size_t start = sc->pos;
 
+	if (start < sc->len && !is_ws(sc->s[start]))
+		return 0;  /* the usual case: minified input */
 	while (sc->pos < sc->len && is_ws(sc->s[sc->pos]))
 		sc->pos++;
 	if (sc->pos == start)
@@ -706,14 +714,10 @@ int alog_json_scan(const char *s, size_t len, const struct alog_json_opts *o,
 	if (!res)
 		res = &dummy;
 	memset(res, 0, sizeof(*res));
-	memset(&sc, 0, sizeof(sc));
-	sc.stack = stack;
-	sc.s = (const unsigned char *)s;
-	sc.len = len;
-	sc.o = o;
-	sc.res = res;
-	sc.err = err;
-	sc.st = ST_VALUE;
+	sc = (struct scan){
+		.s = (const unsigned char *)s, .len = len, .o = o,
+		.res = res, .err = err, .stack = stack, .st = ST_VALUE,
+	};
 	alog_buf_init_fixed(&sc.keys, keys, sizeof(keys), 0);
 	alog_buf_init_fixed(&sc.ents, ents, sizeof(ents), 0);
 	alog_buf_init_fixed(&sc.num, num, sizeof(num), 0);

@@ -8,23 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void alog_buf_init(struct alog_buf *b, size_t max)
-{
-	memset(b, 0, sizeof(*b));
-	b->max = max;
-}
-
-void alog_buf_init_fixed(struct alog_buf *b, void *mem, size_t cap,
-			 size_t max)
-{
-	alog_buf_init(b, max);
-	if (cap) {
-		b->fixed = b->data = mem;
-		b->cap = cap;
-		b->data[0] = 0;
-	}
-}
-
 void alog_buf_release(struct alog_buf *b)
 {
 	if (!b)
