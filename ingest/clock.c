@@ -92,6 +92,11 @@ static void put_digits(char *p, int64_t v, int n)
 
 int alog_time_format(int64_t us, char out[ALOG_TIME_TEXT_MAX])
 {
+	/* the writer formats one received time per record, most of them in
+	 * the same second as the one before: this thread's last second's
+	 * text is kept */
+	static _Thread_local int64_t last_secs = INT64_MIN;
+	static _Thread_local char last_text[20];
 	int64_t secs, days, sod, frac, y;
 	int m, d;
 
@@ -101,17 +106,22 @@ int alog_time_format(int64_t us, char out[ALOG_TIME_TEXT_MAX])
 	}
 	secs = floor_div(us, US_PER_S);
 	frac = us - secs * US_PER_S;
-	days = floor_div(secs, S_PER_DAY);
-	sod = secs - days * S_PER_DAY;
-	civil_from_days(days, &y, &m, &d);
-	/* fixed layout "YYYY-MM-DDTHH:MM:SS.ffffffZ", every field in range */
-	memcpy(out, "0000-00-00T00:00:00.000000Z", 28);
-	put_digits(out, y, 4);
-	put_digits(out + 5, m, 2);
-	put_digits(out + 8, d, 2);
-	put_digits(out + 11, sod / 3600, 2);
-	put_digits(out + 14, sod / 60 % 60, 2);
-	put_digits(out + 17, sod % 60, 2);
+	if (secs != last_secs) {
+		days = floor_div(secs, S_PER_DAY);
+		sod = secs - days * S_PER_DAY;
+		civil_from_days(days, &y, &m, &d);
+		/* fixed layout "YYYY-MM-DDTHH:MM:SS", every field in range */
+		memcpy(last_text, "0000-00-00T00:00:00", 19);
+		put_digits(last_text, y, 4);
+		put_digits(last_text + 5, m, 2);
+		put_digits(last_text + 8, d, 2);
+		put_digits(last_text + 11, sod / 3600, 2);
+		put_digits(last_text + 14, sod / 60 % 60, 2);
+		put_digits(last_text + 17, sod % 60, 2);
+		last_secs = secs;
+	}
+	memcpy(out, last_text, 19);
+	memcpy(out + 19, ".000000Z", 9);
 	put_digits(out + 20, frac, 6);
 	return 0;
 }

@@ -47,6 +47,28 @@ static void test_time_format_writes_known_values(void **state)
 	}
 }
 
+static void test_time_format_in_the_same_second_and_across_it(void **state)
+{
+	/* the format keeps its last second: times in it, just before it,
+	 * after another second and back again must all come out right */
+	static const struct known seq[] = {
+		{ "3", 1709210096789012, "2024-02-29T12:34:56.789012Z" },
+		{ "3+1", 1709210096789013, "2024-02-29T12:34:56.789013Z" },
+		{ "3 start", 1709210096000000, "2024-02-29T12:34:56.000000Z" },
+		{ "3 before", 1709210095999999, "2024-02-29T12:34:55.999999Z" },
+		{ "6", -1, "1969-12-31T23:59:59.999999Z" },
+		{ "6 start", -1000000, "1969-12-31T23:59:59.000000Z" },
+		{ "3 again", 1709210096789012, "2024-02-29T12:34:56.789012Z" },
+	};
+	char out[ALOG_TIME_TEXT_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		assert_int_equal(alog_time_format(seq[i].us, out), 0);
+		assert_string_equal(out, seq[i].text);
+	}
+}
+
 static void test_time_format_refuses_years_outside_0000_to_9999(void **state)
 {
 	char out[ALOG_TIME_TEXT_MAX];
@@ -356,6 +378,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_time_format_writes_known_values),
+		cmocka_unit_test(
+			test_time_format_in_the_same_second_and_across_it),
 		cmocka_unit_test(
 			test_time_format_refuses_years_outside_0000_to_9999),
 		cmocka_unit_test(test_time_parse_reads_back_every_known_value),
