@@ -31,6 +31,7 @@ struct pending {
 	int64_t received;
 	int has_key;
 	unsigned char key[ALOG_STORE_ID_LEN];
+	int has_leaf;
 	unsigned char leaf[ALOG_HASH_LEN]; /* hashed as it is formatted */
 };
 
@@ -57,7 +58,12 @@ struct alog_log {
 	int failed;              /* a batch in flight failed: only close */
 	struct alog_err fail_err;
 	int64_t last_received;
-	struct alog_hasher *hasher; /* id keys */
+	struct alog_hasher *hasher; /* id keys, leaves */
+	/* Commits are pipelined (alog_log_commit_start was called): each
+	 * record's leaf is hashed as it is judged, since the committer's
+	 * threads are the busier ones. Otherwise the append's own batch
+	 * thread hashes the leaves while the caller's thread compresses. */
+	int pipelined;
 };
 
 static int settle(struct alog_log *log, struct alog_err *err);
@@ -104,7 +110,7 @@ static void set_batch(struct batchset *b)
 		b->batch[i].len = b->p[i].rec_len;
 		b->batch[i].received_us = b->p[i].received;
 		b->batch[i].id_key = b->p[i].has_key ? b->p[i].key : NULL;
-		b->batch[i].leaf = b->p[i].leaf;
+		b->batch[i].leaf = b->p[i].has_leaf ? b->p[i].leaf : NULL;
 	}
 }
 
@@ -438,11 +444,11 @@ int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
 	p = &b->p[b->n];
 	p->rec_off = off;
 	p->rec_len = b->recs.len - off;
-	/* the leaf now, while the record is in the cache, on this thread
-	 * (the commit's threads are the busier ones) */
-	rc = alog_merkle_leaf(log->hasher, b->recs.data + off, p->rec_len,
-			      p->leaf);
-	if (rc < 0) {
+	/* pipelined: the leaf now, while the record is in the cache */
+	p->has_leaf = log->pipelined;
+	if (p->has_leaf &&
+	    (rc = alog_merkle_leaf(log->hasher, b->recs.data + off,
+				   p->rec_len, p->leaf)) < 0) {
 		b->recs.len = off;
 		return alog_err_set(err, rc, "cannot hash a record");
 	}
@@ -521,6 +527,7 @@ int alog_log_commit_start(struct alog_log *log, struct alog_err *err)
 
 	if (rc < 0)
 		return rc;
+	log->pipelined = 1;
 	if (b->n == 0)
 		return alog_log_commit(log, err);
 	set_batch(b);

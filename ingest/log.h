@@ -102,7 +102,9 @@ int alog_log_commit(struct alog_log *log, struct alog_err *err);
  * judged against it too. At most one batch is in flight: a start first
  * waits for the one before. The store is the committer's meanwhile: every
  * other call of this API that needs the store waits for the batch in
- * flight first (alog_log_store too).
+ * flight first (alog_log_store too). Once a log's commits are pipelined,
+ * its submits also hash each record's leaf (the commit's threads are the
+ * busier ones then).
  *
  * Nothing in flight is acknowledged before alog_log_commit_wait (or a
  * later start or commit) returns 0. When the batch in flight fails,
