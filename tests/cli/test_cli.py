@@ -1019,6 +1019,37 @@ class WriteFailureTest(CliTest):
             self.event_bytes(rec, ev)
         self.run_cmd("verify", "--store", self.path("store"), expect=EXIT_OK)
 
+    def test_a_failure_after_a_batch_in_flight_committed_counts_that_batch(self):
+        """A full batch commits on a thread while the next is judged; when
+        the run then fails for another reason (here: a duplicate of a
+        record in a damaged block, which reading fails), the batch that
+        committed is stored, and the summary says so."""
+        self.init()
+        # two whole groups of leaves (ForgedBlockTest.NODE_GROUP): an open
+        # reads their stored nodes, not the damaged block; then the tail
+        # in a block of its own
+        self.ingest("store", b'{"type":"test.dup","id":"dup-0","source":"tests"}\n' +
+                    self.extra(127, "old"))
+        self.ingest("store", self.extra(1, "tail"))
+        seg_path = self.path("store", "segments", "00000001.seg")
+        with open(seg_path, "rb") as f:
+            seg = bytearray(f.read())
+        off, first, _n, comp, _raw = parse_blocks(bytes(seg))[0]
+        self.assertEqual(first, 0)
+        seg[off + 40 + comp // 2] ^= 0x01
+        with open(seg_path, "r+b") as f:
+            f.write(seg)
+        # a full batch, then the duplicate: judged while the batch commits
+        path = self.write("ev.ndjson", self.extra(self.BATCH, "new") +
+                          b'{"type":"test.dup","id":"dup-0","source":"tests"}\n')
+        p = self.run_cmd("ingest", "--store", self.path("store"), path,
+                         expect=EXIT_OPER)
+        err = p.stderr.decode()
+        size = self.info("store")["tree_size"]
+        self.assertEqual(size, 129 + self.BATCH, err)
+        self.assertIn("stored %d events (index 129..%d)" % (self.BATCH, size - 1),
+                      err)
+
     def test_ingest_commits_what_it_holds_whenever_the_input_waits(self):
         """Group commit: lines that arrived are made durable while stdin
         stays open, also when they fill the reader's chunks exactly (512
