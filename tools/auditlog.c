@@ -488,7 +488,7 @@ static void *ingest_reader(void *arg)
 }
 
 /* The next filled chunk, or NULL at the end (p->failed says whether the
- * reader failed) or, when the writer holds events (pending), as soon as
+ * reader failed) or, when the writer holds events (ingest_holds), as soon as
  * the reader waits for input (*idle set: commit now). Release a chunk
  * with chunk_done. */
 static struct in_chunk *chunk_next(struct in_pipe *p, int pending, int *idle)
@@ -565,6 +565,14 @@ static int ingest_item(struct alog_log *log, const struct in_item *it_c,
 	return 0;
 }
 
+/* 1 while the log holds events that are not durable yet: pending, or in
+ * the batch in flight (whose failure must end the run as soon as the
+ * input waits, as a failed commit of the pending batch does). */
+static int ingest_holds(const struct alog_log *log)
+{
+	return alog_log_pending(log) > 0 || alog_log_in_flight(log) > 0;
+}
+
 static int ingest_fd(struct alog_log *log, int fd, const char *name,
 		     const struct alog_provenance *prov,
 		     struct ingest_stats *st, struct alog_err *err)
@@ -604,10 +612,9 @@ static int ingest_fd(struct alog_log *log, int fd, const char *name,
 		goto out;
 	for (;;) {
 		int idle;
-		struct in_chunk *c = chunk_next(&p, alog_log_pending(log) > 0,
-						&idle);
+		struct in_chunk *c = chunk_next(&p, ingest_holds(log), &idle);
 
-		if (!c && idle) {  /* the input waits: make the batch durable */
+		if (!c && idle) {  /* the input waits: make what it holds durable */
 			rc = alog_log_commit(log, err);
 			if (rc < 0)
 				break;
@@ -627,7 +634,7 @@ static int ingest_fd(struct alog_log *log, int fd, const char *name,
 				alog_event_init(ev);
 			}
 		}
-		if (rc == 0 && c->idle && alog_log_pending(log))
+		if (rc == 0 && c->idle && ingest_holds(log))
 			rc = alog_log_commit(log, err);
 		if (total)
 			cli_progress_show(&pg, c->bytes_read < total ?

@@ -12,6 +12,7 @@ ALOG_VECTORS (default: tests/vectors beside this file).
 The last line printed is "N passed, N failed"; the exit status is 1 when
 anything failed.
 """
+import fcntl
 import hashlib
 import json
 import os
@@ -1117,6 +1118,44 @@ class WriteFailureTest(CliTest):
         p.stderr.close()
         self.assertEqual(rc, EXIT_OPER, err)
         self.assertIn("stored 0 events", err)
+
+    def test_a_failed_batch_in_flight_ends_the_ingest_while_stdin_stays_open(self):
+        """A full batch commits on a thread; the line after it repeats one
+        of its ids (a duplicate: nothing pending). When the input then
+        waits, the batch in flight is waited for too: its failure ends
+        the run at once (exit 3), not when the producer closes stdin."""
+        self.init()
+        limit = largest_file(self.path("store")) + 4096
+        data = self.extra(self.BATCH, "held") + self.extra(1, "held")
+        # the whole input waits in the pipe before the run starts, so that
+        # the batch fills without the input ever waiting
+        rfd, wfd = os.pipe()
+        try:
+            fcntl.fcntl(wfd, fcntl.F_SETPIPE_SZ, 1 << 20)
+            self.assertEqual(os.write(wfd, data), len(data))
+            p = subprocess.Popen(WRAP + [BIN, "ingest", "--store", self.path("store")],
+                                 stdin=rfd, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, cwd=self.dir,
+                                 env=clean_env(),
+                                 preexec_fn=limit_file_size(limit))
+            os.close(rfd)
+            rfd = -1
+            try:
+                rc = p.wait(timeout=120)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+        finally:
+            os.close(wfd)
+            if rfd >= 0:
+                os.close(rfd)
+        err = p.stderr.read().decode()
+        p.stdout.close()
+        p.stderr.close()
+        self.assertEqual(rc, EXIT_OPER, err)
+        self.assertIn("stored 0 events", err)
+        self.assertEqual(self.info("store")["tree_size"], 0)
 
     def test_a_failed_ingest_summary_acknowledges_only_what_the_store_holds(self):
         _events, err = self.failed_ingest()
