@@ -18,6 +18,10 @@ void alog_buf_init_fixed(struct alog_buf *b, void *mem, size_t cap,
 			 size_t max)
 {
 	alog_buf_init(b, max);
+	/* only max bytes and the NUL of it are used: alog_buf_add appends
+	 * in place while they fit (cap <= max + 1, buf.h) */
+	if (max && cap > max + 1)
+		cap = max + 1;
 	if (cap) {
 		b->fixed = b->data = mem;
 		b->cap = cap;

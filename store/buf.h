@@ -1,8 +1,9 @@
 /*
  * buf: a growable byte buffer with a maximum.
  *
- * Invariants: len <= cap <= max (when max != 0); when cap > 0, data[len]
- * is a NUL byte (so text can be used as a C string), not counted in len.
+ * Invariants: len <= max and cap <= max + 1 (when max != 0); when cap > 0,
+ * len < cap and data[len] is a NUL byte (so text can be used as a C
+ * string), not counted in len.
  * All-zero is a valid empty buffer with no maximum other than SIZE_MAX/2.
  * Every user-controllable buffer sets max to a named limit (SPEC.md).
  */
@@ -26,7 +27,8 @@ struct alog_buf {
 void alog_buf_init(struct alog_buf *b, size_t max);
 /* A buffer that starts in the caller's memory mem of cap bytes (for a
  * short-lived buffer on the stack: no allocation while it fits); it moves
- * to the heap when it grows past cap. Release it as any other. */
+ * to the heap when it grows past cap. Of mem, at most max + 1 bytes are
+ * used (when max != 0). Release it as any other. */
 void alog_buf_init_fixed(struct alog_buf *b, void *mem, size_t cap,
 			 size_t max);
 void alog_buf_release(struct alog_buf *b);
