@@ -109,8 +109,10 @@ int alog_log_commit(struct alog_log *log, struct alog_err *err);
  * Nothing in flight is acknowledged before alog_log_commit_wait (or a
  * later start or commit) returns 0. When the batch in flight fails,
  * neither it nor the pending batch (judged after it) is stored: both are
- * dropped, and the next call of commit_wait, commit_start or commit
- * returns the failure (once).
+ * dropped, and the next call that waits for it returns the failure
+ * (once): commit_wait, commit_start, commit, stage_replay, or a submit
+ * whose line repeats the id of a stored record (judging reads that
+ * record, after the batch in flight).
  */
 int alog_log_commit_start(struct alog_log *log, struct alog_err *err);
 int alog_log_commit_wait(struct alog_log *log, struct alog_err *err);

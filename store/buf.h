@@ -1,8 +1,9 @@
 /*
  * buf: a growable byte buffer with a maximum.
  *
- * Invariants: len <= cap <= max (when max != 0); when cap > 0, data[len]
- * is a NUL byte (so text can be used as a C string), not counted in len.
+ * Invariants: len <= max and cap <= max + 1 (when max != 0); when cap > 0,
+ * len < cap and data[len] is a NUL byte (so text can be used as a C
+ * string), not counted in len.
  * All-zero is a valid empty buffer with no maximum other than SIZE_MAX/2.
  * Every user-controllable buffer sets max to a named limit (SPEC.md).
  */
@@ -30,18 +31,24 @@ static inline void alog_buf_init(struct alog_buf *b, size_t max)
 
 /* A buffer that starts in the caller's memory mem of cap bytes (for a
  * short-lived buffer on the stack: no allocation while it fits); it moves
- * to the heap when it grows past cap. Release it as any other. Inline,
- * like alog_buf_init: the JSON scanner sets up three per event. */
+ * to the heap when it grows past cap. Of mem, at most max + 1 bytes are
+ * used (when max != 0). Release it as any other. Inline, like
+ * alog_buf_init: the JSON scanner sets up three per event. */
 static inline void alog_buf_init_fixed(struct alog_buf *b, void *mem,
 				       size_t cap, size_t max)
 {
 	alog_buf_init(b, max);
+	/* only max bytes and the NUL of it are used: alog_buf_add appends
+	 * in place while they fit (cap <= max + 1: the invariant) */
+	if (max && cap > max + 1)
+		cap = max + 1;
 	if (cap) {
 		b->fixed = b->data = (unsigned char *)mem;
 		b->cap = cap;
 		b->data[0] = 0;
 	}
 }
+
 void alog_buf_release(struct alog_buf *b);
 /* Make room for n more bytes; ALOG_ELIMIT past max, ALOG_ENOMEM. */
 int alog_buf_reserve(struct alog_buf *b, size_t n, struct alog_err *err);

@@ -333,50 +333,12 @@ static const char usage_ingest[] =
 "exit status: 0 all stored (or duplicates), 4 some lines rejected,\n"
 "3 operational error (what was acknowledged in the summary is stored)\n";
 
+/* Lines and how they were judged. What was stored is not counted here:
+ * the store's growth says it (cmd_ingest), so that a batch that committed
+ * on the log's committer thread counts however the run ends. */
 struct ingest_stats {
-	uint64_t lines, stored, duplicates, rejected;
-	uint64_t first, last;
-	uint64_t pending, pending_last; /* accepted, not yet committed */
-	uint64_t flying, flying_last;   /* in the batch in flight */
+	uint64_t lines, duplicates, rejected;
 };
-
-/* n events ending at index last are durable: they count as stored. */
-static void ingest_stored(struct ingest_stats *st, uint64_t n, uint64_t last)
-{
-	if (!n)
-		return;
-	if (st->stored == 0)
-		st->first = last + 1 - n;
-	st->stored += n;
-	st->last = last;
-}
-
-/* Make the batch durable (after the one in flight); only then do their
- * events count as stored. start = 1 (a full batch): commit it on the
- * log's committer thread while the next one is judged (its events count
- * once a later call has waited for it). */
-static int ingest_commit(struct alog_log *log, struct ingest_stats *st,
-			 int start, struct alog_err *err)
-{
-	int rc = alog_log_commit_wait(log, err);
-
-	if (rc == 0) {
-		ingest_stored(st, st->flying, st->flying_last);
-		st->flying = 0;
-		rc = start ? alog_log_commit_start(log, err)
-			   : alog_log_commit(log, err);
-	}
-	if (rc == 0) {
-		if (alog_log_in_flight(log)) {
-			st->flying = st->pending;
-			st->flying_last = st->pending_last;
-		} else {
-			ingest_stored(st, st->pending, st->pending_last);
-		}
-		st->pending = 0;
-	}
-	return rc;
-}
 
 /* ---- ingest on two threads ---------------------------------------------
  *
@@ -526,7 +488,7 @@ static void *ingest_reader(void *arg)
 }
 
 /* The next filled chunk, or NULL at the end (p->failed says whether the
- * reader failed) or, when the writer holds events (pending), as soon as
+ * reader failed) or, when the writer holds events (ingest_holds), as soon as
  * the reader waits for input (*idle set: commit now). Release a chunk
  * with chunk_done. */
 static struct in_chunk *chunk_next(struct in_pipe *p, int pending, int *idle)
@@ -577,7 +539,7 @@ static int ingest_item(struct alog_log *log, const struct in_item *it_c,
 		return 0;
 	}
 	if (alog_log_batch_full(log)) {
-		rc = ingest_commit(log, st, 1, err);
+		rc = alog_log_commit_start(log, err);
 		if (rc < 0)
 			return rc;
 	}
@@ -590,8 +552,6 @@ static int ingest_item(struct alog_log *log, const struct in_item *it_c,
 	}
 	switch (res.status) {
 	case ALOG_SUBMIT_ACCEPTED:
-		st->pending_last = res.index;
-		st->pending++;
 		break;
 	case ALOG_SUBMIT_DUPLICATE:
 		st->duplicates++;
@@ -603,6 +563,14 @@ static int ingest_item(struct alog_log *log, const struct in_item *it_c,
 		break;
 	}
 	return 0;
+}
+
+/* 1 while the log holds events that are not durable yet: pending, or in
+ * the batch in flight (whose failure must end the run as soon as the
+ * input waits, as a failed commit of the pending batch does). */
+static int ingest_holds(const struct alog_log *log)
+{
+	return alog_log_pending(log) > 0 || alog_log_in_flight(log) > 0;
 }
 
 static int ingest_fd(struct alog_log *log, int fd, const char *name,
@@ -644,11 +612,10 @@ static int ingest_fd(struct alog_log *log, int fd, const char *name,
 		goto out;
 	for (;;) {
 		int idle;
-		struct in_chunk *c = chunk_next(&p, alog_log_pending(log) > 0,
-						&idle);
+		struct in_chunk *c = chunk_next(&p, ingest_holds(log), &idle);
 
-		if (!c && idle) {  /* the input waits: make the batch durable */
-			rc = ingest_commit(log, st, 0, err);
+		if (!c && idle) {  /* the input waits: make what it holds durable */
+			rc = alog_log_commit(log, err);
 			if (rc < 0)
 				break;
 			continue;
@@ -667,8 +634,8 @@ static int ingest_fd(struct alog_log *log, int fd, const char *name,
 				alog_event_init(ev);
 			}
 		}
-		if (rc == 0 && c->idle && alog_log_pending(log))
-			rc = ingest_commit(log, st, 0, err);
+		if (rc == 0 && c->idle && ingest_holds(log))
+			rc = alog_log_commit(log, err);
 		if (total)
 			cli_progress_show(&pg, c->bytes_read < total ?
 					  c->bytes_read : total, total);
@@ -686,7 +653,7 @@ static int ingest_fd(struct alog_log *log, int fd, const char *name,
 		rc = err->code ? err->code : ALOG_EIO;
 	}
 	if (rc == 0)
-		rc = ingest_commit(log, st, 0, err);
+		rc = alog_log_commit(log, err);
 	if (total)
 		cli_progress_end(&pg);
 	alog_lines_release(&p.lr);
@@ -731,6 +698,7 @@ static int cmd_ingest(int argc, char **argv)
 		.pid = -1,
 	};
 	const char *store = NULL;
+	uint64_t first, size;
 	int c, quiet = 0, code = EXIT_OK, rc = 0;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -747,6 +715,8 @@ static int cmd_ingest(int argc, char **argv)
 	print_recovery(store, &rec); /* also when logging it failed */
 	if (rc < 0)
 		return cli_fail(&err);
+	/* only this run's batches follow: they are the growth from here */
+	first = alog_store_size(alog_log_store(log));
 	if (optind == argc) {
 		rc = ingest_fd(log, 0, "stdin", &prov, &st, &err);
 	}
@@ -771,24 +741,23 @@ static int cmd_ingest(int argc, char **argv)
 		code = cli_fail(&err);
 		if (code == EXIT_VERIFY)
 			code = EXIT_OPER;
-		alog_log_discard(log);
+		alog_log_discard(log); /* waits for a batch in flight */
 	} else if (st.rejected) {
 		code = EXIT_PARTIAL;
 	}
+	size = alog_store_size(alog_log_store(log));
 	if (!quiet || rc < 0) {
-		if (st.stored)
+		if (size > first)
 			cli_msg("stored %" PRIu64 " event%s (index %" PRIu64 "..%" PRIu64
 				"), %" PRIu64 " duplicates, %" PRIu64
 				" rejected, of %" PRIu64 " lines; tree size %" PRIu64,
-				st.stored, st.stored == 1 ? "" : "s", st.first,
-				st.last, st.duplicates,
-				st.rejected, st.lines,
-				alog_store_size(alog_log_store(log)));
+				size - first, size - first == 1 ? "" : "s",
+				first, size - 1, st.duplicates, st.rejected,
+				st.lines, size);
 		else
 			cli_msg("stored 0 events, %" PRIu64 " duplicates, %" PRIu64
 				" rejected, of %" PRIu64 " lines; tree size %" PRIu64,
-				st.duplicates, st.rejected, st.lines,
-				alog_store_size(alog_log_store(log)));
+				st.duplicates, st.rejected, st.lines, size);
 		if (rc < 0)
 			cli_msg("events after the last stored one were not stored");
 	}

@@ -12,6 +12,7 @@ ALOG_VECTORS (default: tests/vectors beside this file).
 The last line printed is "N passed, N failed"; the exit status is 1 when
 anything failed.
 """
+import fcntl
 import hashlib
 import json
 import os
@@ -1019,6 +1020,37 @@ class WriteFailureTest(CliTest):
             self.event_bytes(rec, ev)
         self.run_cmd("verify", "--store", self.path("store"), expect=EXIT_OK)
 
+    def test_a_failure_after_a_batch_in_flight_committed_counts_that_batch(self):
+        """A full batch commits on a thread while the next is judged; when
+        the run then fails for another reason (here: a duplicate of a
+        record in a damaged block, which reading fails), the batch that
+        committed is stored, and the summary says so."""
+        self.init()
+        # two whole groups of leaves (ForgedBlockTest.NODE_GROUP): an open
+        # reads their stored nodes, not the damaged block; then the tail
+        # in a block of its own
+        self.ingest("store", b'{"type":"test.dup","id":"dup-0","source":"tests"}\n' +
+                    self.extra(127, "old"))
+        self.ingest("store", self.extra(1, "tail"))
+        seg_path = self.path("store", "segments", "00000001.seg")
+        with open(seg_path, "rb") as f:
+            seg = bytearray(f.read())
+        off, first, _n, comp, _raw = parse_blocks(bytes(seg))[0]
+        self.assertEqual(first, 0)
+        seg[off + 40 + comp // 2] ^= 0x01
+        with open(seg_path, "r+b") as f:
+            f.write(seg)
+        # a full batch, then the duplicate: judged while the batch commits
+        path = self.write("ev.ndjson", self.extra(self.BATCH, "new") +
+                          b'{"type":"test.dup","id":"dup-0","source":"tests"}\n')
+        p = self.run_cmd("ingest", "--store", self.path("store"), path,
+                         expect=EXIT_OPER)
+        err = p.stderr.decode()
+        size = self.info("store")["tree_size"]
+        self.assertEqual(size, 129 + self.BATCH, err)
+        self.assertIn("stored %d events (index 129..%d)" % (self.BATCH, size - 1),
+                      err)
+
     def test_ingest_commits_what_it_holds_whenever_the_input_waits(self):
         """Group commit: lines that arrived are made durable while stdin
         stays open, also when they fill the reader's chunks exactly (512
@@ -1086,6 +1118,44 @@ class WriteFailureTest(CliTest):
         p.stderr.close()
         self.assertEqual(rc, EXIT_OPER, err)
         self.assertIn("stored 0 events", err)
+
+    def test_a_failed_batch_in_flight_ends_the_ingest_while_stdin_stays_open(self):
+        """A full batch commits on a thread; the line after it repeats one
+        of its ids (a duplicate: nothing pending). When the input then
+        waits, the batch in flight is waited for too: its failure ends
+        the run at once (exit 3), not when the producer closes stdin."""
+        self.init()
+        limit = largest_file(self.path("store")) + 4096
+        data = self.extra(self.BATCH, "held") + self.extra(1, "held")
+        # the whole input waits in the pipe before the run starts, so that
+        # the batch fills without the input ever waiting
+        rfd, wfd = os.pipe()
+        try:
+            fcntl.fcntl(wfd, fcntl.F_SETPIPE_SZ, 1 << 20)
+            self.assertEqual(os.write(wfd, data), len(data))
+            p = subprocess.Popen(WRAP + [BIN, "ingest", "--store", self.path("store")],
+                                 stdin=rfd, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, cwd=self.dir,
+                                 env=clean_env(),
+                                 preexec_fn=limit_file_size(limit))
+            os.close(rfd)
+            rfd = -1
+            try:
+                rc = p.wait(timeout=120)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+        finally:
+            os.close(wfd)
+            if rfd >= 0:
+                os.close(rfd)
+        err = p.stderr.read().decode()
+        p.stdout.close()
+        p.stderr.close()
+        self.assertEqual(rc, EXIT_OPER, err)
+        self.assertIn("stored 0 events", err)
+        self.assertEqual(self.info("store")["tree_size"], 0)
 
     def test_a_failed_ingest_summary_acknowledges_only_what_the_store_holds(self):
         _events, err = self.failed_ingest()

@@ -444,6 +444,26 @@ static void test_buf_fixed_memory_is_used_first_then_left_for_the_heap(
 	assert_string_equal((char *)mem, "abc");
 }
 
+/* Caller's memory larger than the limit: the limit still holds (the
+ * inline append trusts cap <= max + 1). */
+static void test_buf_fixed_memory_larger_than_the_limit_keeps_the_limit(
+	void **state)
+{
+	unsigned char mem[64];
+	struct alog_buf b;
+	struct alog_err err;
+
+	(void)state;
+	alog_buf_init_fixed(&b, mem, sizeof(mem), 8);
+	assert_int_equal(alog_buf_add(&b, "01234567", 8, &err), 0);
+	assert_int_equal(alog_buf_addc(&b, '8', &err), ALOG_ELIMIT);
+	assert_int_equal(b.len, 8);
+	alog_buf_reset(&b);
+	assert_int_equal(alog_buf_add(&b, "0123456789", 10, &err), ALOG_ELIMIT);
+	assert_int_equal(b.len, 0);
+	alog_buf_release(&b);
+}
+
 /* ---- err ---- */
 
 static void test_err_set_fills_code_cause_location_and_message(void **state)
@@ -603,6 +623,8 @@ int main(void)
 		cmocka_unit_test(test_buf_addf_formats_long_text_and_keeps_nul),
 		cmocka_unit_test(
 		  test_buf_fixed_memory_is_used_first_then_left_for_the_heap),
+		cmocka_unit_test(
+		  test_buf_fixed_memory_larger_than_the_limit_keeps_the_limit),
 		cmocka_unit_test(
 			test_err_set_fills_code_cause_location_and_message),
 		cmocka_unit_test(

@@ -1354,6 +1354,161 @@ static void test_log_the_next_batch_is_judged_against_the_one_in_flight(
 	assert_int_equal(vr.tree_size, 302);
 }
 
+/* xorshift64: a fixed sequence, so that a failure repeats */
+static uint64_t next_rand(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+#define STRESS_ROUNDS 60
+#define STRESS_BATCH 300
+
+/* The line of stress id k with body n (n = k: its first, stored body). */
+static void stress_line(char *line, size_t cap, int k, int n)
+{
+	snprintf(line, cap,
+		 "{\"type\":\"user.login\",\"source\":\"app\",\"id\":\"s-%d\",\"n\":%d}",
+		 k, n);
+}
+
+/*
+ * Many batches, each started on the committer thread while the next is
+ * judged: new ids (looked up in the store beside the append), repeats of
+ * the batch in flight, and repeats anywhere (pending, in flight, in
+ * ids_recent or ids: a look-up, then a read that waits for the batch in
+ * flight), some with another body; ids_recent kept tiny, so that merges
+ * into ids happen while ids are looked up. Each line is judged as the
+ * model says: a repeat is a duplicate of its first index (a conflict with
+ * another body), a new id takes the next index; the store then holds each
+ * id once, also after a reopen. Run under ThreadSanitizer too.
+ */
+static void test_log_pipelined_batches_store_every_id_once_across_merges(
+	void **state)
+{
+	struct fx *f = *state;
+	uint64_t *known = calloc(STRESS_ROUNDS * STRESS_BATCH, sizeof(*known));
+	uint64_t next = 0, x = 0x9e3779b97f4a7c15u;
+	int fresh = 0, prev_lo = 0, prev_hi = 0;
+	int64_t now = T0;
+	struct alog_verify_result vr;
+	char line[160];
+
+	assert_non_null(known);
+	alog_store_set_ids_recent_max(alog_log_store(f->log), 8);
+	for (int r = 0; r < STRESS_ROUNDS; r++) {
+		int lo = fresh, batch = 1 + (int)(next_rand(&x) % STRESS_BATCH);
+
+		for (int j = 0; j < batch; j++) {
+			/* mostly new ids; a repeat anywhere is rare, as its
+			 * read waits for the batch in flight */
+			uint64_t c = next_rand(&x) % 100;
+			int k, other = c % 4 == 0;
+
+			if (c < 80 || fresh == 0) {
+				k = fresh++;
+				stress_line(line, sizeof(line), k, k);
+				assert_int_equal(accept(f, line, now++), next);
+				known[k] = next++;
+				continue;
+			}
+			if (c < 96 && prev_hi > prev_lo)
+				k = prev_lo + (int)(next_rand(&x) %
+						    (uint64_t)(prev_hi - prev_lo));
+			else
+				k = (int)(next_rand(&x) % (uint64_t)fresh);
+			stress_line(line, sizeof(line), k, other ? k + 1 : k);
+			expect_judged(f, line, now++,
+				      other ? UINT64_MAX : known[k]);
+		}
+		prev_lo = lo;
+		prev_hi = fresh;
+		switch (next_rand(&x) % 8) {
+		case 0:
+			commit(f);
+			break;
+		case 1:
+			wait_commit(f);
+			break;
+		default:
+			start_commit(f);
+			break;
+		}
+	}
+	commit(f);
+	assert_int_equal(size_of(f), next);
+	for (int k = 0; k < fresh; k++) {
+		char *ev = event_text(f, known[k]);
+
+		stress_line(line, sizeof(line), k, k);
+		assert_string_equal(ev, line);
+		free(ev);
+	}
+	reopen_log(f, now, NULL);
+	for (int k = 0; k < fresh; k++) {
+		stress_line(line, sizeof(line), k, k);
+		expect_judged(f, line, now++, known[k]);
+	}
+	close_log(f);
+	expect_verify_ok(f, &f->vkey, &vr);
+	assert_int_equal(vr.tree_size, next);
+	free(known);
+}
+
+/*
+ * The batch in flight fails (its segment sync): the batch judged after it
+ * is dropped with it, the failure is reported once (here by the submit
+ * that had to read a stored record, which waits for the batch in flight),
+ * and what follows takes the indices after what is stored.
+ */
+static void test_log_a_failed_batch_in_flight_is_reported_once_and_drops_the_next(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_submit res;
+	struct alog_err err;
+	const char *stored = EV_N("s-0", "0");
+	char line[160];
+	int rc;
+
+	assert_int_equal(accept(f, stored, T0), 0);
+	commit(f);
+	for (int k = 0; k < 300; k++) {
+		snprintf(line, sizeof(line), EV_N("a-%d", "%d"), k, k);
+		assert_int_equal(accept(f, line, T0 + 1 + k), 1 + k);
+	}
+	alog_store_test_fail_next_sync(alog_log_store(f->log));
+	start_commit(f);
+	/* judged against the batch in flight, then pending behind it */
+	expect_judged(f, EV_N("a-3", "3"), T0 + 400, 4);
+	assert_int_equal(accept(f, EV_N("b-0", "0"), T0 + 401), 301);
+	/* a duplicate of a stored record reads it: the failure comes here */
+	alog_err_clear(&err);
+	rc = alog_log_submit(f->log, stored, strlen(stored), &prov, T0 + 402,
+			     0, &res, &err);
+	assert_true(rc < 0);
+	assert_int_equal(err.code, rc);
+	assert_int_equal(alog_log_pending(f->log), 0);
+	assert_int_equal(alog_log_in_flight(f->log), 0);
+	wait_commit(f);        /* reported once */
+	assert_int_equal(size_of(f), 1);
+	/* neither batch is known: their events are new again, from index 1 */
+	assert_int_equal(accept(f, EV_N("b-0", "0"), T0 + 403), 1);
+	assert_int_equal(accept(f, EV_N("a-3", "3"), T0 + 404), 2);
+	expect_judged(f, stored, T0 + 405, 0);
+	commit(f);
+	assert_int_equal(size_of(f), 3);
+	close_log(f);
+	{
+		struct alog_verify_result vr;
+
+		expect_verify_ok(f, &f->vkey, &vr);
+		assert_int_equal(vr.tree_size, 3);
+	}
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -1370,6 +1525,8 @@ int main(void)
 		T(test_log_received_times_never_go_backwards),
 		T(test_log_batch_limit_asks_for_a_commit),
 		T(test_log_the_next_batch_is_judged_against_the_one_in_flight),
+		T(test_log_pipelined_batches_store_every_id_once_across_merges),
+		T(test_log_a_failed_batch_in_flight_is_reported_once_and_drops_the_next),
 		T(test_log_internal_events_are_committed_with_pending_ones),
 		T(test_log_checkpoint_signs_only_when_the_log_grew),
 		T(test_log_open_logs_store_recovered_when_bytes_were_cut),
