@@ -228,13 +228,56 @@ int alog_time_parse(const char *s, size_t len, int allow_date, int64_t *us,
 
 int alog_time_parse_record(const char *s, size_t len, int64_t *us)
 {
-	/* alog_time_format's layout has upper-case 'T' and 'Z' and exactly
-	 * six fraction digits; with those, the parse's fields are the
-	 * format's, digit for digit, and every such time is in range */
-	if (len != ALOG_TIME_RECORD_LEN || s[10] != 'T' || s[19] != '.' ||
-	    digits(s + 20, 6) < 0 || s[26] != 'Z')
+	/* alog_time_format's layout "YYYY-MM-DDTHH:MM:SS.ffffffZ": upper-case
+	 * 'T' and 'Z', exactly six fraction digits. XORed with form, a digit
+	 * becomes its value (0..9: no other byte does) and a separator 0;
+	 * the five bytes past the text stay 0. Then the fields' ranges are
+	 * alog_time_parse's, and every such time lies in years 0000..9999. */
+	static const char form[32] = "0000-00-00T00:00:00.000000Z";
+	static const unsigned char sep[32] = {
+		[4] = 0xFF, [7] = 0xFF, [10] = 0xFF, [13] = 0xFF, [16] = 0xFF,
+		[19] = 0xFF, [26] = 0xFF,
+	};
+	const uint64_t low7 = UINT64_C(0x7F7F7F7F7F7F7F7F);
+	const uint64_t plus = UINT64_C(0x7676767676767676);
+	const uint64_t highs = UINT64_C(0x8080808080808080);
+	unsigned char x[32] = { 0 };
+	int64_t y, mo, d, h, mi, sec, frac;
+	uint64_t bad = 0;
+	size_t i;
+
+	if (len != ALOG_TIME_RECORD_LEN)
 		return -1;
-	return alog_time_parse(s, len, 0, us, NULL) < 0 ? -1 : 0;
+	memcpy(x, s, ALOG_TIME_RECORD_LEN);
+	for (i = 0; i < sizeof(x); i += 8) {
+		uint64_t w, f, m;
+
+		memcpy(&w, x + i, 8);
+		memcpy(&f, form + i, 8);
+		memcpy(&m, sep + i, 8);
+		w ^= f;
+		memcpy(x + i, &w, 8);
+		/* a byte above 9 sets its high bit here (no carry leaves a
+		 * byte: its low seven bits plus 0x76 stay below 0x100) */
+		bad |= (((w & low7) + plus) | w) & highs;
+		bad |= w & m;
+	}
+	if (bad)
+		return -1;
+	y = x[0] * 1000 + x[1] * 100 + x[2] * 10 + x[3];
+	mo = x[5] * 10 + x[6];
+	d = x[8] * 10 + x[9];
+	h = x[11] * 10 + x[12];
+	mi = x[14] * 10 + x[15];
+	sec = x[17] * 10 + x[18];
+	frac = ((((x[20] * 10 + x[21]) * 10 + x[22]) * 10 + x[23]) * 10 +
+		x[24]) * 10 + x[25];
+	if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, (int)mo) ||
+	    h > 23 || mi > 59 || sec > 59)
+		return -1;
+	*us = (days_from_civil(y, (int)mo, (int)d) * S_PER_DAY + h * 3600 +
+	       mi * 60 + sec) * US_PER_S + frac;
+	return 0;
 }
 
 int alog_uuid7(int64_t us, char out[37], struct alog_err *err)

@@ -63,11 +63,32 @@ static int id_char(unsigned char c)
 
 static int id_valid(const char *s, size_t len, size_t max)
 {
-	size_t i;
+	size_t i = 0;
 
 	if (len < 1 || len > max)
 		return 0;
-	for (i = 0; i < len; i++)
+#ifdef __SSE2__
+	{
+		/* below 0x21 as a signed byte: 0x00..0x20 and 0x80..0xFF */
+		const __m128i lo = _mm_set1_epi8(0x21);
+		const __m128i del = _mm_set1_epi8(0x7F);
+		const __m128i quote = _mm_set1_epi8('"');
+		const __m128i bslash = _mm_set1_epi8('\\');
+
+		for (; i + 16 <= len; i += 16) {
+			__m128i v = _mm_loadu_si128(
+				(const __m128i *)(const void *)(s + i));
+
+			if (_mm_movemask_epi8(_mm_or_si128(
+				    _mm_or_si128(_mm_cmplt_epi8(v, lo),
+						 _mm_cmpeq_epi8(v, del)),
+				    _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+						 _mm_cmpeq_epi8(v, bslash)))))
+				return 0;
+		}
+	}
+#endif
+	for (; i < len; i++)
 		if (!id_char((unsigned char)s[i]))
 			return 0;
 	return 1;
@@ -748,6 +769,64 @@ static int record_member(void *ctx, const struct alog_json_member *m,
 #define FAST_MEMBERS 32 /* per object; below ALOG_EVENT_MEMBERS_MAX */
 #define FAST_KEYS 256   /* keys of the open objects, all levels */
 
+/*
+ * A record has some 35 strings, most of them a few bytes long: rather than
+ * a vector scan from each one's start, the bytes that may end a string
+ * (alog_json_unplain64) are found 64 at a time, once, and each string's
+ * end is the next set bit. Reads only move forward: a position is never
+ * below base.
+ */
+struct fast_scan {
+	const char *base;   /* mask covers [base, base + 64) */
+	const char *end;    /* of the record */
+	uint64_t mask;      /* alog_json_unplain64(base, end) */
+};
+
+static void fast_scan_init(struct fast_scan *sc, const char *p,
+			   const char *end)
+{
+	sc->base = p;
+	sc->end = end;
+	sc->mask = p < end ? alog_json_unplain64(p, end) : ~(uint64_t)0;
+}
+
+static unsigned low_bit(uint64_t m)
+{
+#if defined(__GNUC__)
+	return (unsigned)__builtin_ctzll(m);
+#else
+	unsigned i = 0;
+
+	while (!(m & 1)) {
+		m >>= 1;
+		i++;
+	}
+	return i;
+#endif
+}
+
+/* The first byte at or after p (p >= sc->base) that is not a plain
+ * string byte, or sc->end. */
+static inline const char *fast_unplain(struct fast_scan *sc,
+				       const char *p)
+{
+	for (;;) {
+		size_t off = (size_t)(p - sc->base);
+
+		if (off < 64) {
+			uint64_t m = sc->mask >> off;
+
+			if (m)
+				return p + low_bit(m);
+			p = sc->base + 64;
+		}
+		if (p >= sc->end)
+			return sc->end;
+		sc->base = p;
+		sc->mask = alog_json_unplain64(p, sc->end);
+	}
+}
+
 static int expect(const char **p, const char *end, const char *lit, size_t n)
 {
 	if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
@@ -760,28 +839,26 @@ static int expect(const char **p, const char *end, const char *lit, size_t n)
 
 /* The closing quote of a plain string starting at p (no escape, no
  * control byte, valid UTF-8), or NULL when it is not one or is cut. */
-static const char *plain_string_end(const char *p, const char *end)
+static inline const char *plain_string_end(struct fast_scan *sc,
+					   const char *p)
 {
-	while (p < end) {
+	const char *end = sc->end;
+
+	for (;;) {
 		unsigned char c;
+		size_t k;
 
-		p = alog_json_plain_end(p, end);
+		p = fast_unplain(sc, p);
 		if (p >= end)
-			break;
+			return NULL;
 		c = (unsigned char)*p;
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-			p++;
-		} else if (c >= 0x80) {
-			size_t k = alog_json_utf8_seq(p, (size_t)(end - p));
-
-			if (!k)
-				return NULL;
-			p += k;
-		} else {
+		if (c < 0x80)
 			return c == '"' ? p : NULL;
-		}
+		k = alog_json_utf8_seq(p, (size_t)(end - p));
+		if (!k)
+			return NULL;
+		p += k;
 	}
-	return NULL;
 }
 
 /* A short plain number (optional '-' when neg, no leading zero, at most
@@ -815,20 +892,44 @@ static const char *plain_num_end(const char *p, const char *end, int neg,
 	return p;
 }
 
+/* The keys of the open objects. Each object keeps a 64-bit filter of its
+ * keys' key_bit: a new key is compared byte for byte with the object's
+ * earlier keys only when its bit is already set (a repeated key always
+ * finds its bit set), not with each of them as a pair. */
 struct fast_keys {
 	const char *k[FAST_KEYS];
 	size_t len[FAST_KEYS];
 };
 
+/* A key's place in the filter: a mix of its length and its first and
+ * last (up to) four bytes. */
+static unsigned key_bit(const char *k, size_t n)
+{
+	uint32_t a = 0, b = 0;
+
+	if (n >= 4) {
+		memcpy(&a, k, 4);
+		memcpy(&b, k + n - 4, 4);
+	} else if (n) {
+		a = (uint32_t)(unsigned char)k[0] |
+		    (uint32_t)(unsigned char)k[n / 2] << 8;
+		b = (unsigned char)k[n - 1];
+	}
+	return (unsigned)((((uint64_t)a << 32 | b) ^ n) *
+			  UINT64_C(0x9E3779B97F4A7C15) >> 58);
+}
+
 /* A plain JSON value at p at depth (the record is 1), whitespace-free,
  * every object's keys distinct byte for byte (they are plain, so byte
  * equality is decoded equality). The byte after it, or NULL. */
-static const char *fast_value(const char *p, const char *end)
+static const char *fast_value(struct fast_scan *sc, const char *p)
 {
-	/* explicit stack: for each open container, 1 object / 0 array, and
-	 * where its keys start in keys */
+	const char *end = sc->end;
+	/* explicit stack: for each open container, 1 object / 0 array,
+	 * where its keys start in keys, and its keys' filter */
 	unsigned char is_obj[FAST_DEPTH + 1];
 	size_t key0[FAST_DEPTH + 1];
+	uint64_t seen[FAST_DEPTH + 1];
 	struct fast_keys keys;
 	size_t nk = 0;
 	int depth = 1; /* the record's object is open */
@@ -839,7 +940,7 @@ static const char *fast_value(const char *p, const char *end)
 			return NULL;
 		switch (*p) {
 		case '"':
-			p = plain_string_end(p + 1, end);
+			p = plain_string_end(sc, p + 1);
 			if (!p)
 				return NULL;
 			p++;
@@ -849,6 +950,7 @@ static const char *fast_value(const char *p, const char *end)
 				return NULL;
 			is_obj[depth] = *p == '{';
 			key0[depth] = nk;
+			seen[depth] = 0;
 			depth++;
 			p++;
 			if (p < end && *p == (is_obj[depth - 1] ? '}' : ']')) {
@@ -894,36 +996,35 @@ static const char *fast_value(const char *p, const char *end)
 			}
 			if (*p != (is_obj[depth - 1] ? '}' : ']'))
 				return NULL;
-			if (is_obj[depth - 1]) {
-				size_t a = key0[depth - 1], i, j;
-
-				/* distinct keys, pair by pair (at most
-				 * FAST_MEMBERS of them) */
-				for (i = a; i < nk; i++)
-					for (j = i + 1; j < nk; j++)
-						if (keys.len[i] == keys.len[j] &&
-						    (!keys.len[i] ||
-						     keys.k[i][0] == keys.k[j][0]) &&
-						    !memcmp(keys.k[i], keys.k[j],
-							    keys.len[i]))
-							return NULL;
-				nk = a;
-			}
+			if (is_obj[depth - 1])
+				nk = key0[depth - 1];
 			depth--;
 			p++;
 		}
 key:
 		{
 			const char *q;
+			size_t len, i;
+			uint64_t bit;
 
 			if (p >= end || *p != '"' || nk >= FAST_KEYS ||
 			    nk - key0[depth - 1] >= FAST_MEMBERS)
 				return NULL;
-			q = plain_string_end(p + 1, end);
+			q = plain_string_end(sc, p + 1);
 			if (!q || q + 1 >= end || q[1] != ':')
 				return NULL;
+			len = (size_t)(q - p - 1);
+			bit = (uint64_t)1 << key_bit(p + 1, len);
+			if (seen[depth - 1] & bit) {
+				/* distinct from each earlier key */
+				for (i = key0[depth - 1]; i < nk; i++)
+					if (keys.len[i] == len &&
+					    !memcmp(keys.k[i], p + 1, len))
+						return NULL;
+			}
+			seen[depth - 1] |= bit;
 			keys.k[nk] = p + 1;
-			keys.len[nk] = (size_t)(q - p - 1);
+			keys.len[nk] = len;
 			nk++;
 			p = q + 2;
 		}
@@ -932,15 +1033,21 @@ next_value:
 	}
 }
 
+static const size_t prov_lens[] = { 9, 3, 3, 3, 4, 7 };
+_Static_assert(sizeof(prov_lens) / sizeof(prov_lens[0]) == N_PROV,
+	       "a length for each provenance member");
+
 static int fast_parse(const char *rec, size_t len,
 		      struct alog_record_view *out)
 {
 	const char *p = rec, *end = rec + len, *q;
+	struct fast_scan sc;
 	uint64_t index = 0;
 	size_t next = 0;
 
 	if (len > ALOG_RECORD_MAX || expect(&p, end, LIT("{\"index\":")) < 0)
 		return 0;
+	fast_scan_init(&sc, p, end);
 	q = plain_num_end(p, end, 0, 0);
 	if (!q)
 		return 0;
@@ -949,14 +1056,14 @@ static int fast_parse(const char *rec, size_t len,
 	out->index = index;
 	if (expect(&p, end, LIT(",\"received\":\"")) < 0)
 		return 0;
-	q = plain_string_end(p, end);
+	q = plain_string_end(&sc, p);
 	if (!q || alog_time_parse_record(p, (size_t)(q - p),
 					 &out->received_us) < 0)
 		return 0;
 	p = q + 1;
 	if (expect(&p, end, LIT(",\"id\":\"")) < 0)
 		return 0;
-	q = plain_string_end(p, end);
+	q = plain_string_end(&sc, p);
 	if (!q || !id_valid(p, (size_t)(q - p), ALOG_EVENT_ID_MAX))
 		return 0;
 	out->id = p;
@@ -974,11 +1081,11 @@ static int fast_parse(const char *rec, size_t len,
 
 			if (p >= end || *p != '"')
 				return 0;
-			q = plain_string_end(p + 1, end);
+			q = plain_string_end(&sc, p + 1);
 			if (!q || q + 1 >= end || q[1] != ':')
 				return 0;
 			for (i = next; i < N_PROV; i++)
-				if (strlen(prov_names[i]) == (size_t)(q - p - 1) &&
+				if (prov_lens[i] == (size_t)(q - p - 1) &&
 				    !memcmp(prov_names[i], p + 1,
 					    (size_t)(q - p - 1)))
 					break;
@@ -991,7 +1098,7 @@ static int fast_parse(const char *rec, size_t len,
 			} else {
 				if (p >= end || *p != '"')
 					return 0;
-				p = plain_string_end(p + 1, end);
+				p = plain_string_end(&sc, p + 1);
 				if (p)
 					p++;
 			}
@@ -1010,7 +1117,7 @@ static int fast_parse(const char *rec, size_t len,
 	out->prov_len = (size_t)(p - out->prov);
 	if (expect(&p, end, LIT(",\"event\":")) < 0 || p >= end || *p != '{')
 		return 0;
-	q = fast_value(p, end);
+	q = fast_value(&sc, p);
 	if (!q || (size_t)(q - p) > ALOG_EVENT_LINE_MAX || q + 1 != end ||
 	    *q != '}')
 		return 0;

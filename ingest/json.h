@@ -144,6 +144,12 @@ size_t alog_json_utf8_seq(const char *s, size_t len);
  * exactly when all 8 are plain, else the lowest flag is the first byte
  * that is not. */
 uint64_t alog_json_unplain8(const char *p);
+/* The bytes of [p, p + 64) that are not plain string bytes (as above), as
+ * bits, bit i for p[i], with every bit from end on set too (end - p may be
+ * below 64; p < end): the lowest set bit is the first byte that is not
+ * plain, or end. 16 bytes at a time with SSE2, else byte by byte. For a
+ * reader that finds many short strings' ends in one stretch of text. */
+uint64_t alog_json_unplain64(const char *p, const char *end);
 /* The first byte in [p, end) that is not a plain string byte (as above),
  * or end: 16 bytes at a time with SSE2 where the compiler targets it,
  * else 8 at a time (alog_json_unplain8), then byte by byte. Inline: the

@@ -288,6 +288,12 @@ static void test_time_parse_record_accepts_exactly_the_format(void **state)
 				buf[i] = subst[j];
 				record_time_judged_as_round_trip(buf, n);
 			}
+		for (i = 0; i < n; i++)  /* every byte value everywhere */
+			for (j = 0; j < 256; j++) {
+				memcpy(buf, k->text, n);
+				buf[i] = (char)j;
+				record_time_judged_as_round_trip(buf, n);
+			}
 		for (i = 0; i < n; i++)  /* every shorter length */
 			record_time_judged_as_round_trip(k->text, i);
 	}

@@ -1156,6 +1156,10 @@ static void test_record_parse_fast_path_is_exactly_as_strict(void **state)
 		"{\"index\":1234,\"received\":\"2026-12-04T23:59:39.236405Z\",\"id\":\"a9f76b9d-6dcb\",\"provenance\":{\"transport\":\"stdin\",\"uid\":0},\"event\":{\"type\":\"access.revoked\",\"actor\":\"zo\xc3\xab.m\xc3\xbcller@example.com\",\"scopes\":[\"read\",\"write\"],\"n\":-12,\"d\":366.25,\"z\":0,\"t\":true,\"f\":false,\"u\":null}}",
 		"{\"index\":9,\"received\":\"2026-12-04T23:59:39.236405Z\",\"id\":\"x\",\"provenance\":{\"transport\":\"tls\",\"uid\":1,\"gid\":2,\"pid\":3,\"addr\":\"10.0.0.1:4\",\"subject\":\"CN=a\"},\"event\":{\"geo\":{\"country\":\"FR\",\"asn\":27998,\"a\":[[],{},[1,-0.5,{\"k\":\"\xe2\x82\xac\xf0\x9f\x98\x80\"}]]},\"e\":\"\",\"x\":\"\x7f\"}}",
 		"{\"index\":7,\"received\":\"2026-12-04T23:59:39.236405Z\",\"id\":\"y\",\"provenance\":{\"transport\":\"internal\"},\"event\":{\"ab\":1,\"ba\":2,\"a\":{\"ab\":1},\"b\":[{\"a\":1},{\"a\":2}]}}",
+		/* an id of 36 bytes (16 at a time, then the rest); 24 keys
+		 * in one object, some alike in length and ends, and one
+		 * string over 64 bytes */
+		"{\"index\":5,\"received\":\"2026-12-04T23:59:39.236405Z\",\"id\":\"019b8d2b-8c02-7bc6-9e37-79b97f4a7c15\",\"provenance\":{\"transport\":\"unix\",\"uid\":1000,\"gid\":100,\"pid\":4242,\"addr\":\"/run/a.sock\"},\"event\":{\"a\":1,\"b\":2,\"aa\":3,\"ab\":4,\"ba\":5,\"abc\":6,\"acb\":7,\"abcd\":8,\"abdc\":9,\"actor\":0,\"action\":1,\"actions\":2,\"xactor\":3,\"source_addr\":4,\"source_port\":5,\"client_addr\":6,\"k1\":7,\"k2\":8,\"k10\":9,\"k20\":0,\"\":1,\"path\":\"/srv/data/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.dat\",\"pat\":2,\"ath\":3}}",
 	};
 	char buf[1024];
 
@@ -1192,6 +1196,41 @@ static void test_record_parse_fast_path_is_exactly_as_strict(void **state)
 				check_fast_agrees(buf, len + 1);
 			}
 		}
+	}
+}
+
+/* A record id is 1..128 bytes of printable ASCII but '"' and '\\'
+ * (SPEC.md 4): every byte value at every place of a 40-byte id (checked
+ * 16 bytes at a time, then byte by byte), by both paths. */
+static void test_record_parse_checks_every_byte_of_the_id(void **state)
+{
+	static const char head[] =
+		"{\"index\":3,\"received\":\"2026-12-04T23:59:39.236405Z\",\"id\":\"";
+	static const char tail[] = "\",\"provenance\":{},\"event\":{}}";
+	char rec[256];
+	size_t id_at = sizeof(head) - 1, id_len = 40;
+	size_t len = id_at + id_len + sizeof(tail) - 1;
+
+	(void)state;
+	memcpy(rec, head, id_at);
+	memset(rec + id_at, 'a', id_len);
+	memcpy(rec + id_at + id_len, tail, sizeof(tail) - 1);
+	for (size_t i = 0; i < id_len; i++) {
+		for (unsigned c = 0; c < 256; c++) {
+			int want = c >= 0x21 && c <= 0x7E && c != '"' &&
+				   c != '\\';
+			struct alog_record_view v;
+
+			rec[id_at + i] = (char)c;
+			if ((alog_record_parse(rec, len, &v, NULL) == 0) !=
+			    want)
+				fail_msg("id byte %zu = 0x%02x: %s", i, c,
+					 want ? "refused" : "accepted");
+			if (alog_record_parse_fast(rec, len, &v) && !want)
+				fail_msg("id byte %zu = 0x%02x: fast path "
+					 "accepted", i, c);
+		}
+		rec[id_at + i] = 'a';
 	}
 }
 
@@ -1317,6 +1356,7 @@ int main(void)
 		  test_record_parse_refuses_non_canonical_records_with_offsets),
 		cmocka_unit_test(test_record_parse_refuses_every_truncation),
 		cmocka_unit_test(test_record_parse_fast_path_is_exactly_as_strict),
+		cmocka_unit_test(test_record_parse_checks_every_byte_of_the_id),
 		cmocka_unit_test(
 			test_record_parse_leaves_unusual_records_to_the_full_scan),
 		cmocka_unit_test(test_record_peek_finds_the_spans_record_parse_finds),

@@ -1314,6 +1314,44 @@ static void test_plain_end_matches_bytewise(void **state)
 	}
 }
 
+static void test_unplain64_matches_bytewise(void **state)
+{
+	struct rng r = { 0x64a1e5 };
+	unsigned char b[96];
+	unsigned long i;
+
+	(void)state;
+	for (i = 0; i < 200000; i++) {
+		size_t off = below(&r, 16), len = 1 + below(&r, 80), j;
+		uint64_t got, want = 0;
+
+		/* plain text with a special byte now and then, at every
+		 * alignment and length, below and above 64 (the 16-, 8-
+		 * and 1-byte steps, and the bits past the end) */
+		for (j = 0; j < sizeof(b); j++)
+			b[j] = one_in(&r, 12) ? gen_byte(&r) :
+				(unsigned char)(0x20 + below(&r, 0x60));
+		if (i < 256 * 64) {
+			/* every byte value at every position of 64 */
+			memset(b, 'a', sizeof(b));
+			off = 0;
+			len = 64 + (i & 1);
+			b[i % 64] = (unsigned char)(i / 64);
+		}
+		for (j = 0; j < 64; j++)
+			if (j >= len || !plain(b[off + j]))
+				want |= (uint64_t)1 << j;
+		got = alog_json_unplain64((const char *)b + off,
+					  (const char *)b + off + len);
+		if (got != want) {
+			fprintf(stderr, "unplain64: off %zu len %zu: got %016"
+				PRIx64 ", want %016" PRIx64 "\n", off, len,
+				got, want);
+			fail();
+		}
+	}
+}
+
 /* String content: plain runs of every length, then a byte or sequence
  * that ends a run (quote, backslash, escape, control, UTF-8 good or bad). */
 static void gen_string_content(struct rng *r, struct text *t, size_t max)
@@ -1447,6 +1485,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unplain8_matches_bytewise),
 		cmocka_unit_test(test_plain_end_matches_bytewise),
+		cmocka_unit_test(test_unplain64_matches_bytewise),
 		cmocka_unit_test(test_string_scan_at_every_alignment),
 		cmocka_unit_test(test_scan_against_cjson),
 	};
