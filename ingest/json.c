@@ -239,11 +239,6 @@ uint64_t alog_json_unplain8(const char *p)
 		((b - ONES) & ~b)) & HIGHS;
 }
 
-static int unplain(unsigned char c)
-{
-	return c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
-}
-
 uint64_t alog_json_unplain64(const char *p, const char *end)
 {
 	size_t n = (size_t)(end - p), i = 0;
@@ -252,43 +247,11 @@ uint64_t alog_json_unplain64(const char *p, const char *end)
 	if (n > 64)
 		n = 64;
 #ifdef __SSE2__
-	{
-		const __m128i ctl = _mm_set1_epi8(0x20);
-		const __m128i quote = _mm_set1_epi8('"');
-		const __m128i bslash = _mm_set1_epi8('\\');
-
-#define UNPLAIN16(q) ((uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128( \
-	_mm_cmplt_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q)), \
-		       ctl), \
-	_mm_or_si128(_mm_cmpeq_epi8(_mm_loadu_si128( \
-		(const __m128i *)(const void *)(q)), quote), \
-		     _mm_cmpeq_epi8(_mm_loadu_si128( \
-		(const __m128i *)(const void *)(q)), bslash)))))
-
-		/* as in alog_json_plain_end: one signed compare for the bytes
-		 * below 0x20 and at or above 0x80 */
-		if (n == 64)
-			return UNPLAIN16(p) | UNPLAIN16(p + 16) << 16 |
-			       UNPLAIN16(p + 32) << 32 | UNPLAIN16(p + 48) << 48;
-		for (; i + 16 <= n; i += 16)
-			m |= UNPLAIN16(p + i) << i;
-#undef UNPLAIN16
-		if (i + 8 <= n) {
-			__m128i v = _mm_loadl_epi64(
-				(const __m128i *)(const void *)(p + i));
-
-			m |= (uint64_t)((unsigned)_mm_movemask_epi8(_mm_or_si128(
-				_mm_cmplt_epi8(v, ctl),
-				_mm_or_si128(_mm_cmpeq_epi8(v, quote),
-					     _mm_cmpeq_epi8(v, bslash)))) &
-					0xFFu)
-			     << i;
-			i += 8;
-		}
-	}
+	for (; i + 16 <= n; i += 16)
+		m |= (uint64_t)alog_json_unplain16(p + i) << i;
 #endif
 	for (; i < n; i++)
-		if (unplain((unsigned char)p[i]))
+		if (alog_json_unplain((unsigned char)p[i]))
 			m |= (uint64_t)1 << i;
 	if (n < 64)
 		m |= ~(uint64_t)0 << n;
@@ -330,10 +293,7 @@ static int scan_string(struct scan *sc, int *escaped)
 			i += k;
 			continue;
 		}
-		if (c != '\\') {
-			i++;
-			continue;
-		}
+		/* else a backslash: plain_end stops at nothing else */
 		*escaped = 1;
 		if (i + 1 >= n)
 			return fault(sc, ALOG_JSON_SYNTAX, sc->pos,

@@ -147,9 +147,31 @@ uint64_t alog_json_unplain8(const char *p);
 /* The bytes of [p, p + 64) that are not plain string bytes (as above), as
  * bits, bit i for p[i], with every bit from end on set too (end - p may be
  * below 64; p < end): the lowest set bit is the first byte that is not
- * plain, or end. 16 bytes at a time with SSE2, else byte by byte. For a
+ * plain, or end. 16 bytes at a time with SSE2, the rest (and without
+ * SSE2, all) byte by byte. For a
  * reader that finds many short strings' ends in one stretch of text. */
 uint64_t alog_json_unplain64(const char *p, const char *end);
+/* 1 when byte c ends a run of plain string bytes (as above). */
+static inline int alog_json_unplain(unsigned char c)
+{
+	return c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
+}
+
+#ifdef __SSE2__
+/* Of the 16 bytes at p, those that are not plain, as bits (bit i for
+ * p[i]). A byte below 0x20 or at or above 0x80 is below 0x20 as a signed
+ * byte: one compare for both, two for the quote and backslash. */
+static inline unsigned alog_json_unplain16(const char *p)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+		_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+			     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')))));
+}
+#endif
+
 /* The first byte in [p, end) that is not a plain string byte (as above),
  * or end: 16 bytes at a time with SSE2 where the compiler targets it,
  * else 8 at a time (alog_json_unplain8), then byte by byte. Inline: the
@@ -158,18 +180,8 @@ static inline const char *alog_json_plain_end(const char *p,
 						 const char *end)
 {
 #ifdef __SSE2__
-	/* a byte below 0x20 or at or above 0x80 is below 0x20 as a signed
-	 * byte: one compare for both, two for the quote and backslash */
-	const __m128i ctl = _mm_set1_epi8(0x20);
-	const __m128i quote = _mm_set1_epi8('"');
-	const __m128i bslash = _mm_set1_epi8('\\');
-
 	while (end - p >= 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-			_mm_cmplt_epi8(v, ctl),
-			_mm_or_si128(_mm_cmpeq_epi8(v, quote),
-				     _mm_cmpeq_epi8(v, bslash))));
+		unsigned m = alog_json_unplain16(p);
 
 		if (m)
 			return p + __builtin_ctz(m);
@@ -188,12 +200,8 @@ static inline const char *alog_json_plain_end(const char *p,
 		}
 		p += 8;
 	}
-	for (; p < end; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
-			break;
-	}
+	while (p < end && !alog_json_unplain((unsigned char)*p))
+		p++;
 	return p;
 }
 
