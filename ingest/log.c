@@ -10,6 +10,16 @@
  * duplicates) and asks the store nothing but alog_store_find_id, which the
  * store serves beside an append (store.h); anything else waits for the
  * batch in flight first (settle).
+ *
+ * Once commits are pipelined, a compressing thread encodes each batch's
+ * blocks while the batch is judged (SPEC.md 10.2): a set that starts
+ * after that is streamed, its records framed into blocks as they are
+ * added (each record followed by 0x0A in recs, so that a block's payload
+ * is a slice of recs, whose memory never moves). Closed blocks are taken
+ * in order, oldest set first, by the compressing thread and by the
+ * thread that commits the set, which then hands the store the encoded
+ * blocks (alog_store_append_encoded). enc_mu guards each set's block
+ * counts; a set is cleared only when no block of it is being encoded.
  */
 #include "ingest/log.h"
 
@@ -21,9 +31,14 @@
 #include <unistd.h>
 
 #include "ingest/clock.h"
+#include "store/block.h"
 #include "store/bytes.h"
 
 #define SLOTS (2 * ALOG_LOG_BATCH_MAX) /* power of two, load <= 1/2 */
+/* A set's records, each followed by 0x0A: the batch limit, then one
+ * record past it. Reserved at once, so that the memory never moves
+ * under a block being encoded. */
+#define SET_BYTES_MAX (ALOG_LOG_BATCH_BYTES_MAX + ALOG_RECORD_MAX + 1)
 
 struct pending {
 	size_t rec_off, rec_len;
@@ -35,6 +50,13 @@ struct pending {
 	unsigned char leaf[ALOG_HASH_LEN]; /* hashed as it is formatted */
 };
 
+/* A block of a streamed set: records [start, end), encoded into enc by
+ * whichever thread took it. */
+struct set_block {
+	size_t start, end;
+	struct alog_buf enc;
+};
+
 /* One batch: its records back to back, their entries, their id table. */
 struct batchset {
 	struct alog_buf recs;
@@ -43,6 +65,18 @@ struct batchset {
 	uint32_t *slots;     /* pending index + 1, 0 = empty */
 	struct alog_store_rec *batch;
 	uint64_t first;      /* the index of p[0] */
+	/* Streamed (framed into blocks from its first record on). blocks
+	 * has room for one per record and the open one's start and bytes
+	 * are the judging thread's; under enc_mu: n_blocks (closed), taken,
+	 * done, enc_rc and enc_err (the first failure), seq (age). */
+	int streamed;
+	struct set_block *blocks;
+	struct alog_store_block *given;
+	size_t blk_start, blk_bytes;
+	size_t n_blocks, taken, done;
+	uint64_t seq;
+	int enc_rc;
+	struct alog_err enc_err;
 };
 
 struct alog_log {
@@ -64,6 +98,15 @@ struct alog_log {
 	 * threads are the busier ones. Otherwise the append's own batch
 	 * thread hashes the leaves while the caller's thread compresses. */
 	int pipelined;
+	/* The compressing thread (started with pipelining) and its codec;
+	 * the committing thread's codec (the committer's or the caller's,
+	 * never both at once). */
+	pthread_mutex_t enc_mu;
+	pthread_cond_t enc_cv;   /* a block closed or was encoded, or stop */
+	pthread_t encoder;
+	int enc_started, enc_stop;
+	uint64_t enc_seq;
+	struct alog_codec *enc_codec, *commit_codec;
 };
 
 static int settle(struct alog_log *log, struct alog_err *err);
@@ -77,11 +120,18 @@ static const unsigned char *event_of(const struct batchset *b,
 
 static int set_init(struct batchset *b)
 {
-	alog_buf_init(&b->recs, ALOG_LOG_BATCH_BYTES_MAX + ALOG_RECORD_MAX);
+	alog_buf_init(&b->recs, SET_BYTES_MAX);
 	b->p = calloc(ALOG_LOG_BATCH_MAX, sizeof(*b->p));
 	b->slots = calloc(SLOTS, sizeof(*b->slots));
 	b->batch = calloc(ALOG_LOG_BATCH_MAX, sizeof(*b->batch));
-	return b->p && b->slots && b->batch ? 0 : -1;
+	b->blocks = calloc(ALOG_LOG_BATCH_MAX, sizeof(*b->blocks));
+	b->given = calloc(ALOG_LOG_BATCH_MAX, sizeof(*b->given));
+	if (b->blocks)
+		for (size_t j = 0; j < ALOG_LOG_BATCH_MAX; j++)
+			alog_buf_init(&b->blocks[j].enc, ALOG_BLOCK_COMP_MAX +
+				      ALOG_BLOCK_HEADER_LEN);
+	return b->p && b->slots && b->batch && b->blocks && b->given &&
+	       alog_buf_reserve(&b->recs, SET_BYTES_MAX, NULL) == 0 ? 0 : -1;
 }
 
 static void set_release(struct batchset *b)
@@ -90,16 +140,184 @@ static void set_release(struct batchset *b)
 	free(b->p);
 	free(b->slots);
 	free(b->batch);
+	if (b->blocks)
+		for (size_t j = 0; j < ALOG_LOG_BATCH_MAX; j++)
+			alog_buf_release(&b->blocks[j].enc);
+	free(b->blocks);
+	free(b->given);
 }
 
 /* Empty the set; its first index is first. Clearing single keys would
- * break probe chains: the whole table is cleared. */
-static void set_clear(struct batchset *b, uint64_t first)
+ * break probe chains: the whole table is cleared. Blocks not taken yet
+ * are dropped; one being encoded is waited for. */
+static void set_clear(struct alog_log *log, struct batchset *b,
+		      uint64_t first)
 {
+	if (b->streamed) {
+		size_t used;
+
+		pthread_mutex_lock(&log->enc_mu);
+		b->n_blocks = used = b->taken;
+		while (b->done < b->taken)
+			pthread_cond_wait(&log->enc_cv, &log->enc_mu);
+		b->n_blocks = b->taken = b->done = 0;
+		b->enc_rc = 0;
+		b->streamed = 0;
+		pthread_mutex_unlock(&log->enc_mu);
+		/* a block's buffer is kept for the next batch unless a large
+		 * record made it larger than blocks mostly are */
+		for (size_t j = 0; j < used; j++)
+			if (b->blocks[j].enc.cap > ALOG_BLOCK_TARGET)
+				alog_buf_release(&b->blocks[j].enc);
+	}
 	memset(b->slots, 0, SLOTS * sizeof(*b->slots));
 	b->n = 0;
 	alog_buf_reset(&b->recs);
 	b->first = first;
+}
+
+/* Encode block j of b (taken: it is the caller's). */
+static int encode_block(struct alog_codec *codec, struct batchset *b,
+			size_t j, struct alog_err *err)
+{
+	struct set_block *k = &b->blocks[j];
+	const struct pending *a = &b->p[k->start], *z = &b->p[k->end - 1];
+
+	alog_buf_reset(&k->enc);
+	return alog_block_encode(codec, b->first + k->start,
+				 (uint32_t)(k->end - k->start), a->received,
+				 b->recs.data + a->rec_off,
+				 z->rec_off + z->rec_len + 1 - a->rec_off,
+				 &k->enc, err);
+}
+
+/* Encode the taken block j of b with codec and count it done (enc_mu is
+ * held on entry and on return). */
+static void encode_taken(struct alog_log *log, struct alog_codec *codec,
+			 struct batchset *b, size_t j)
+{
+	struct alog_err e = { 0 };
+	int rc;
+
+	pthread_mutex_unlock(&log->enc_mu);
+	rc = encode_block(codec, b, j, &e);
+	pthread_mutex_lock(&log->enc_mu);
+	if (rc < 0 && b->enc_rc == 0) {
+		b->enc_rc = rc;
+		b->enc_err = e;
+	}
+	b->done++;
+	pthread_cond_broadcast(&log->enc_cv);
+}
+
+/* The compressing thread: closed blocks, oldest set first. */
+static void *encode_run(void *arg)
+{
+	struct alog_log *log = arg;
+
+	pthread_mutex_lock(&log->enc_mu);
+	while (!log->enc_stop) {
+		struct batchset *b = NULL;
+
+		for (int i = 0; i < 2; i++) {
+			struct batchset *c = &log->sets[i];
+
+			if (c->streamed && c->taken < c->n_blocks &&
+			    (!b || c->seq < b->seq))
+				b = c;
+		}
+		if (!b) {
+			pthread_cond_wait(&log->enc_cv, &log->enc_mu);
+			continue;
+		}
+		encode_taken(log, log->enc_codec, b, b->taken++);
+	}
+	pthread_mutex_unlock(&log->enc_mu);
+	return NULL;
+}
+
+/* Close b's open block [blk_start, n) for the encoders. */
+static void close_block(struct alog_log *log, struct batchset *b)
+{
+	if (b->blk_start == b->n)
+		return;
+	pthread_mutex_lock(&log->enc_mu);
+	b->blocks[b->n_blocks].start = b->blk_start;
+	b->blocks[b->n_blocks].end = b->n;
+	b->n_blocks++;
+	pthread_cond_broadcast(&log->enc_cv);
+	pthread_mutex_unlock(&log->enc_mu);
+	b->blk_start = b->n;
+	b->blk_bytes = 0;
+}
+
+/* Start the compressing thread (once); without it, sets are not
+ * streamed and the store compresses them itself. */
+static void start_encoder(struct alog_log *log)
+{
+	if (log->enc_started)
+		return;
+	if (alog_codec_new(&log->enc_codec, NULL) < 0 ||
+	    alog_codec_new(&log->commit_codec, NULL) < 0)
+		return;
+	if (pthread_create(&log->encoder, NULL, encode_run, log) == 0)
+		log->enc_started = 1;
+}
+
+static void stop_encoder(struct alog_log *log)
+{
+	if (log->enc_started) {
+		pthread_mutex_lock(&log->enc_mu);
+		log->enc_stop = 1;
+		pthread_cond_broadcast(&log->enc_cv);
+		pthread_mutex_unlock(&log->enc_mu);
+		pthread_join(log->encoder, NULL);
+		log->enc_started = 0;
+	}
+	alog_codec_free(log->enc_codec);
+	alog_codec_free(log->commit_codec);
+	log->enc_codec = log->commit_codec = NULL;
+}
+
+/* Append the set b (its batch records set) to the store: a streamed
+ * set's last block is closed, the blocks left are encoded here beside
+ * the compressing thread, and the store gets them encoded. */
+static int set_append(struct alog_log *log, struct batchset *b,
+		      struct alog_err *err)
+{
+	int rc;
+
+	if (!b->streamed || b->n == 0)
+		return alog_store_append(log->store, b->batch, b->n, err);
+	close_block(log, b);
+	pthread_mutex_lock(&log->enc_mu);
+	while (b->taken < b->n_blocks)
+		encode_taken(log, log->commit_codec, b, b->taken++);
+	while (b->done < b->n_blocks)
+		pthread_cond_wait(&log->enc_cv, &log->enc_mu);
+	rc = b->enc_rc;
+	if (rc < 0 && err)
+		*err = b->enc_err;
+	pthread_mutex_unlock(&log->enc_mu);
+	for (size_t j = 0; j < b->n_blocks && rc == 0; j++) {
+		b->given[j].start = b->blocks[j].start;
+		b->given[j].end = b->blocks[j].end;
+		b->given[j].data = b->blocks[j].enc.data;
+		b->given[j].len = b->blocks[j].enc.len;
+	}
+	if (rc == 0)
+		rc = alog_store_append_encoded(log->store, b->batch, b->n,
+					       b->given, b->n_blocks, err);
+	if (rc < 0) {
+		/* a set that stays pending (alog_log_commit) may grow: the
+		 * store frames and compresses it from now on */
+		pthread_mutex_lock(&log->enc_mu);
+		b->n_blocks = b->taken = b->done = 0;
+		b->enc_rc = 0;
+		b->streamed = 0;
+		pthread_mutex_unlock(&log->enc_mu);
+	}
+	return rc;
 }
 
 /* The store's batch records of the set. */
@@ -127,6 +345,8 @@ int alog_log_open(const char *dir, int64_t now_us, struct alog_log **out,
 		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
 	alog_event_init(&log->ev);
 	alog_buf_init(&log->tmp, ALOG_RECORD_MAX);
+	pthread_mutex_init(&log->enc_mu, NULL);
+	pthread_cond_init(&log->enc_cv, NULL);
 	log->cur = &log->sets[0];
 	if (set_init(&log->sets[0]) < 0 || set_init(&log->sets[1]) < 0) {
 		rc = alog_err_set(err, ALOG_ENOMEM, "out of memory");
@@ -167,6 +387,9 @@ void alog_log_close(struct alog_log *log)
 	if (!log)
 		return;
 	join_fly(log);
+	stop_encoder(log); /* no block is encoded after it */
+	pthread_mutex_destroy(&log->enc_mu);
+	pthread_cond_destroy(&log->enc_cv);
 	alog_store_close(log->store);
 	alog_hasher_free(log->hasher);
 	alog_event_release(&log->ev);
@@ -231,7 +454,7 @@ static uint32_t *slot_for(struct batchset *b, const unsigned char *key)
 void alog_log_discard(struct alog_log *log)
 {
 	join_fly(log);
-	set_clear(log->cur, alog_store_size(log->store));
+	set_clear(log, log->cur, alog_store_size(log->store));
 	log->last_received = alog_store_last_received(log->store);
 }
 
@@ -399,6 +622,13 @@ int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
 		return 0;
 	if (b->n == 0 && !log->fly) /* the store may have grown without us */
 		b->first = alog_store_size(log->store);
+	if (b->n == 0 && log->enc_started && !b->streamed) {
+		pthread_mutex_lock(&log->enc_mu);
+		b->streamed = 1;
+		b->seq = ++log->enc_seq;
+		pthread_mutex_unlock(&log->enc_mu);
+		b->blk_start = b->blk_bytes = 0;
+	}
 	if (ev->id[0]) {
 		uint64_t index;
 
@@ -444,6 +674,12 @@ int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
 	p = &b->p[b->n];
 	p->rec_off = off;
 	p->rec_len = b->recs.len - off;
+	/* records end with 0x0A in recs: a block's payload is a slice */
+	rc = alog_buf_addc(&b->recs, '\n', err);
+	if (rc < 0) {
+		b->recs.len = off;
+		return rc;
+	}
 	/* pipelined: the leaf now, while the record is in the cache */
 	p->has_leaf = log->pipelined;
 	if (p->has_leaf &&
@@ -464,6 +700,13 @@ int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
 	set_id(res, ev->id);
 	b->n++;
 	log->last_received = now_us;
+	if (b->streamed) {
+		/* the store's framing (SPEC.md 5 "Blocks") */
+		b->blk_bytes += p->rec_len + 1;
+		if (b->blk_bytes >= ALOG_BLOCK_TARGET ||
+		    b->n - b->blk_start >= ALOG_BLOCK_RECORDS_MAX)
+			close_block(log, b);
+	}
 	return 0;
 }
 
@@ -473,8 +716,7 @@ static void *commit_run(void *arg)
 	struct alog_log *log = arg;
 
 	memset(&log->fly_err, 0, sizeof(log->fly_err));
-	log->fly_rc = alog_store_append(log->store, log->fly->batch,
-					log->fly->n, &log->fly_err);
+	log->fly_rc = set_append(log, log->fly, &log->fly_err);
 	return NULL;
 }
 
@@ -494,12 +736,12 @@ static void join_fly(struct alog_log *log)
 		log->fail_err = log->fly_err;
 		if (!log->fail_err.code)
 			log->fail_err.code = log->fly_rc;
-		set_clear(b, 0);
-		set_clear(log->cur, alog_store_size(log->store));
+		set_clear(log, b, 0);
+		set_clear(log, log->cur, alog_store_size(log->store));
 		log->last_received = alog_store_last_received(log->store);
 		return;
 	}
-	set_clear(b, 0);
+	set_clear(log, b, 0);
 }
 
 int alog_log_commit_wait(struct alog_log *log, struct alog_err *err)
@@ -528,16 +770,19 @@ int alog_log_commit_start(struct alog_log *log, struct alog_err *err)
 	if (rc < 0)
 		return rc;
 	log->pipelined = 1;
+	start_encoder(log);
 	if (b->n == 0)
 		return alog_log_commit(log, err);
 	set_batch(b);
+	if (b->streamed)
+		close_block(log, b);
 	log->fly = b;
 	if (pthread_create(&log->committer, NULL, commit_run, log) != 0) {
 		log->fly = NULL;
 		return alog_log_commit(log, err);
 	}
 	log->cur = b == &log->sets[0] ? &log->sets[1] : &log->sets[0];
-	set_clear(log->cur, b->first + b->n);
+	set_clear(log, log->cur, b->first + b->n);
 	return 0;
 }
 
@@ -551,10 +796,10 @@ int alog_log_commit(struct alog_log *log, struct alog_err *err)
 	if (b->n == 0) /* staged replay progress alone still commits */
 		return alog_store_append(log->store, b->batch, 0, err);
 	set_batch(b);
-	rc = alog_store_append(log->store, b->batch, b->n, err);
+	rc = set_append(log, b, err);
 	if (rc < 0)
 		return rc;
-	set_clear(b, b->first + b->n);
+	set_clear(log, b, b->first + b->n);
 	return 0;
 }
 

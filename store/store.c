@@ -2327,10 +2327,13 @@ static int hash_records(struct alog_store *s, const struct alog_store_rec *recs,
 	return 0;
 }
 
-/* One block of a batch: records [start, end) and their encoded frame. */
+/* One block of a batch: records [start, end) and their encoded block
+ * (data, len: in enc, or the caller's for alog_store_append_encoded). */
 struct batch_block {
 	size_t start, end;
 	struct alog_buf enc;
+	const unsigned char *data;
+	size_t len;
 };
 
 /* Frame recs into blocks of about ALOG_BLOCK_TARGET bytes (at most
@@ -2389,7 +2392,47 @@ static int encode_blocks(struct alog_store *s, struct alog_codec *codec,
 			atomic_store(next, nb);
 			return rc;
 		}
+		b->data = b->enc.data;
+		b->len = b->enc.len;
 	}
+}
+
+/* The caller's blocks must be the ones frame_blocks made of the batch
+ * (bb), each header true to its records. */
+static int take_blocks(const struct alog_store *s,
+		       const struct alog_store_rec *recs,
+		       const struct alog_store_block *blocks, size_t nb_given,
+		       struct batch_block *bb, size_t nb, struct alog_err *err)
+{
+	if (nb_given != nb)
+		return alog_err_set(err, ALOG_EINVAL,
+				    "the batch's %zu records make %zu blocks, not %zu",
+				    bb[nb - 1].end, nb, nb_given);
+	for (size_t j = 0; j < nb; j++) {
+		const struct alog_store_block *g = &blocks[j];
+		struct alog_block_header h;
+		uint64_t raw = 0;
+		struct alog_err herr;
+
+		if (g->start != bb[j].start || g->end != bb[j].end)
+			return alog_err_set(err, ALOG_EINVAL,
+					    "block %zu of the batch holds records %zu..%zu, not %zu..%zu",
+					    j, g->start, g->end, bb[j].start,
+					    bb[j].end);
+		for (size_t i = g->start; i < g->end; i++)
+			raw += recs[i].len + 1;
+		if (alog_block_header_decode(g->data, g->len, &h, &herr) < 0 ||
+		    h.first_index != s->size + g->start ||
+		    h.n_records != g->end - g->start || h.raw_len != raw ||
+		    h.first_received != recs[g->start].received_us ||
+		    (uint64_t)h.comp_len + ALOG_BLOCK_HEADER_LEN != g->len)
+			return alog_err_set(err, ALOG_EINVAL,
+					    "block %zu of the batch: its header does not match its records",
+					    j);
+		bb[j].data = g->data;
+		bb[j].len = g->len;
+	}
+	return 0;
 }
 
 /* A large batch's second thread: it hashes the leaves into the tree,
@@ -2422,8 +2465,21 @@ static void *batch_run(void *arg)
 	return NULL;
 }
 
-int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
-		      size_t n, struct alog_err *err)
+/* Wait for the batch thread; its failure, if any. */
+static int batch_join(pthread_t t, struct batch_job *job,
+		      struct alog_err *err)
+{
+	pthread_join(t, NULL);
+	if (job->rc < 0 && err)
+		*err = job->err;
+	return job->rc < 0 ? job->rc : 0;
+}
+
+/* Append recs; given (nb_given blocks) when the caller encoded them,
+ * else NULL. */
+static int append(struct alog_store *s, const struct alog_store_rec *recs,
+		  size_t n, const struct alog_store_block *given,
+		  size_t nb_given, struct alog_err *err)
 {
 	struct batch_job job = { .s = s, .recs = recs, .n = n };
 	struct batch_block *bb = NULL;
@@ -2466,7 +2522,15 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
 	}
 	nb = frame_blocks(recs, n, bb);
-	atomic_init(&job.next, 0);
+	if (given) {
+		rc = take_blocks(s, recs, given, nb_given, bb, nb, err);
+		if (rc < 0) {
+			free(blocks);
+			free(bb);
+			return rc;
+		}
+	}
+	atomic_init(&job.next, given ? nb : 0);
 	job.bb = bb;
 	job.nb = nb;
 	memcpy(&saved, &s->range, sizeof(saved));
@@ -2483,15 +2547,14 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 			   err);
 	if (rc < 0)
 		goto out;
-	if (hashing) {
-		pthread_join(batch_thread, NULL);
+	/* blocks the batch thread encodes must be done before they are
+	 * written; when the caller encoded them, its hashing goes on beside
+	 * the writes and syncs */
+	if (hashing && !given) {
 		hashing = 0;
-		if (job.rc < 0) {
-			rc = job.rc;
-			if (err)
-				*err = job.err;
+		rc = batch_join(batch_thread, &job, err);
+		if (rc < 0)
 			goto out;
-		}
 	}
 
 	if (!s->cur) {
@@ -2501,11 +2564,10 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 	}
 	/* Write the blocks; rotate when a block would pass segment_max. */
 	for (size_t j = 0; j < nb; j++) {
-		const struct alog_buf *enc = &bb[j].enc;
 		size_t start = bb[j].start;
 		struct blockloc *b;
 
-		if (alog_segment_size(s->cur) + enc->len > s->segment_max &&
+		if (alog_segment_size(s->cur) + bb[j].len > s->segment_max &&
 		    alog_segment_size(s->cur) > ALOG_SEGMENT_HEADER_LEN) {
 			{
 				struct closed_seg *c = realloc(closed,
@@ -2540,11 +2602,11 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		b = &blocks[n_blocks++];
 		b->first_index = s->size + start;
 		b->seg_id = alog_segment_id(s->cur);
-		b->disk_len = (uint32_t)enc->len;
+		b->disk_len = (uint32_t)bb[j].len;
 		b->n = (uint32_t)(bb[j].end - start);
 		b->first_received = recs[start].received_us;
 		wrote = 1;
-		rc = alog_segment_write(s->cur, enc->data, enc->len,
+		rc = alog_segment_write(s->cur, bb[j].data, bb[j].len,
 					&b->offset, err);
 		if (rc < 0)
 			goto out;
@@ -2553,6 +2615,12 @@ int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 	if (rc < 0) {
 		sync_failed = 1;
 		goto out;
+	}
+	if (hashing) {
+		hashing = 0;
+		rc = batch_join(batch_thread, &job, err);
+		if (rc < 0)
+			goto out;
 	}
 
 	/* the look-ups' transaction is reset under the lock they hold, the
@@ -2663,6 +2731,22 @@ out:
 	free(closed);
 	free(blocks);
 	return rc;
+}
+
+int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
+		      size_t n, struct alog_err *err)
+{
+	return append(s, recs, n, NULL, 0, err);
+}
+
+int alog_store_append_encoded(struct alog_store *s,
+			      const struct alog_store_rec *recs, size_t n,
+			      const struct alog_store_block *blocks, size_t nb,
+			      struct alog_err *err)
+{
+	if (n && !blocks)
+		return alog_err_set(err, ALOG_EINVAL, "no blocks given");
+	return append(s, recs, n, blocks, nb, err);
 }
 
 uint32_t alog_store_format(const struct alog_store *s)

@@ -125,6 +125,28 @@ struct alog_store_rec {
 int alog_store_append(struct alog_store *s, const struct alog_store_rec *recs,
 		      size_t n, struct alog_err *err);
 
+/* A block of a batch that the caller encoded ahead of the append: records
+ * [start, end) of recs, each followed by 0x0A, through alog_block_encode
+ * with first_index = the store's size + start and first_received =
+ * recs[start].received_us (data, len: header and frame). */
+struct alog_store_block {
+	size_t start, end;
+	const unsigned char *data;
+	size_t len;
+};
+
+/* alog_store_append of records whose blocks are encoded already (a
+ * writer compresses a batch while it judges it: SPEC.md 10.2). The blocks
+ * must be the ones alog_store_append would make of recs (a block closes
+ * once its payload reaches ALOG_BLOCK_TARGET bytes or
+ * ALOG_BLOCK_RECORDS_MAX records); ALOG_EINVAL, nothing written, when
+ * they are not or a header disagrees with the batch (first index, count,
+ * payload length, first received time, frame length). */
+int alog_store_append_encoded(struct alog_store *s,
+			      const struct alog_store_rec *recs, size_t n,
+			      const struct alog_store_block *blocks, size_t nb,
+			      struct alog_err *err);
+
 /* Index stored for the id digest id_key (ALOG_STORE_ID_LEN bytes), or
  * ALOG_ENOTFOUND. The one call that may run on another thread while
  * alog_store_append runs (a writer judges its next batch while one

@@ -1509,6 +1509,168 @@ static void test_log_a_failed_batch_in_flight_is_reported_once_and_drops_the_nex
 	}
 }
 
+/*
+ * Streamed sets (SPEC.md 10.2): once commits are pipelined, a batch's
+ * blocks are compressed while it is judged. The same lines at the same
+ * times, committed in place on a second store (whose sets are never
+ * streamed: the store frames and compresses them), make the same segment
+ * files byte for byte and the same tree. Lines of 60 to 60000 bytes, so
+ * that blocks close inside batches, at batch ends and on one large line;
+ * repeats judged alike on both.
+ */
+#define STREAM_ROUNDS 40
+
+static void stream_line(char *line, size_t cap, int k, uint64_t *x)
+{
+	uint64_t r = next_rand(x);
+	size_t pad = r % 16 == 0 ? 30000 + (size_t)(r >> 8) % 30000
+				 : (size_t)(r >> 8) % 1500;
+	int n = snprintf(line, cap,
+			 "{\"type\":\"user.login\",\"source\":\"app\",\"id\":\"t-%d\",\"pad\":\"",
+			 k);
+
+	assert_true(pad + (size_t)n + 3 < cap);
+	for (size_t i = 0; i < pad; i++)
+		line[n++] = "abcdefghijklmnopqrstuvwxyz0123456789"[(r + i * 7) % 36];
+	memcpy(line + n, "\"}", 3);
+}
+
+static void test_log_streamed_batches_make_the_stores_own_blocks(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_log *other = NULL;
+	char dir2[4200], path[4300];
+	char *line = malloc(65536);
+	uint64_t x = 0x2545f4914f6cdd1du, n_stored = 0;
+	int64_t now = T0;
+	int fresh = 0, segs = 0;
+	struct alog_err err;
+	unsigned char ra[32], rb[32];
+
+	assert_non_null(line);
+	snprintf(dir2, sizeof(dir2), "%s/store2", f->tmp);
+	alog_err_clear(&err);
+	assert_int_equal(alog_store_create(dir2, ORIGIN, &f->vkey, NULL, &err),
+			 0);
+	assert_int_equal(alog_log_open(dir2, T0, &other, NULL, &err), 0);
+	for (int r = 0; r < STREAM_ROUNDS; r++) {
+		int batch = 1 + (int)(next_rand(&x) % 200);
+
+		for (int j = 0; j < batch; j++) {
+			int k = fresh && next_rand(&x) % 10 == 0 ?
+				(int)(next_rand(&x) % (uint64_t)fresh) :
+				fresh++;
+			uint64_t x2 = (uint64_t)k * 0x9e3779b97f4a7c15u + 1;
+			struct alog_submit ra_, rb_;
+
+			stream_line(line, 65536, k, &x2);
+			alog_err_clear(&err);
+			assert_int_equal(alog_log_submit(f->log, line,
+							 strlen(line), &prov,
+							 now, 0, &ra_, &err), 0);
+			assert_int_equal(alog_log_submit(other, line,
+							 strlen(line), &prov,
+							 now, 0, &rb_, &err), 0);
+			assert_int_equal(ra_.status, rb_.status);
+			assert_int_equal(ra_.index, rb_.index);
+			n_stored += ra_.status == ALOG_SUBMIT_ACCEPTED;
+			now++;
+		}
+		start_commit(f);
+		alog_err_clear(&err);
+		assert_int_equal(alog_log_commit(other, &err), 0);
+	}
+	wait_commit(f);
+	assert_int_equal(size_of(f), n_stored);
+	alog_store_root(alog_log_store(f->log), ra);
+	alog_store_root(alog_log_store(other), rb);
+	assert_memory_equal(ra, rb, 32);
+	close_log(f);
+	alog_log_close(other);
+	for (unsigned id = 1;; id++) {
+		unsigned char *a, *b;
+		size_t alen = 0, blen = 0;
+
+		int in_a, in_b;
+
+		snprintf(path, sizeof(path), "%s/segments/%08u.seg", f->dir, id);
+		in_a = access(path, F_OK) == 0;
+		a = in_a ? testutil_read_file(path, &alen) : NULL;
+		snprintf(path, sizeof(path), "%s/segments/%08u.seg", dir2, id);
+		in_b = access(path, F_OK) == 0;
+		b = in_b ? testutil_read_file(path, &blen) : NULL;
+		assert_int_equal(in_a, in_b);
+		if (!in_a)
+			break;
+		assert_int_equal(alen, blen);
+		assert_memory_equal(a, b, alen);
+		free(a);
+		free(b);
+		segs++;
+	}
+	assert_true(segs >= 1);
+	{
+		struct alog_verify_result vr;
+
+		expect_verify_ok(f, &f->vkey, &vr);
+		assert_int_equal(vr.tree_size, n_stored);
+	}
+	free(line);
+}
+
+/*
+ * A streamed set whose commit in place fails stays pending (the commit's
+ * contract) and may grow: the next commit stores all of it once, the
+ * store framing it anew.
+ */
+static void test_log_a_streamed_batch_whose_commit_failed_commits_later(
+	void **state)
+{
+	struct fx *f = *state;
+	struct alog_err err;
+	char *line = malloc(65536);
+	uint64_t x;
+	int k;
+
+	assert_non_null(line);
+	assert_int_equal(accept(f, EV_N("s-0", "0"), T0), 0);
+	start_commit(f);  /* pipelined from here: the next set is streamed */
+	wait_commit(f);
+	for (k = 0; k < 40; k++) {
+		x = (uint64_t)k * 0x9e3779b97f4a7c15u + 1;
+		stream_line(line, 65536, k, &x);
+		assert_int_equal(accept(f, line, T0 + 1 + k), 1 + k);
+	}
+	alog_store_test_fail_next_sync(alog_log_store(f->log));
+	alog_err_clear(&err);
+	assert_true(alog_log_commit(f->log, &err) < 0);
+	assert_int_equal(alog_log_pending(f->log), 40);
+	for (; k < 80; k++) {
+		x = (uint64_t)k * 0x9e3779b97f4a7c15u + 1;
+		stream_line(line, 65536, k, &x);
+		assert_int_equal(accept(f, line, T0 + 1 + k), 1 + k);
+	}
+	commit(f);
+	assert_int_equal(size_of(f), 81);
+	for (k = 0; k < 80; k += 7) {
+		char *ev = event_text(f, 1 + (uint64_t)k);
+
+		x = (uint64_t)k * 0x9e3779b97f4a7c15u + 1;
+		stream_line(line, 65536, k, &x);
+		assert_string_equal(ev, line);
+		free(ev);
+	}
+	close_log(f);
+	{
+		struct alog_verify_result vr;
+
+		expect_verify_ok(f, &f->vkey, &vr);
+		assert_int_equal(vr.tree_size, 81);
+	}
+	free(line);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -1527,6 +1689,8 @@ int main(void)
 		T(test_log_the_next_batch_is_judged_against_the_one_in_flight),
 		T(test_log_pipelined_batches_store_every_id_once_across_merges),
 		T(test_log_a_failed_batch_in_flight_is_reported_once_and_drops_the_next),
+		T(test_log_streamed_batches_make_the_stores_own_blocks),
+		T(test_log_a_streamed_batch_whose_commit_failed_commits_later),
 		T(test_log_internal_events_are_committed_with_pending_ones),
 		T(test_log_checkpoint_signs_only_when_the_log_grew),
 		T(test_log_open_logs_store_recovered_when_bytes_were_cut),

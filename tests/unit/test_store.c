@@ -773,6 +773,142 @@ static void test_store_append_refuses_bad_records_and_accepts_the_largest(
 	free(big);
 }
 
+/* Blocks encoded ahead of the append (SPEC.md 10.2) are taken only when
+ * they are the ones the store would make: a batch of 200 K_BIG records
+ * (1012 payload bytes each: blocks of 65, 65, 65 and 5) is refused, with
+ * nothing written, for a block missing, a boundary moved, a header's first
+ * index, count or first received time off, a block cut short; the right
+ * blocks make the same segment bytes and tree as alog_store_append. */
+#define ENC_N 200
+
+static void encode_range(struct alog_codec *codec,
+			 const struct alog_store_rec *recs, size_t start,
+			 size_t end, uint64_t first_index, int64_t received,
+			 struct alog_buf *out)
+{
+	struct alog_buf payload;
+	struct alog_err err;
+	int rc;
+
+	alog_buf_init(&payload, 0);
+	alog_buf_reset(out);
+	for (size_t i = start; i < end; i++) {
+		assert_int_equal(alog_buf_add(&payload, recs[i].data,
+					      recs[i].len, NULL), 0);
+		assert_int_equal(alog_buf_addc(&payload, '\n', NULL), 0);
+	}
+	rc = alog_block_encode(codec, first_index, (uint32_t)(end - start),
+			       received, payload.data, payload.len, out, &err);
+	if (rc < 0)
+		fail_with("encode", rc, &err);
+	alog_buf_release(&payload);
+}
+
+static void test_store_append_encoded_takes_only_the_blocks_it_would_make(
+	void **state)
+{
+	struct fx *f = *state;
+	static const size_t cut[] = { 0, 65, 130, 195, ENC_N };
+	struct alog_store_rec recs[ENC_N];
+	struct alog_store_block blk[4];
+	struct alog_buf enc[4], bad;
+	struct alog_codec *codec;
+	struct alog_store *s = create_open(f, 0), *s2;
+	unsigned char (*lv)[32] = ref_leaves(K_BIG, ENC_N);
+	char *buf = malloc(ENC_N * REC_CAP);
+	char dir2[4200], seg[4300];
+	unsigned char *a, *b;
+	size_t alen, blen;
+	struct alog_err err;
+
+	assert_non_null(buf);
+	assert_int_equal(alog_codec_new(&codec, NULL), 0);
+	for (size_t i = 0; i < ENC_N; i++) {
+		recs[i] = (struct alog_store_rec){ 0 };
+		recs[i].data = (unsigned char *)buf + i * REC_CAP;
+		recs[i].len = gen(K_BIG, i, buf + i * REC_CAP);
+		recs[i].received_us = recv_of(i);
+		assert_int_equal(recs[i].len, 1011);
+	}
+	for (int j = 0; j < 4; j++) {
+		alog_buf_init(&enc[j], 0);
+		encode_range(codec, recs, cut[j], cut[j + 1], cut[j],
+			     recv_of(cut[j]), &enc[j]);
+		blk[j] = (struct alog_store_block){ cut[j], cut[j + 1],
+						    enc[j].data, enc[j].len };
+	}
+	alog_buf_init(&bad, 0);
+
+	/* a block missing */
+	assert_int_equal(alog_store_append_encoded(s, recs, ENC_N, blk, 3,
+						   &err), ALOG_EINVAL);
+	/* a boundary moved (the headers would say so too) */
+	blk[0].end = blk[1].start = 64;
+	assert_int_equal(alog_store_append_encoded(s, recs, ENC_N, blk, 4,
+						   &err), ALOG_EINVAL);
+	blk[0].end = blk[1].start = 65;
+	/* block 1's header: first index, then first received time, off */
+	encode_range(codec, recs, 65, 130, 66, recv_of(65), &bad);
+	blk[1].data = bad.data;
+	blk[1].len = bad.len;
+	assert_int_equal(alog_store_append_encoded(s, recs, ENC_N, blk, 4,
+						   &err), ALOG_EINVAL);
+	encode_range(codec, recs, 65, 130, 65, recv_of(65) + 1, &bad);
+	blk[1].data = bad.data;
+	blk[1].len = bad.len;
+	assert_int_equal(alog_store_append_encoded(s, recs, ENC_N, blk, 4,
+						   &err), ALOG_EINVAL);
+	/* block 2's count: the records of block 2 less its last */
+	encode_range(codec, recs, 130, 194, 130, recv_of(130), &bad);
+	blk[1] = (struct alog_store_block){ 65, 130, enc[1].data, enc[1].len };
+	blk[2].data = bad.data;
+	blk[2].len = bad.len;
+	assert_int_equal(alog_store_append_encoded(s, recs, ENC_N, blk, 4,
+						   &err), ALOG_EINVAL);
+	blk[2].data = enc[2].data;
+	blk[2].len = enc[2].len;
+	/* the last block cut short */
+	blk[3].len--;
+	assert_int_equal(alog_store_append_encoded(s, recs, ENC_N, blk, 4,
+						   &err), ALOG_EINVAL);
+	blk[3].len++;
+	assert_int_equal(alog_store_size(s), 0);
+
+	alog_err_clear(&err);
+	if (alog_store_append_encoded(s, recs, ENC_N, blk, 4, &err) < 0)
+		fail_with("append encoded", err.code, &err);
+	assert_int_equal(alog_store_size(s), ENC_N);
+	expect_all_records(s, K_BIG);
+	expect_root(s, (const unsigned char (*)[32])lv);
+	expect_check_ok(s);
+	alog_store_close(s);
+
+	/* the same segment bytes as the store's own compression */
+	snprintf(dir2, sizeof(dir2), "%s/store2", f->tmp);
+	alog_err_clear(&err);
+	assert_int_equal(alog_store_create(dir2, ORIGIN, &f->vkey, NULL, &err),
+			 0);
+	assert_int_equal(alog_store_open(dir2, ALOG_STORE_WRITE, &s2, NULL,
+					 &err), 0);
+	assert_int_equal(alog_store_append(s2, recs, ENC_N, &err), 0);
+	alog_store_close(s2);
+	snprintf(seg, sizeof(seg), "%s/segments/00000001.seg", f->dir);
+	a = testutil_read_file(seg, &alen);
+	snprintf(seg, sizeof(seg), "%s/segments/00000001.seg", dir2);
+	b = testutil_read_file(seg, &blen);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, alen);
+
+	free(a);
+	free(b);
+	for (int j = 0; j < 4; j++)
+		alog_buf_release(&enc[j]);
+	alog_buf_release(&bad);
+	alog_codec_free(codec);
+	free(lv);
+	free(buf);
+}
+
 /* ---- tests: segments, crash recovery, damage ---- */
 
 static void test_store_rotates_tiny_segments_and_reads_everything_back(
@@ -2784,6 +2920,7 @@ int main(void)
 		T(test_store_inclusion_and_consistency_proofs_verify_for_sampled_sizes),
 		T(test_store_reads_return_exact_bytes_and_honour_stops),
 		T(test_store_append_refuses_bad_records_and_accepts_the_largest),
+		T(test_store_append_encoded_takes_only_the_blocks_it_would_make),
 		T(test_store_rotates_tiny_segments_and_reads_everything_back),
 		T(test_store_one_batch_may_span_many_tiny_segments),
 		T(test_store_open_cuts_a_torn_tail_at_every_offset),
