@@ -1,6 +1,6 @@
 /*
  * bench_limits: the machine's limits for the bytes of an NDJSON file, on
- * one core, for the benchmark harness (tests/bench/compare.sh, issue 6).
+ * one core, for the benchmark harness (tests/bench/compare.sh).
  *
  *   hash: the RFC 6962 / 9162 leaf hash SHA-256(0x00 || event) of every
  *         line (without its newline), through one reused EVP_MD_CTX and

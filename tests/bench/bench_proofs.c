@@ -1,7 +1,7 @@
 /*
  * bench_proofs: latency of inclusion and consistency proofs as library
  * calls (store/store.h) against an existing store, for the benchmark
- * harness (tests/bench/compare.sh, issue 6).
+ * harness (tests/bench/compare.sh).
  *
  * Opens the store read-only and times, one call at a time, N
  * alog_store_prove_inclusion(index, size) with index uniform in

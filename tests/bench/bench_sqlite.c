@@ -1,6 +1,6 @@
 /*
  * bench_sqlite: the SQLite peer of the benchmark harness (tests/bench/
- * compare.sh, issue 6). Stores every line of an NDJSON file as one row of
+ * compare.sh). Stores every line of an NDJSON file as one row of
  * a fresh database: one table `events(id INTEGER PRIMARY KEY, j TEXT NOT
  * NULL)` holding the JSON text as is, WAL journal, synchronous=FULL (a
  * commit is durable when it returns), 1000 rows per transaction through

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Benchmark of auditlog against SQLite and PostgreSQL, and against the
-# machine's limits, on the same generated events, in one run (issue 6).
-# Prints figures and ratios with the issue's goals beside them; asserts
+# machine's limits, on the same generated events, in one run.
+# Prints figures and ratios with the performance goals beside them; asserts
 # nothing about speed. See tests/bench/README.md for what each figure is.
 #
 #   tests/bench/compare.sh [N ...]      (default: 1000000 events)

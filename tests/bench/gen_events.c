@@ -1,6 +1,6 @@
 /*
  * gen_events: deterministic generator of realistic audit events for the
- * benchmark harness (tests/bench/compare.sh, issue 6). Prints N events as
+ * benchmark harness (tests/bench/compare.sh). Prints N events as
  * NDJSON on stdout, about 370 bytes each on average: HTTP requests,
  * logins, health probes, access grants, data exports, configuration
  * changes and file accesses from a few dozen actors, sources and

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Benchmark of `auditlog report` (issue: compliance reporter): the time to
+# Benchmark of `auditlog report` (the compliance reporter): the time to
 # write the whole evidence (report.json, .md, .html, population.csv and
 # the signed bundle) for a period holding N events, for each N given.
 # Prints figures; asserts nothing about speed.

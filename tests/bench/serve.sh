@@ -1,6 +1,6 @@
 #!/bin/sh
-# Benchmark of `auditlog serve` against stdin ingest (issue: socket
-# ingest). Prints figures and ratios; asserts nothing about speed.
+# Benchmark of `auditlog serve` against stdin ingest (socket ingest).
+# Prints figures and ratios; asserts nothing about speed.
 #
 #   [WINDOW=W] tests/bench/serve.sh [EVENTS_PER_RUN]   (default 80000; W
 #   events in flight per producer, default 128)

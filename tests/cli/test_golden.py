@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Golden test of `auditlog report` (issue: compliance reporter): a small
+"""Golden test of `auditlog report`: a small
 fixed store - three days of simulated history from `auditlog demo history`
 with a fixed seed and origin - must produce exactly the committed JSON
 report, tests/golden/report-3d.json.

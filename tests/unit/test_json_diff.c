@@ -3,7 +3,7 @@
  * strict I-JSON profile of SPEC.md section 3 "JSON rules") tested
  * differentially against cJSON on generated events and their mutations,
  * and its string scan (eight bytes at a time, alog_json_unplain8) against
- * a byte-at-a-time reference at every alignment (issue 6).
+ * a byte-at-a-time reference at every alignment.
  *
  * Properties, for every input (scanned with the event options: depth 32,
  * 4096 members, object only):
