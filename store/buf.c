@@ -18,7 +18,8 @@ void alog_buf_release(struct alog_buf *b)
 	b->len = b->cap = 0;
 }
 
-int alog_buf_reserve(struct alog_buf *b, size_t n, struct alog_err *err)
+int alog_buf_reserve_grow(struct alog_buf *b, size_t n,
+			  struct alog_err *err)
 {
 	size_t limit = b->max ? b->max : SIZE_MAX / 2;
 	size_t need, cap;

@@ -50,8 +50,21 @@ static inline void alog_buf_init_fixed(struct alog_buf *b, void *mem,
 }
 
 void alog_buf_release(struct alog_buf *b);
-/* Make room for n more bytes; ALOG_ELIMIT past max, ALOG_ENOMEM. */
-int alog_buf_reserve(struct alog_buf *b, size_t n, struct alog_err *err);
+/* alog_buf_reserve when the bytes may not fit (it grows the buffer). */
+int alog_buf_reserve_grow(struct alog_buf *b, size_t n, struct alog_err *err);
+
+/* Make room for n more bytes; ALOG_ELIMIT past max, ALOG_ENOMEM. Inline:
+ * the JSON scanner reserves a few times per event in a buffer that
+ * mostly has room already. */
+static inline int alog_buf_reserve(struct alog_buf *b, size_t n,
+				   struct alog_err *err)
+{
+	/* room for n bytes and the NUL; cap never exceeds max + 1, so
+	 * the limit holds too */
+	if (n < b->cap - b->len)
+		return 0;
+	return alog_buf_reserve_grow(b, n, err);
+}
 /* alog_buf_add when the bytes may not fit (it grows the buffer). */
 int alog_buf_add_grow(struct alog_buf *b, const void *p, size_t n,
 		      struct alog_err *err);
