@@ -35,10 +35,12 @@
 #include "store/bytes.h"
 
 #define SLOTS (2 * ALOG_LOG_BATCH_MAX) /* power of two, load <= 1/2 */
-/* A set's records, each followed by 0x0A: the batch limit, then one
- * record past it. Reserved at once, so that the memory never moves
- * under a block being encoded. */
-#define SET_BYTES_MAX (ALOG_LOG_BATCH_BYTES_MAX + ALOG_RECORD_MAX + 1)
+/* A set's records, each followed by 0x0A: the batch limit of record
+ * bytes and a 0x0A for each record in it, then one record past it.
+ * Reserved at once, so that the memory never moves under a block being
+ * encoded. */
+#define SET_BYTES_MAX \
+	(ALOG_LOG_BATCH_BYTES_MAX + ALOG_LOG_BATCH_MAX + ALOG_RECORD_MAX)
 
 struct pending {
 	size_t rec_off, rec_len;
@@ -418,8 +420,9 @@ size_t alog_log_in_flight(const struct alog_log *log)
 
 int alog_log_batch_full(const struct alog_log *log)
 {
+	/* record bytes: recs holds a 0x0A after each record */
 	return log->cur->n >= ALOG_LOG_BATCH_MAX ||
-	       log->cur->recs.len >= ALOG_LOG_BATCH_BYTES_MAX;
+	       log->cur->recs.len - log->cur->n >= ALOG_LOG_BATCH_BYTES_MAX;
 }
 
 /* res->id = id (ids are at most ALOG_EVENT_ID_MAX bytes), without printf:

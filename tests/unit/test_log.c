@@ -659,6 +659,79 @@ static void test_log_batch_limit_asks_for_a_commit(void **state)
 	commit(f);
 }
 
+/* Line of id "b-k" whose record at index, received at now, is rec_len
+ * bytes (its event canonical as written: the pad fills the rest); the
+ * longest line when rec_len is 0. */
+static void line_of_record_len(char *line, size_t cap, int k, uint64_t index,
+			       int64_t now, size_t rec_len)
+{
+	struct alog_buf rec;
+	struct alog_err err;
+	char id[32];
+	size_t pad;
+	int n;
+
+	snprintf(id, sizeof(id), "b-%d", k);
+	n = snprintf(line, cap,
+		     "{\"type\":\"user.login\",\"source\":\"app\",\"id\":\"%s\",\"pad\":\"\"}",
+		     id);
+	alog_buf_init(&rec, 0);
+	alog_err_clear(&err);
+	assert_int_equal(alog_record_format(index, now, id, &prov,
+					    (const unsigned char *)line,
+					    (size_t)n, &rec, &err), 0);
+	pad = rec_len ? rec_len - rec.len : cap - 1 - (size_t)n;
+	assert_true((!rec_len || rec_len >= rec.len) && pad + (size_t)n < cap);
+	memmove(line + n - 2 + pad, line + n - 2, 3);
+	memset(line + n - 2, 'p', pad);
+	alog_buf_release(&rec);
+}
+
+/* SPEC.md 10.2: a batch is full at ALOG_LOG_BATCH_BYTES_MAX record
+ * bytes; a batch one byte short of it takes one more record, the
+ * longest there is. */
+static void test_log_batch_bytes_count_record_bytes(void **state)
+{
+	struct fx *f = *state;
+	char *line = malloc(ALOG_EVENT_LINE_MAX + 1);
+	size_t bytes = 0, left;
+	int k = 0;
+
+	assert_non_null(line);
+	/* pipelined: the batch is streamed too */
+	must(f, alog_log_commit_start, "commit start");
+	for (;; k++) {
+		size_t len = 60000;
+
+		left = ALOG_LOG_BATCH_BYTES_MAX - 1 - bytes;
+		if (left == 0)
+			break;
+		if (left < 2 * len)  /* the last two end one byte short */
+			len = left > len ? left / 2 : left;
+		assert_int_equal(alog_log_batch_full(f->log), 0);
+		line_of_record_len(line, ALOG_EVENT_LINE_MAX + 1, k,
+				   (uint64_t)k, T0 + k, len);
+		assert_int_equal(accept(f, line, T0 + k), (uint64_t)k);
+		bytes += len;
+	}
+	assert_int_equal(alog_log_batch_full(f->log), 0);
+	line_of_record_len(line, ALOG_EVENT_LINE_MAX + 1, k, (uint64_t)k,
+			   T0 + k, 0);
+	assert_int_equal(strlen(line), ALOG_EVENT_LINE_MAX);
+	assert_int_equal(accept(f, line, T0 + k), (uint64_t)k);
+	assert_int_equal(alog_log_batch_full(f->log), 1);
+	commit(f);
+	assert_int_equal(size_of(f), (uint64_t)k + 1);
+	close_log(f);
+	{
+		struct alog_verify_result vr;
+
+		expect_verify_ok(f, &f->vkey, &vr);
+		assert_int_equal(vr.tree_size, (uint64_t)k + 1);
+	}
+	free(line);
+}
+
 static void test_log_internal_events_are_committed_with_pending_ones(
 	void **state)
 {
@@ -1686,6 +1759,7 @@ int main(void)
 		T(test_log_event_without_id_gets_a_uuid7_and_is_never_deduplicated),
 		T(test_log_received_times_never_go_backwards),
 		T(test_log_batch_limit_asks_for_a_commit),
+		T(test_log_batch_bytes_count_record_bytes),
 		T(test_log_the_next_batch_is_judged_against_the_one_in_flight),
 		T(test_log_pipelined_batches_store_every_id_once_across_merges),
 		T(test_log_a_failed_batch_in_flight_is_reported_once_and_drops_the_next),
