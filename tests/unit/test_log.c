@@ -1744,6 +1744,212 @@ static void test_log_a_streamed_batch_whose_commit_failed_commits_later(
 	free(line);
 }
 
+/*
+ * Streamed batches under every path that drops or keeps one: commits
+ * pipelined, in place and waited for, discards, a batch in flight that
+ * fails (dropping the one judged after it), a commit in place that fails
+ * (the batch stays pending and grows), reopens; lines from a few bytes to
+ * ALOG_EVENT_LINE_MAX, so that blocks close on one record and batches
+ * fill by bytes. Each accepted line takes the index the model says; what
+ * is stored at the end is exactly the lines of the batches that
+ * committed, and verifies. Run under ThreadSanitizer and AddressSanitizer
+ * too.
+ */
+#define MIX_ROUNDS 70
+
+struct mix {
+	int *stored, *fly, *pend; /* line numbers by index */
+	size_t n_stored, n_fly, n_pend;
+	int fly_fails;  /* the batch in flight will fail */
+	int can_fail;   /* a sync can be made to fail (a segment is open) */
+};
+
+static void mix_line(char *line, size_t cap, int k)
+{
+	uint64_t x = (uint64_t)k * 0x9e3779b97f4a7c15u + 7, r;
+	size_t pad;
+	int n;
+
+	r = next_rand(&x);
+	n = snprintf(line, cap,
+		     "{\"type\":\"user.login\",\"source\":\"app\",\"id\":\"z-%d\",\"pad\":\"",
+		     k);
+	switch (r % 32) {
+	case 0: /* the longest line */
+		pad = ALOG_EVENT_LINE_MAX - (size_t)n - 2;
+		break;
+	case 1: case 2:
+		pad = 20000 + (size_t)(r >> 8) % 45000;
+		break;
+	case 3: case 4: case 5: case 6:
+		pad = (size_t)(r >> 8) % 4000;
+		break;
+	default:
+		pad = (size_t)(r >> 8) % 200;
+		break;
+	}
+	assert_true(pad + (size_t)n + 3 <= cap);
+	for (size_t i = 0; i < pad; i++)
+		line[n++] = "abcdefghijklmnopqrstuvwxyz0123456789"[(r + i * 7) % 36];
+	memcpy(line + n, "\"}", 3);
+}
+
+/* The batch in flight settled: stored, or dropped with the pending one. */
+static void mix_settled(struct mix *m)
+{
+	if (m->fly_fails) {
+		m->n_pend = 0;
+		m->can_fail = 0;
+	} else {
+		memcpy(m->stored + m->n_stored, m->fly, m->n_fly * sizeof(int));
+		m->n_stored += m->n_fly;
+		if (m->n_fly)
+			m->can_fail = 1;
+	}
+	m->n_fly = 0;
+	m->fly_fails = 0;
+}
+
+/* call (a call that waits for the batch in flight) fails as the model
+ * says when the batch in flight fails, else succeeds. */
+static void mix_settle_with(struct fx *f, struct mix *m,
+			    int (*call)(struct alog_log *, struct alog_err *),
+			    const char *what)
+{
+	struct alog_err err;
+	int fails = m->fly_fails, rc;
+
+	alog_err_clear(&err);
+	rc = call(f->log, &err);
+	mix_settled(m);
+	if (fails) {
+		assert_true(rc < 0);
+		return;
+	}
+	if (rc < 0)
+		fail_with(what, rc, &err);
+}
+
+static void test_log_streamed_batches_survive_failures_and_discards(
+	void **state)
+{
+	struct fx *f = *state;
+	size_t cap = 4096 * MIX_ROUNDS;
+	struct mix m = { .stored = calloc(cap, sizeof(int)),
+			 .fly = calloc(4096, sizeof(int)),
+			 .pend = calloc(cap, sizeof(int)) };
+	char *line = malloc(ALOG_EVENT_LINE_MAX + 1);
+	uint64_t x = 0x2545f4914f6cdd1du;
+	int64_t now = T0;
+	int k = 0;
+	struct alog_err err;
+
+	assert_non_null(m.stored);
+	assert_non_null(m.fly);
+	assert_non_null(m.pend);
+	assert_non_null(line);
+	for (int r = 0; r < MIX_ROUNDS; r++) {
+		int batch = (int)(next_rand(&x) % 400);
+		uint64_t act = next_rand(&x) % 20;
+
+		for (int j = 0; j < batch; j++, k++) {
+			if (alog_log_batch_full(f->log)) {
+				mix_settle_with(f, &m, alog_log_commit_start,
+						"commit start");
+				if (alog_log_pending(f->log) == 0) {
+					memcpy(m.fly, m.pend,
+					       m.n_pend * sizeof(int));
+					m.n_fly = m.n_pend;
+					m.n_pend = 0;
+				}
+			}
+			mix_line(line, ALOG_EVENT_LINE_MAX + 1, k);
+			assert_int_equal(strlen(line) <= ALOG_EVENT_LINE_MAX, 1);
+			assert_int_equal(accept(f, line, now++),
+					 m.n_stored + m.n_fly + m.n_pend);
+			m.pend[m.n_pend++] = k;
+		}
+		if (act < 9) {                /* pipelined */
+			mix_settle_with(f, &m, alog_log_commit_start,
+					"commit start");
+			memcpy(m.fly, m.pend, m.n_pend * sizeof(int));
+			m.n_fly = m.n_pend;
+			m.n_pend = 0;
+		} else if (act < 11) {        /* in place */
+			mix_settle_with(f, &m, alog_log_commit, "commit");
+			memcpy(m.stored + m.n_stored, m.pend,
+			       m.n_pend * sizeof(int));
+			m.n_stored += m.n_pend;
+			if (m.n_pend)
+				m.can_fail = 1;
+			m.n_pend = 0;
+		} else if (act < 12) {        /* waited for */
+			mix_settle_with(f, &m, alog_log_commit_wait, "wait");
+		} else if (act < 14) {        /* dropped */
+			int fails = m.fly_fails;
+
+			alog_log_discard(f->log);
+			mix_settled(&m);
+			m.n_pend = 0;
+			if (fails) {
+				alog_err_clear(&err);
+				assert_true(alog_log_commit_wait(f->log, &err) < 0);
+			}
+		} else if (act < 16) {        /* the batch in flight fails */
+			mix_settle_with(f, &m, alog_log_commit_wait, "wait");
+			if (!m.can_fail || m.n_pend == 0)
+				continue;
+			alog_store_test_fail_next_sync(alog_log_store(f->log));
+			start_commit(f);
+			memcpy(m.fly, m.pend, m.n_pend * sizeof(int));
+			m.n_fly = m.n_pend;
+			m.n_pend = 0;
+			m.fly_fails = 1;
+		} else if (act < 18) {        /* a commit in place fails */
+			mix_settle_with(f, &m, alog_log_commit_wait, "wait");
+			if (!m.can_fail || m.n_pend == 0)
+				continue;
+			alog_store_test_fail_next_sync(alog_log_store(f->log));
+			alog_err_clear(&err);
+			assert_true(alog_log_commit(f->log, &err) < 0);
+			assert_int_equal(alog_log_pending(f->log), m.n_pend);
+			m.can_fail = 0;
+		} else {                      /* reopened */
+			mix_settle_with(f, &m, alog_log_commit, "commit");
+			memcpy(m.stored + m.n_stored, m.pend,
+			       m.n_pend * sizeof(int));
+			m.n_stored += m.n_pend;
+			m.n_pend = 0;
+			reopen_log(f, now, NULL);
+			m.can_fail = 0;
+			start_commit(f); /* pipelined again */
+		}
+	}
+	mix_settle_with(f, &m, alog_log_commit, "commit");
+	memcpy(m.stored + m.n_stored, m.pend, m.n_pend * sizeof(int));
+	m.n_stored += m.n_pend;
+	m.n_pend = 0;
+	assert_int_equal(size_of(f), m.n_stored);
+	for (size_t i = 0; i < m.n_stored; i++) {
+		char *ev = event_text(f, i);
+
+		mix_line(line, ALOG_EVENT_LINE_MAX + 1, m.stored[i]);
+		assert_string_equal(ev, line);
+		free(ev);
+	}
+	close_log(f);
+	{
+		struct alog_verify_result vr;
+
+		expect_verify_ok(f, &f->vkey, &vr);
+		assert_int_equal(vr.tree_size, m.n_stored);
+	}
+	free(line);
+	free(m.stored);
+	free(m.fly);
+	free(m.pend);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -1765,6 +1971,7 @@ int main(void)
 		T(test_log_a_failed_batch_in_flight_is_reported_once_and_drops_the_next),
 		T(test_log_streamed_batches_make_the_stores_own_blocks),
 		T(test_log_a_streamed_batch_whose_commit_failed_commits_later),
+		T(test_log_streamed_batches_survive_failures_and_discards),
 		T(test_log_internal_events_are_committed_with_pending_ones),
 		T(test_log_checkpoint_signs_only_when_the_log_grew),
 		T(test_log_open_logs_store_recovered_when_bytes_were_cut),
