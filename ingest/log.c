@@ -253,19 +253,24 @@ static void close_block(struct alog_log *log, struct batchset *b)
 	b->blk_bytes = 0;
 }
 
+static void stop_encoder(struct alog_log *log);
+
 /* Start the compressing thread (once); without it, sets are not
- * streamed and the store compresses them itself. */
+ * streamed and the store compresses them itself. What a start that
+ * failed made is freed: the next commit start tries again. */
 static void start_encoder(struct alog_log *log)
 {
 	if (log->enc_started)
 		return;
-	if (alog_codec_new(&log->enc_codec, NULL) < 0 ||
-	    alog_codec_new(&log->commit_codec, NULL) < 0)
-		return;
-	if (pthread_create(&log->encoder, NULL, encode_run, log) == 0)
+	if (alog_codec_new(&log->enc_codec, NULL) == 0 &&
+	    alog_codec_new(&log->commit_codec, NULL) == 0 &&
+	    pthread_create(&log->encoder, NULL, encode_run, log) == 0)
 		log->enc_started = 1;
+	else
+		stop_encoder(log);
 }
 
+/* Stop the compressing thread, if started, and free the codecs. */
 static void stop_encoder(struct alog_log *log)
 {
 	if (log->enc_started) {

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1583,6 +1584,67 @@ static void test_log_a_failed_batch_in_flight_is_reported_once_and_drops_the_nex
 }
 
 /*
+ * No thread can be started (each would want a stack larger than memory):
+ * pipelined commits are made in place, none is in flight, every batch is
+ * stored once; each commit start tries the compressing thread again and
+ * holds no more memory for it (ASan's leak check at exit).
+ */
+static pthread_attr_t default_attr;
+
+static int fx_setup_no_threads(void **state)
+{
+	pthread_attr_t huge;
+
+	if (pthread_getattr_default_np(&default_attr) != 0 ||
+	    pthread_attr_init(&huge) != 0 ||
+	    pthread_attr_setstacksize(&huge, (size_t)1 << 46) != 0 ||
+	    pthread_setattr_default_np(&huge) != 0)
+		return -1;
+	pthread_attr_destroy(&huge);
+	return fx_setup(state);
+}
+
+static int fx_teardown_no_threads(void **state)
+{
+	pthread_setattr_default_np(&default_attr);
+	pthread_attr_destroy(&default_attr);
+	return fx_teardown(state);
+}
+
+static void test_log_pipelined_commits_without_threads_are_made_in_place(
+	void **state)
+{
+	struct fx *f = *state;
+	char line[160];
+	uint64_t next = 0;
+
+	for (int r = 0; r < 20; r++) {
+		for (int j = 0; j < 300; j++, next++) {
+			stress_line(line, sizeof(line), (int)next, (int)next);
+			assert_int_equal(accept(f, line, T0 + (int64_t)next),
+					 next);
+		}
+		start_commit(f);
+		assert_int_equal(alog_log_in_flight(f->log), 0);
+		assert_int_equal(size_of(f), next);
+	}
+	for (uint64_t k = 0; k < next; k += 97) {
+		char *ev = event_text(f, k);
+
+		stress_line(line, sizeof(line), (int)k, (int)k);
+		assert_string_equal(ev, line);
+		free(ev);
+	}
+	close_log(f);
+	{
+		struct alog_verify_result vr;
+
+		expect_verify_ok(f, &f->vkey, &vr);
+		assert_int_equal(vr.tree_size, next);
+	}
+}
+
+/*
  * Streamed sets (SPEC.md 10.2): once commits are pipelined, a batch's
  * blocks are compressed while it is judged. The same lines at the same
  * times, committed in place on a second store (whose sets are never
@@ -1969,6 +2031,9 @@ int main(void)
 		T(test_log_the_next_batch_is_judged_against_the_one_in_flight),
 		T(test_log_pipelined_batches_store_every_id_once_across_merges),
 		T(test_log_a_failed_batch_in_flight_is_reported_once_and_drops_the_next),
+		cmocka_unit_test_setup_teardown(
+			test_log_pipelined_commits_without_threads_are_made_in_place,
+			fx_setup_no_threads, fx_teardown_no_threads),
 		T(test_log_streamed_batches_make_the_stores_own_blocks),
 		T(test_log_a_streamed_batch_whose_commit_failed_commits_later),
 		T(test_log_streamed_batches_survive_failures_and_discards),
