@@ -35,10 +35,12 @@
 #include "store/bytes.h"
 
 #define SLOTS (2 * ALOG_LOG_BATCH_MAX) /* power of two, load <= 1/2 */
-/* A set's records, each followed by 0x0A: the batch limit, then one
- * record past it. Reserved at once, so that the memory never moves
- * under a block being encoded. */
-#define SET_BYTES_MAX (ALOG_LOG_BATCH_BYTES_MAX + ALOG_RECORD_MAX + 1)
+/* A set's records, each followed by 0x0A: the batch limit of record
+ * bytes and a 0x0A for each record in it, then one record past it.
+ * Reserved at once, so that the memory never moves under a block being
+ * encoded. */
+#define SET_BYTES_MAX \
+	(ALOG_LOG_BATCH_BYTES_MAX + ALOG_LOG_BATCH_MAX + ALOG_RECORD_MAX)
 
 struct pending {
 	size_t rec_off, rec_len;
@@ -251,19 +253,24 @@ static void close_block(struct alog_log *log, struct batchset *b)
 	b->blk_bytes = 0;
 }
 
+static void stop_encoder(struct alog_log *log);
+
 /* Start the compressing thread (once); without it, sets are not
- * streamed and the store compresses them itself. */
+ * streamed and the store compresses them itself. What a start that
+ * failed made is freed: the next commit start tries again. */
 static void start_encoder(struct alog_log *log)
 {
 	if (log->enc_started)
 		return;
-	if (alog_codec_new(&log->enc_codec, NULL) < 0 ||
-	    alog_codec_new(&log->commit_codec, NULL) < 0)
-		return;
-	if (pthread_create(&log->encoder, NULL, encode_run, log) == 0)
+	if (alog_codec_new(&log->enc_codec, NULL) == 0 &&
+	    alog_codec_new(&log->commit_codec, NULL) == 0 &&
+	    pthread_create(&log->encoder, NULL, encode_run, log) == 0)
 		log->enc_started = 1;
+	else
+		stop_encoder(log);
 }
 
+/* Stop the compressing thread, if started, and free the codecs. */
 static void stop_encoder(struct alog_log *log)
 {
 	if (log->enc_started) {
@@ -418,8 +425,9 @@ size_t alog_log_in_flight(const struct alog_log *log)
 
 int alog_log_batch_full(const struct alog_log *log)
 {
+	/* record bytes: recs holds a 0x0A after each record */
 	return log->cur->n >= ALOG_LOG_BATCH_MAX ||
-	       log->cur->recs.len >= ALOG_LOG_BATCH_BYTES_MAX;
+	       log->cur->recs.len - log->cur->n >= ALOG_LOG_BATCH_BYTES_MAX;
 }
 
 /* res->id = id (ids are at most ALOG_EVENT_ID_MAX bytes), without printf:

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -657,6 +658,79 @@ static void test_log_batch_limit_asks_for_a_commit(void **state)
 	assert_int_equal(accept(f, "{\"type\":\"a\",\"id\":\"x\"}", T0),
 			 ALOG_LOG_BATCH_MAX);
 	commit(f);
+}
+
+/* Line of id "b-k" whose record at index, received at now, is rec_len
+ * bytes (its event canonical as written: the pad fills the rest); the
+ * longest line when rec_len is 0. */
+static void line_of_record_len(char *line, size_t cap, int k, uint64_t index,
+			       int64_t now, size_t rec_len)
+{
+	struct alog_buf rec;
+	struct alog_err err;
+	char id[32];
+	size_t pad;
+	int n;
+
+	snprintf(id, sizeof(id), "b-%d", k);
+	n = snprintf(line, cap,
+		     "{\"type\":\"user.login\",\"source\":\"app\",\"id\":\"%s\",\"pad\":\"\"}",
+		     id);
+	alog_buf_init(&rec, 0);
+	alog_err_clear(&err);
+	assert_int_equal(alog_record_format(index, now, id, &prov,
+					    (const unsigned char *)line,
+					    (size_t)n, &rec, &err), 0);
+	pad = rec_len ? rec_len - rec.len : cap - 1 - (size_t)n;
+	assert_true((!rec_len || rec_len >= rec.len) && pad + (size_t)n < cap);
+	memmove(line + n - 2 + pad, line + n - 2, 3);
+	memset(line + n - 2, 'p', pad);
+	alog_buf_release(&rec);
+}
+
+/* SPEC.md 10.2: a batch is full at ALOG_LOG_BATCH_BYTES_MAX record
+ * bytes; a batch one byte short of it takes one more record, the
+ * longest there is. */
+static void test_log_batch_bytes_count_record_bytes(void **state)
+{
+	struct fx *f = *state;
+	char *line = malloc(ALOG_EVENT_LINE_MAX + 1);
+	size_t bytes = 0, left;
+	int k = 0;
+
+	assert_non_null(line);
+	/* pipelined: the batch is streamed too */
+	must(f, alog_log_commit_start, "commit start");
+	for (;; k++) {
+		size_t len = 60000;
+
+		left = ALOG_LOG_BATCH_BYTES_MAX - 1 - bytes;
+		if (left == 0)
+			break;
+		if (left < 2 * len)  /* the last two end one byte short */
+			len = left > len ? left / 2 : left;
+		assert_int_equal(alog_log_batch_full(f->log), 0);
+		line_of_record_len(line, ALOG_EVENT_LINE_MAX + 1, k,
+				   (uint64_t)k, T0 + k, len);
+		assert_int_equal(accept(f, line, T0 + k), (uint64_t)k);
+		bytes += len;
+	}
+	assert_int_equal(alog_log_batch_full(f->log), 0);
+	line_of_record_len(line, ALOG_EVENT_LINE_MAX + 1, k, (uint64_t)k,
+			   T0 + k, 0);
+	assert_int_equal(strlen(line), ALOG_EVENT_LINE_MAX);
+	assert_int_equal(accept(f, line, T0 + k), (uint64_t)k);
+	assert_int_equal(alog_log_batch_full(f->log), 1);
+	commit(f);
+	assert_int_equal(size_of(f), (uint64_t)k + 1);
+	close_log(f);
+	{
+		struct alog_verify_result vr;
+
+		expect_verify_ok(f, &f->vkey, &vr);
+		assert_int_equal(vr.tree_size, (uint64_t)k + 1);
+	}
+	free(line);
 }
 
 static void test_log_internal_events_are_committed_with_pending_ones(
@@ -1510,6 +1584,67 @@ static void test_log_a_failed_batch_in_flight_is_reported_once_and_drops_the_nex
 }
 
 /*
+ * No thread can be started (each would want a stack larger than memory):
+ * pipelined commits are made in place, none is in flight, every batch is
+ * stored once; each commit start tries the compressing thread again and
+ * holds no more memory for it (ASan's leak check at exit).
+ */
+static pthread_attr_t default_attr;
+
+static int fx_setup_no_threads(void **state)
+{
+	pthread_attr_t huge;
+
+	if (pthread_getattr_default_np(&default_attr) != 0 ||
+	    pthread_attr_init(&huge) != 0 ||
+	    pthread_attr_setstacksize(&huge, (size_t)1 << 46) != 0 ||
+	    pthread_setattr_default_np(&huge) != 0)
+		return -1;
+	pthread_attr_destroy(&huge);
+	return fx_setup(state);
+}
+
+static int fx_teardown_no_threads(void **state)
+{
+	pthread_setattr_default_np(&default_attr);
+	pthread_attr_destroy(&default_attr);
+	return fx_teardown(state);
+}
+
+static void test_log_pipelined_commits_without_threads_are_made_in_place(
+	void **state)
+{
+	struct fx *f = *state;
+	char line[160];
+	uint64_t next = 0;
+
+	for (int r = 0; r < 20; r++) {
+		for (int j = 0; j < 300; j++, next++) {
+			stress_line(line, sizeof(line), (int)next, (int)next);
+			assert_int_equal(accept(f, line, T0 + (int64_t)next),
+					 next);
+		}
+		start_commit(f);
+		assert_int_equal(alog_log_in_flight(f->log), 0);
+		assert_int_equal(size_of(f), next);
+	}
+	for (uint64_t k = 0; k < next; k += 97) {
+		char *ev = event_text(f, k);
+
+		stress_line(line, sizeof(line), (int)k, (int)k);
+		assert_string_equal(ev, line);
+		free(ev);
+	}
+	close_log(f);
+	{
+		struct alog_verify_result vr;
+
+		expect_verify_ok(f, &f->vkey, &vr);
+		assert_int_equal(vr.tree_size, next);
+	}
+}
+
+/*
  * Streamed sets (SPEC.md 10.2): once commits are pipelined, a batch's
  * blocks are compressed while it is judged. The same lines at the same
  * times, committed in place on a second store (whose sets are never
@@ -1671,6 +1806,234 @@ static void test_log_a_streamed_batch_whose_commit_failed_commits_later(
 	free(line);
 }
 
+/*
+ * Streamed batches under every path that drops or keeps one: commits
+ * pipelined, in place and waited for, discards, a batch in flight that
+ * fails (dropping the one judged after it), a commit in place that fails
+ * (the batch stays pending and grows), reopens, after a commit or at once
+ * (blocks of the pending batch still being compressed: it is lost); lines
+ * from a few bytes to ALOG_EVENT_LINE_MAX, so that blocks close on one
+ * record and batches fill by bytes. Each accepted line takes the index
+ * the model says; what is stored at the end is exactly the lines of the
+ * batches that committed (and store.recovered where an open cut a failed
+ * batch's bytes), and verifies. Run under ThreadSanitizer and
+ * AddressSanitizer too.
+ */
+#define MIX_ROUNDS 70
+
+struct mix {
+	int *stored, *fly, *pend; /* line numbers (-1: store.recovered) */
+	size_t n_stored, n_fly, n_pend;
+	int fly_fails;  /* the batch in flight will fail */
+	int can_fail;   /* a sync can be made to fail (a segment is open) */
+};
+
+static void mix_line(char *line, size_t cap, int k)
+{
+	uint64_t x = (uint64_t)k * 0x9e3779b97f4a7c15u + 7, r;
+	size_t pad;
+	int n;
+
+	r = next_rand(&x);
+	n = snprintf(line, cap,
+		     "{\"type\":\"user.login\",\"source\":\"app\",\"id\":\"z-%d\",\"pad\":\"",
+		     k);
+	switch (r % 32) {
+	case 0: /* the longest line */
+		pad = ALOG_EVENT_LINE_MAX - (size_t)n - 2;
+		break;
+	case 1: case 2:
+		pad = 20000 + (size_t)(r >> 8) % 45000;
+		break;
+	case 3: case 4: case 5: case 6:
+		pad = (size_t)(r >> 8) % 4000;
+		break;
+	default:
+		pad = (size_t)(r >> 8) % 200;
+		break;
+	}
+	assert_true(pad + (size_t)n + 3 <= cap);
+	for (size_t i = 0; i < pad; i++)
+		line[n++] = "abcdefghijklmnopqrstuvwxyz0123456789"[(r + i * 7) % 36];
+	memcpy(line + n, "\"}", 3);
+}
+
+/* The batch in flight settled: stored, or dropped with the pending one. */
+static void mix_settled(struct mix *m)
+{
+	if (m->fly_fails) {
+		m->n_pend = 0;
+		m->can_fail = 0;
+	} else {
+		memcpy(m->stored + m->n_stored, m->fly, m->n_fly * sizeof(int));
+		m->n_stored += m->n_fly;
+		if (m->n_fly)
+			m->can_fail = 1;
+	}
+	m->n_fly = 0;
+	m->fly_fails = 0;
+}
+
+/* call (a call that waits for the batch in flight) fails as the model
+ * says when the batch in flight fails, else succeeds. */
+static void mix_settle_with(struct fx *f, struct mix *m,
+			    int (*call)(struct alog_log *, struct alog_err *),
+			    const char *what)
+{
+	struct alog_err err;
+	int fails = m->fly_fails, rc;
+
+	alog_err_clear(&err);
+	rc = call(f->log, &err);
+	mix_settled(m);
+	if (fails) {
+		assert_true(rc < 0);
+		return;
+	}
+	if (rc < 0)
+		fail_with(what, rc, &err);
+}
+
+/* Close and open the log (what was pending is lost); open records
+ * store.recovered when it cut bytes of a batch that failed. */
+static void mix_reopen(struct fx *f, struct mix *m, int64_t now)
+{
+	struct alog_store_recovery rec;
+
+	reopen_log(f, now, &rec);
+	mix_settled(m);
+	m->n_pend = 0;
+	if (rec.cut || rec.removed_segments)
+		m->stored[m->n_stored++] = -1;
+	assert_int_equal(size_of(f), m->n_stored);
+	m->can_fail = 0;
+	start_commit(f); /* pipelined again */
+}
+
+static void test_log_streamed_batches_survive_failures_and_discards(
+	void **state)
+{
+	struct fx *f = *state;
+	size_t cap = 4096 * MIX_ROUNDS;
+	struct mix m = { .stored = calloc(cap, sizeof(int)),
+			 .fly = calloc(4096, sizeof(int)),
+			 .pend = calloc(cap, sizeof(int)) };
+	char *line = malloc(ALOG_EVENT_LINE_MAX + 1);
+	uint64_t x = 0x9e3779b97f4a7c15u; /* every action comes up */
+	int64_t now = T0;
+	int k = 0;
+	struct alog_err err;
+
+	assert_non_null(m.stored);
+	assert_non_null(m.fly);
+	assert_non_null(m.pend);
+	assert_non_null(line);
+	for (int r = 0; r < MIX_ROUNDS; r++) {
+		int batch = (int)(next_rand(&x) % 400);
+		uint64_t act = next_rand(&x) % 20;
+
+		for (int j = 0; j < batch; j++, k++) {
+			if (alog_log_batch_full(f->log)) {
+				mix_settle_with(f, &m, alog_log_commit_start,
+						"commit start");
+				if (alog_log_pending(f->log) == 0) {
+					memcpy(m.fly, m.pend,
+					       m.n_pend * sizeof(int));
+					m.n_fly = m.n_pend;
+					m.n_pend = 0;
+				}
+			}
+			mix_line(line, ALOG_EVENT_LINE_MAX + 1, k);
+			assert_int_equal(strlen(line) <= ALOG_EVENT_LINE_MAX, 1);
+			assert_int_equal(accept(f, line, now++),
+					 m.n_stored + m.n_fly + m.n_pend);
+			m.pend[m.n_pend++] = k;
+		}
+		if (act < 9) {                /* pipelined */
+			mix_settle_with(f, &m, alog_log_commit_start,
+					"commit start");
+			memcpy(m.fly, m.pend, m.n_pend * sizeof(int));
+			m.n_fly = m.n_pend;
+			m.n_pend = 0;
+		} else if (act < 11) {        /* in place */
+			mix_settle_with(f, &m, alog_log_commit, "commit");
+			memcpy(m.stored + m.n_stored, m.pend,
+			       m.n_pend * sizeof(int));
+			m.n_stored += m.n_pend;
+			if (m.n_pend)
+				m.can_fail = 1;
+			m.n_pend = 0;
+		} else if (act < 12) {        /* waited for */
+			mix_settle_with(f, &m, alog_log_commit_wait, "wait");
+		} else if (act < 14) {        /* dropped */
+			int fails = m.fly_fails;
+
+			alog_log_discard(f->log);
+			mix_settled(&m);
+			m.n_pend = 0;
+			if (fails) {
+				alog_err_clear(&err);
+				assert_true(alog_log_commit_wait(f->log, &err) < 0);
+			}
+		} else if (act < 16) {        /* the batch in flight fails */
+			mix_settle_with(f, &m, alog_log_commit_wait, "wait");
+			if (!m.can_fail || m.n_pend == 0)
+				continue;
+			alog_store_test_fail_next_sync(alog_log_store(f->log));
+			start_commit(f);
+			memcpy(m.fly, m.pend, m.n_pend * sizeof(int));
+			m.n_fly = m.n_pend;
+			m.n_pend = 0;
+			m.fly_fails = 1;
+		} else if (act < 18) {        /* a commit in place fails */
+			mix_settle_with(f, &m, alog_log_commit_wait, "wait");
+			if (!m.can_fail || m.n_pend == 0)
+				continue;
+			alog_store_test_fail_next_sync(alog_log_store(f->log));
+			alog_err_clear(&err);
+			assert_true(alog_log_commit(f->log, &err) < 0);
+			assert_int_equal(alog_log_pending(f->log), m.n_pend);
+			m.can_fail = 0;
+		} else if (act < 19) {        /* reopened */
+			mix_settle_with(f, &m, alog_log_commit, "commit");
+			memcpy(m.stored + m.n_stored, m.pend,
+			       m.n_pend * sizeof(int));
+			m.n_stored += m.n_pend;
+			m.n_pend = 0;
+			mix_reopen(f, &m, now);
+		} else {   /* closed at once */
+			mix_reopen(f, &m, now);
+		}
+	}
+	mix_settle_with(f, &m, alog_log_commit, "commit");
+	memcpy(m.stored + m.n_stored, m.pend, m.n_pend * sizeof(int));
+	m.n_stored += m.n_pend;
+	m.n_pend = 0;
+	assert_int_equal(size_of(f), m.n_stored);
+	for (size_t i = 0; i < m.n_stored; i++) {
+		char *ev = event_text(f, i);
+
+		if (m.stored[i] < 0) {
+			assert_non_null(strstr(ev, "\"store.recovered\""));
+		} else {
+			mix_line(line, ALOG_EVENT_LINE_MAX + 1, m.stored[i]);
+			assert_string_equal(ev, line);
+		}
+		free(ev);
+	}
+	close_log(f);
+	{
+		struct alog_verify_result vr;
+
+		expect_verify_ok(f, &f->vkey, &vr);
+		assert_int_equal(vr.tree_size, m.n_stored);
+	}
+	free(line);
+	free(m.stored);
+	free(m.fly);
+	free(m.pend);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -1686,11 +2049,16 @@ int main(void)
 		T(test_log_event_without_id_gets_a_uuid7_and_is_never_deduplicated),
 		T(test_log_received_times_never_go_backwards),
 		T(test_log_batch_limit_asks_for_a_commit),
+		T(test_log_batch_bytes_count_record_bytes),
 		T(test_log_the_next_batch_is_judged_against_the_one_in_flight),
 		T(test_log_pipelined_batches_store_every_id_once_across_merges),
 		T(test_log_a_failed_batch_in_flight_is_reported_once_and_drops_the_next),
+		cmocka_unit_test_setup_teardown(
+			test_log_pipelined_commits_without_threads_are_made_in_place,
+			fx_setup_no_threads, fx_teardown_no_threads),
 		T(test_log_streamed_batches_make_the_stores_own_blocks),
 		T(test_log_a_streamed_batch_whose_commit_failed_commits_later),
+		T(test_log_streamed_batches_survive_failures_and_discards),
 		T(test_log_internal_events_are_committed_with_pending_ones),
 		T(test_log_checkpoint_signs_only_when_the_log_grew),
 		T(test_log_open_logs_store_recovered_when_bytes_were_cut),
