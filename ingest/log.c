@@ -167,9 +167,11 @@ static void set_clear(struct alog_log *log, struct batchset *b,
 		b->streamed = 0;
 		pthread_mutex_unlock(&log->enc_mu);
 		/* a block's buffer is kept for the next batch unless a large
-		 * record made it larger than blocks mostly are */
+		 * record made it larger than blocks mostly need (a full
+		 * block reserves its compression bound, a little over
+		 * ALOG_BLOCK_TARGET: the buffer doubles to twice that) */
 		for (size_t j = 0; j < used; j++)
-			if (b->blocks[j].enc.cap > ALOG_BLOCK_TARGET)
+			if (b->blocks[j].enc.cap > 2 * ALOG_BLOCK_TARGET)
 				alog_buf_release(&b->blocks[j].enc);
 	}
 	memset(b->slots, 0, SLOTS * sizeof(*b->slots));
