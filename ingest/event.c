@@ -893,31 +893,13 @@ static const char *plain_num_end(const char *p, const char *end, int neg,
 }
 
 /* The keys of the open objects. Each object keeps a 64-bit filter of its
- * keys' key_bit: a new key is compared byte for byte with the object's
+ * keys' alog_json_key_bit: a new key is compared byte for byte with the object's
  * earlier keys only when its bit is already set (a repeated key always
  * finds its bit set), not with each of them as a pair. */
 struct fast_keys {
 	const char *k[FAST_KEYS];
 	size_t len[FAST_KEYS];
 };
-
-/* A key's place in the filter: a mix of its length and its first and
- * last (up to) four bytes. */
-static unsigned key_bit(const char *k, size_t n)
-{
-	uint32_t a = 0, b = 0;
-
-	if (n >= 4) {
-		memcpy(&a, k, 4);
-		memcpy(&b, k + n - 4, 4);
-	} else if (n) {
-		a = (uint32_t)(unsigned char)k[0] |
-		    (uint32_t)(unsigned char)k[n / 2] << 8;
-		b = (unsigned char)k[n - 1];
-	}
-	return (unsigned)((((uint64_t)a << 32 | b) ^ n) *
-			  UINT64_C(0x9E3779B97F4A7C15) >> 58);
-}
 
 /* A plain JSON value at p at depth (the record is 1), whitespace-free,
  * every object's keys distinct byte for byte (they are plain, so byte
@@ -1014,7 +996,7 @@ key:
 			if (!q || q + 1 >= end || q[1] != ':')
 				return NULL;
 			len = (size_t)(q - p - 1);
-			bit = (uint64_t)1 << key_bit(p + 1, len);
+			bit = (uint64_t)1 << alog_json_key_bit(p + 1, len);
 			if (seen[depth - 1] & bit) {
 				/* distinct from each earlier key */
 				for (i = key0[depth - 1]; i < nk; i++)

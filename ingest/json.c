@@ -86,7 +86,8 @@ static const unsigned char *key_bytes(const struct scan *sc,
 
 static int is_ws(unsigned char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+	/* one compare for the usual byte */
+	return c <= ' ' && (c == ' ' || c == '\t' || c == '\n' || c == '\r');
 }
 
 static int is_digit(unsigned char c)
@@ -452,19 +453,27 @@ static int close_object(struct scan *sc)
 	size_t i, first_dup = SIZE_MAX;
 
 	if (f->n_members > 1 && f->n_members <= SMALL_OBJECT) {
-		/* few members (the usual event): compare each key with the
-		 * ones before it; the first that repeats is the earliest */
+		/* few members (the usual event): a key whose filter bit is
+		 * set already is compared with the ones before it; the first
+		 * that repeats is the earliest */
+		uint64_t seen = 0;
+
 		e += f->ent_start;
-		for (i = 0; i < f->n_members; i++)
+		for (i = 0; i < f->n_members && first_dup == SIZE_MAX; i++) {
+			uint64_t bit;
+
 			e[i].p = key_bytes(sc, &e[i]);
-		for (i = 1; i < f->n_members && first_dup == SIZE_MAX; i++)
-			for (size_t j = 0; j < i; j++)
-				if (e[i].len == e[j].len && (!e[i].len ||
-				    (e[i].p[0] == e[j].p[0] &&
-				     !memcmp(e[i].p, e[j].p, e[i].len)))) {
-					first_dup = e[i].in_off;
-					break;
-				}
+			bit = (uint64_t)1 << alog_json_key_bit(e[i].p,
+							       e[i].len);
+			if (seen & bit)
+				for (size_t j = 0; j < i; j++)
+					if (e[i].len == e[j].len &&
+					    !memcmp(e[i].p, e[j].p, e[i].len)) {
+						first_dup = e[i].in_off;
+						break;
+					}
+			seen |= bit;
+		}
 		if (first_dup != SIZE_MAX)
 			return fault(sc, ALOG_JSON_DUPLICATE, first_dup,
 				     "duplicate key");
@@ -511,18 +520,20 @@ static int value_done(struct scan *sc, enum alog_json_type t)
 	if (sc->depth != 1 || !sc->o->on_member)
 		return 0;
 	e = (const struct key_ent *)(const void *)sc->ents.data + sc->top_ent;
-	memset(&m, 0, sizeof(m));
-	m.key = (const char *)key_bytes(sc, e);
-	m.key_len = e->len;
-	m.key_off = e->in_off;
-	m.raw_key = (const char *)sc->s + e->in_off + 1;
-	m.raw_key_len = e->raw_len;
-	m.type = t;
-	m.value = (const char *)sc->s + sc->top_value_off;
-	m.value_len = sc->pos - sc->top_value_off;
-	m.value_off = sc->top_value_off;
-	m.escaped = t == ALOG_JSON_STRING && sc->val_escaped;
-	m.integer = t == ALOG_JSON_NUMBER && sc->val_integer;
+	/* every member set: no memset first */
+	m = (struct alog_json_member){
+		.key = (const char *)key_bytes(sc, e),
+		.key_len = e->len,
+		.raw_key = (const char *)sc->s + e->in_off + 1,
+		.raw_key_len = e->raw_len,
+		.key_off = e->in_off,
+		.type = t,
+		.value = (const char *)sc->s + sc->top_value_off,
+		.value_len = sc->pos - sc->top_value_off,
+		.value_off = sc->top_value_off,
+		.escaped = t == ALOG_JSON_STRING && sc->val_escaped,
+		.integer = t == ALOG_JSON_NUMBER && sc->val_integer,
+	};
 	rc = sc->o->on_member(sc->o->ctx, &m, sc->err);
 	if (rc < 0) {
 		sc->res->fault = ALOG_JSON_STOPPED;

@@ -205,4 +205,25 @@ static inline const char *alog_json_plain_end(const char *p,
 	return p;
 }
 
+/* A key's place (0..63) in a 64-bit filter of an object's keys: a mix of
+ * its length and its first and last (up to) four bytes. A key repeated in
+ * an object finds its bit set already; only then are keys compared byte
+ * for byte (the duplicate-key checks of the scanner and of verify's
+ * record check). */
+static inline unsigned alog_json_key_bit(const void *key, size_t n)
+{
+	const unsigned char *k = (const unsigned char *)key;
+	uint32_t a = 0, b = 0;
+
+	if (n >= 4) {
+		memcpy(&a, k, 4);
+		memcpy(&b, k + n - 4, 4);
+	} else if (n) {
+		a = (uint32_t)k[0] | (uint32_t)k[n / 2] << 8;
+		b = k[n - 1];
+	}
+	return (unsigned)((((uint64_t)a << 32 | b) ^ n) *
+			  UINT64_C(0x9E3779B97F4A7C15) >> 58);
+}
+
 #endif

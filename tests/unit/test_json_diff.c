@@ -1390,6 +1390,47 @@ static int got_key(void *ctx, const struct alog_json_member *m,
 	return 0;
 }
 
+/* Keys whose filter bits collide (alog_json_key_bit) are still told
+ * apart byte for byte: distinct ones are accepted, a repeat of either is
+ * a duplicate at its own offset. Pairs are found among "k0".."k999". */
+static void test_keys_of_one_filter_bit_are_told_apart(void **state)
+{
+	char a[8], b[8], text[128];
+	struct alog_json_opts o = { .depth_max = 4 };
+	struct alog_json_result res;
+	struct alog_err err = { 0 };
+	int found = 0, pairs = 0;
+
+	(void)state;
+	for (int i = 0; i < 1000 && pairs < 20; i++) {
+		for (int j = i + 1; j < 1000 && pairs < 20; j++) {
+			int n, rc;
+
+			snprintf(a, sizeof(a), "k%d", i);
+			snprintf(b, sizeof(b), "k%d", j);
+			if (alog_json_key_bit(a, strlen(a)) !=
+			    alog_json_key_bit(b, strlen(b)))
+				continue;
+			pairs++;
+			n = snprintf(text, sizeof(text),
+				     "{\"%s\":1,\"x\":[{\"%s\":2,\"%s\":3}],\"%s\":4}",
+				     a, a, b, b);
+			rc = alog_json_scan(text, (size_t)n, &o, NULL, &res,
+					    &err);
+			assert_int_equal(rc, 0);
+			n = snprintf(text, sizeof(text),
+				     "{\"%s\":1,\"%s\":2,\"%s\":3}", a, b, b);
+			rc = alog_json_scan(text, (size_t)n, &o, NULL, &res,
+					    &err);
+			assert_true(rc < 0);
+			assert_int_equal(res.fault, ALOG_JSON_DUPLICATE);
+			assert_int_equal(res.off, strlen(a) + strlen(b) + 11);
+			found = 1;
+		}
+	}
+	assert_true(found);
+}
+
 static void test_string_scan_at_every_alignment(void **state)
 {
 	uint64_t base = env_ulong("ALOG_JSON_FUZZ_SEED", 0x5eed0006);
@@ -1487,6 +1528,7 @@ int main(void)
 		cmocka_unit_test(test_plain_end_matches_bytewise),
 		cmocka_unit_test(test_unplain64_matches_bytewise),
 		cmocka_unit_test(test_string_scan_at_every_alignment),
+		cmocka_unit_test(test_keys_of_one_filter_bit_are_told_apart),
 		cmocka_unit_test(test_scan_against_cjson),
 	};
 
