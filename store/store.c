@@ -34,7 +34,9 @@
 #define BLOCKVAL_LEN 28 /* seg_id u32, offset u64, disk_len u32, n u32, first_received i64 */
 #define SEGVAL_LEN 16  /* first_index u64, committed end u64 */
 /* Batches of this many records or more are hashed on a second thread
- * while their blocks are compressed (fewer: a thread costs more). */
+ * while their blocks are compressed, or, when the caller compressed them
+ * (alog_store_append_encoded), while they are written and synced (fewer:
+ * a thread costs more). */
 #define HASH_THREAD_MIN 256
 
 struct pending_node {
@@ -2436,10 +2438,11 @@ static int take_blocks(const struct alog_store *s,
 }
 
 /* A large batch's second thread: it hashes the leaves into the tree,
- * then encodes blocks beside the appending thread. Until the appending
- * thread joins it, the tree, its hasher and the collected nodes are this
- * thread's (the appending thread touches the segments, its own codec and
- * payload, and blocks that it took from the shared counter). */
+ * then encodes blocks beside the appending thread (none when the caller
+ * encoded them: the appending thread writes them meanwhile). Until the
+ * appending thread joins it, the tree, its hasher and the collected nodes
+ * are this thread's (the appending thread touches the segments, its own
+ * codec and payload, and blocks that it took from the shared counter). */
 struct batch_job {
 	struct alog_store *s;
 	const struct alog_store_rec *recs;
