@@ -52,13 +52,6 @@ struct pending {
 	unsigned char leaf[ALOG_HASH_LEN]; /* hashed as it is formatted */
 };
 
-/* A block of a streamed set: records [start, end), encoded into enc by
- * whichever thread took it. */
-struct set_block {
-	size_t start, end;
-	struct alog_buf enc;
-};
-
 /* One batch: its records back to back, their entries, their id table. */
 struct batchset {
 	struct alog_buf recs;
@@ -67,13 +60,16 @@ struct batchset {
 	uint32_t *slots;     /* pending index + 1, 0 = empty */
 	struct alog_store_rec *batch;
 	uint64_t first;      /* the index of p[0] */
-	/* Streamed (framed into blocks from its first record on). blocks
-	 * has room for one per record and the open one's start and bytes
-	 * are the judging thread's; under enc_mu: n_blocks (closed), taken,
-	 * done, enc_rc and enc_err (the first failure), seq (age). */
+	/* Streamed (framed into blocks from its first record on). Block j
+	 * holds records [given[j].start, given[j].end), encoded into enc[j]
+	 * by whichever thread took it (given[j].data and len are set for
+	 * the store once all are); room for one block per record. The open
+	 * block's start and bytes are the judging thread's; under enc_mu:
+	 * n_blocks (closed), taken, done, enc_rc and enc_err (the first
+	 * failure), seq (age). */
 	int streamed;
-	struct set_block *blocks;
 	struct alog_store_block *given;
+	struct alog_buf *enc;
 	size_t blk_start, blk_bytes;
 	size_t n_blocks, taken, done;
 	uint64_t seq;
@@ -126,13 +122,13 @@ static int set_init(struct batchset *b)
 	b->p = calloc(ALOG_LOG_BATCH_MAX, sizeof(*b->p));
 	b->slots = calloc(SLOTS, sizeof(*b->slots));
 	b->batch = calloc(ALOG_LOG_BATCH_MAX, sizeof(*b->batch));
-	b->blocks = calloc(ALOG_LOG_BATCH_MAX, sizeof(*b->blocks));
 	b->given = calloc(ALOG_LOG_BATCH_MAX, sizeof(*b->given));
-	if (b->blocks)
+	b->enc = calloc(ALOG_LOG_BATCH_MAX, sizeof(*b->enc));
+	if (b->enc)
 		for (size_t j = 0; j < ALOG_LOG_BATCH_MAX; j++)
-			alog_buf_init(&b->blocks[j].enc, ALOG_BLOCK_COMP_MAX +
+			alog_buf_init(&b->enc[j], ALOG_BLOCK_COMP_MAX +
 				      ALOG_BLOCK_HEADER_LEN);
-	return b->p && b->slots && b->batch && b->blocks && b->given &&
+	return b->p && b->slots && b->batch && b->given && b->enc &&
 	       alog_buf_reserve(&b->recs, SET_BYTES_MAX, NULL) == 0 ? 0 : -1;
 }
 
@@ -142,38 +138,43 @@ static void set_release(struct batchset *b)
 	free(b->p);
 	free(b->slots);
 	free(b->batch);
-	if (b->blocks)
+	if (b->enc)
 		for (size_t j = 0; j < ALOG_LOG_BATCH_MAX; j++)
-			alog_buf_release(&b->blocks[j].enc);
-	free(b->blocks);
+			alog_buf_release(&b->enc[j]);
+	free(b->enc);
 	free(b->given);
 }
 
+/* The set is streamed no more: blocks not taken yet are dropped, one
+ * being encoded is waited for. */
+static void unstream(struct alog_log *log, struct batchset *b)
+{
+	size_t used;
+
+	pthread_mutex_lock(&log->enc_mu);
+	b->n_blocks = used = b->taken;
+	while (b->done < b->taken)
+		pthread_cond_wait(&log->enc_cv, &log->enc_mu);
+	b->n_blocks = b->taken = b->done = 0;
+	b->enc_rc = 0;
+	b->streamed = 0;
+	pthread_mutex_unlock(&log->enc_mu);
+	/* a block's buffer is kept for the next batch unless a large record
+	 * made it larger than blocks mostly need (a full block reserves its
+	 * compression bound, a little over ALOG_BLOCK_TARGET: the buffer
+	 * doubles to twice that) */
+	for (size_t j = 0; j < used; j++)
+		if (b->enc[j].cap > 2 * ALOG_BLOCK_TARGET)
+			alog_buf_release(&b->enc[j]);
+}
+
 /* Empty the set; its first index is first. Clearing single keys would
- * break probe chains: the whole table is cleared. Blocks not taken yet
- * are dropped; one being encoded is waited for. */
+ * break probe chains: the whole table is cleared. */
 static void set_clear(struct alog_log *log, struct batchset *b,
 		      uint64_t first)
 {
-	if (b->streamed) {
-		size_t used;
-
-		pthread_mutex_lock(&log->enc_mu);
-		b->n_blocks = used = b->taken;
-		while (b->done < b->taken)
-			pthread_cond_wait(&log->enc_cv, &log->enc_mu);
-		b->n_blocks = b->taken = b->done = 0;
-		b->enc_rc = 0;
-		b->streamed = 0;
-		pthread_mutex_unlock(&log->enc_mu);
-		/* a block's buffer is kept for the next batch unless a large
-		 * record made it larger than blocks mostly need (a full
-		 * block reserves its compression bound, a little over
-		 * ALOG_BLOCK_TARGET: the buffer doubles to twice that) */
-		for (size_t j = 0; j < used; j++)
-			if (b->blocks[j].enc.cap > 2 * ALOG_BLOCK_TARGET)
-				alog_buf_release(&b->blocks[j].enc);
-	}
+	if (b->streamed)
+		unstream(log, b);
 	memset(b->slots, 0, SLOTS * sizeof(*b->slots));
 	b->n = 0;
 	alog_buf_reset(&b->recs);
@@ -184,15 +185,15 @@ static void set_clear(struct alog_log *log, struct batchset *b,
 static int encode_block(struct alog_codec *codec, struct batchset *b,
 			size_t j, struct alog_err *err)
 {
-	struct set_block *k = &b->blocks[j];
+	const struct alog_store_block *k = &b->given[j];
 	const struct pending *a = &b->p[k->start], *z = &b->p[k->end - 1];
 
-	alog_buf_reset(&k->enc);
+	alog_buf_reset(&b->enc[j]);
 	return alog_block_encode(codec, b->first + k->start,
 				 (uint32_t)(k->end - k->start), a->received,
 				 b->recs.data + a->rec_off,
 				 z->rec_off + z->rec_len + 1 - a->rec_off,
-				 &k->enc, err);
+				 &b->enc[j], err);
 }
 
 /* Encode the taken block j of b with codec and count it done (enc_mu is
@@ -246,8 +247,8 @@ static void close_block(struct alog_log *log, struct batchset *b)
 	if (b->blk_start == b->n)
 		return;
 	pthread_mutex_lock(&log->enc_mu);
-	b->blocks[b->n_blocks].start = b->blk_start;
-	b->blocks[b->n_blocks].end = b->n;
+	b->given[b->n_blocks].start = b->blk_start;
+	b->given[b->n_blocks].end = b->n;
 	b->n_blocks++;
 	pthread_cond_broadcast(&log->enc_cv);
 	pthread_mutex_unlock(&log->enc_mu);
@@ -309,23 +310,16 @@ static int set_append(struct alog_log *log, struct batchset *b,
 		*err = b->enc_err;
 	pthread_mutex_unlock(&log->enc_mu);
 	for (size_t j = 0; j < b->n_blocks && rc == 0; j++) {
-		b->given[j].start = b->blocks[j].start;
-		b->given[j].end = b->blocks[j].end;
-		b->given[j].data = b->blocks[j].enc.data;
-		b->given[j].len = b->blocks[j].enc.len;
+		b->given[j].data = b->enc[j].data;
+		b->given[j].len = b->enc[j].len;
 	}
 	if (rc == 0)
 		rc = alog_store_append_encoded(log->store, b->batch, b->n,
 					       b->given, b->n_blocks, err);
-	if (rc < 0) {
-		/* a set that stays pending (alog_log_commit) may grow: the
-		 * store frames and compresses it from now on */
-		pthread_mutex_lock(&log->enc_mu);
-		b->n_blocks = b->taken = b->done = 0;
-		b->enc_rc = 0;
-		b->streamed = 0;
-		pthread_mutex_unlock(&log->enc_mu);
-	}
+	/* a set that stays pending (alog_log_commit) may grow: the store
+	 * frames and compresses it from now on */
+	if (rc < 0)
+		unstream(log, b);
 	return rc;
 }
 
