@@ -893,9 +893,9 @@ static const char *plain_num_end(const char *p, const char *end, int neg,
 }
 
 /* The keys of the open objects. Each object keeps a 64-bit filter of its
- * keys' alog_json_key_bit: a new key is compared byte for byte with the object's
- * earlier keys only when its bit is already set (a repeated key always
- * finds its bit set), not with each of them as a pair. */
+ * keys (alog_json_key_bit): a new key is compared byte for byte with the
+ * object's earlier keys only when its bit is already set (a repeated key
+ * always finds its bit set), not with each of them as a pair. */
 struct fast_keys {
 	const char *k[FAST_KEYS];
 	size_t len[FAST_KEYS];
