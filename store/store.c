@@ -211,7 +211,8 @@ struct alog_store {
 	struct idmap recent; /* the writer's copy of ids_recent (a reader's:
 				read on its first id look-up) */
 	int recent_loaded;
-	struct keyref *staged; /* put_ids: the batch's keys for ids_recent */
+	struct keyref *staged; /* put_ids: the batch's keys for ids_recent,
+				* then cap_staged more for its sort */
 	size_t n_staged, cap_staged;
 	/* The writer's copy of the last key of ids (ids_end_known; none when
 	 * ids is empty): a key after it is not in ids, without a look-up.
@@ -2102,12 +2103,88 @@ int alog_store_replay_get(struct alog_store *s,
 struct keyref {
 	const unsigned char *key;
 	uint64_t index;
+	uint64_t hi, lo;    /* the key's halves, big-endian: the key's byte
+			     * order is the order of (hi, lo) */
 };
 
-static int cmp_keyref(const void *a, const void *b)
+static void keyref_set(struct keyref *r, const unsigned char *key,
+		       uint64_t index)
 {
-	return memcmp(((const struct keyref *)a)->key,
-		      ((const struct keyref *)b)->key, ALOG_STORE_ID_KEY_LEN);
+	r->key = key;
+	r->index = index;
+	r->hi = alog_get_be64(key);
+	r->lo = alog_get_be64(key + 8);
+}
+
+static int keyref_before(const struct keyref *a, const struct keyref *b,
+			 int by_index)
+{
+	if (by_index)
+		return a->index < b->index;
+	return a->hi < b->hi || (a->hi == b->hi && a->lo < b->lo);
+}
+
+static int keyref_same(const struct keyref *a, const struct keyref *b)
+{
+	return a->hi == b->hi && a->lo == b->lo;
+}
+
+/* Sort v[0..n) by key, or by index; tmp holds n. A merge sort with the
+ * comparison inline: a batch's keys are sorted once per commit, and
+ * qsort's call of memcmp per comparison was most of that cost. Runs
+ * already in order (a producer's UUIDv7 ids are in time order) cost one
+ * comparison per key. */
+static void sort_keyrefs(struct keyref *v, struct keyref *tmp, size_t n,
+			 int by_index)
+{
+	enum { RUN = 16 };
+	struct keyref *src = v, *dst = tmp, *t;
+	size_t i = 1;
+
+	while (i < n && !keyref_before(&v[i], &v[i - 1], by_index))
+		i++;
+	if (i >= n)
+		return;
+	/* insertion sort of each run of RUN */
+	for (size_t lo = 0; lo < n; lo += RUN) {
+		size_t hi = lo + RUN < n ? lo + RUN : n;
+
+		for (i = lo + 1; i < hi; i++) {
+			struct keyref x = v[i];
+			size_t j = i;
+
+			for (; j > lo && keyref_before(&x, &v[j - 1], by_index);
+			     j--)
+				v[j] = v[j - 1];
+			v[j] = x;
+		}
+	}
+	for (size_t w = RUN; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n;
+			size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
+			size_t a = lo, b = mid, o = lo;
+
+			if (mid == hi ||
+			    !keyref_before(&src[mid], &src[mid - 1], by_index)) {
+				/* one run, or two already in order */
+				memcpy(dst + lo, src + lo, (hi - lo) * sizeof(*v));
+				continue;
+			}
+			while (a < mid && b < hi)
+				dst[o++] = keyref_before(&src[b], &src[a],
+							 by_index) ?
+					src[b++] : src[a++];
+			memcpy(dst + o, src + a, (mid - a) * sizeof(*v));
+			o += mid - a;
+			memcpy(dst + o, src + b, (hi - b) * sizeof(*v));
+		}
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
 }
 
 /* The last key of table ids into last (*have 0 when it is empty). */
@@ -2142,7 +2219,8 @@ static int ids_last(struct alog_store *s, MDB_txn *txn,
 static int merge_recent(struct alog_store *s, MDB_txn *txn,
 			struct alog_err *err)
 {
-	struct keyref *v = malloc((s->recent.n ? s->recent.n : 1) * sizeof(*v));
+	size_t cap = s->recent.n ? s->recent.n : 1;
+	struct keyref *v = malloc(2 * cap * sizeof(*v));  /* and the sort's */
 	unsigned char last[ALOG_STORE_ID_KEY_LEN];
 	int have_last;
 	size_t k = 0;
@@ -2152,10 +2230,11 @@ static int merge_recent(struct alog_store *s, MDB_txn *txn,
 		return alog_err_set(err, ALOG_ENOMEM, "out of memory");
 	for (size_t i = 0; i < s->recent.cap; i++)
 		if (s->recent.slot[i].idx) {
-			v[k].key = s->recent.slot[i].key;
-			v[k++].index = s->recent.slot[i].idx - 1;
+			keyref_set(&v[k], s->recent.slot[i].key,
+				   s->recent.slot[i].idx - 1);
+			k++;
 		}
-	qsort(v, k, sizeof(*v), cmp_keyref);
+	sort_keyrefs(v, v + cap, k, 0);
 	rc = ids_last(s, txn, last, &have_last, err);
 	for (size_t i = 0; i < k && rc == 0; i++) {
 		unsigned char val[8];
@@ -2183,14 +2262,6 @@ static int merge_recent(struct alog_store *s, MDB_txn *txn,
 	return rc;
 }
 
-static int cmp_keyref_index(const void *a, const void *b)
-{
-	uint64_t x = ((const struct keyref *)a)->index;
-	uint64_t y = ((const struct keyref *)b)->index;
-
-	return (x > y) - (x < y);
-}
-
 /* The batch's id keys (SPEC.md 7 "Where a batch's keys go"): refused when
  * stored already or twice in the batch; those after the last key of ids
  * appended to it in key order, the others into ids_recent (merged into
@@ -2214,7 +2285,8 @@ static int put_ids(struct alog_store *s, MDB_txn *txn,
 	if (k == 0)
 		return 0;
 	if (k > s->cap_staged) {
-		v = realloc(s->staged, k * sizeof(*v));
+		/* the keys, then room for the sort's merges */
+		v = realloc(s->staged, 2 * k * sizeof(*v));
 		if (!v)
 			return alog_err_set(err, ALOG_ENOMEM, "out of memory");
 		s->staged = v;
@@ -2227,8 +2299,7 @@ static int put_ids(struct alog_store *s, MDB_txn *txn,
 
 		if (!recs[i].id_key)
 			continue;
-		v[k].key = recs[i].id_key;
-		v[k++].index = i;
+		keyref_set(&v[k++], recs[i].id_key, i);
 		if (idmap_get(&s->recent, recs[i].id_key, &old))
 			rc = ALOG_ECONFLICT;
 		else if (after_ids_end(s, recs[i].id_key))
@@ -2246,9 +2317,9 @@ static int put_ids(struct alog_store *s, MDB_txn *txn,
 	if (rc < 0)
 		return rc;
 	/* in key order: twice in the batch is two neighbours */
-	qsort(v, k, sizeof(*v), cmp_keyref);
+	sort_keyrefs(v, v + s->cap_staged, k, 0);
 	for (size_t i = 1; i < k; i++)
-		if (memcmp(v[i - 1].key, v[i].key, ALOG_STORE_ID_KEY_LEN) == 0)
+		if (keyref_same(&v[i - 1], &v[i]))
 			return alog_err_set(err, ALOG_ECONFLICT,
 					    "record %" PRIu64 " of the batch: its (source, id) came earlier in the batch",
 					    v[i - 1].index > v[i].index ?
@@ -2293,7 +2364,7 @@ static int put_ids(struct alog_store *s, MDB_txn *txn,
 	/* the staged keys, in index order for ids_recent's appends; the
 	 * map is emptied after a merge before they go in */
 	s->n_staged = j;
-	qsort(v, j, sizeof(*v), cmp_keyref_index);
+	sort_keyrefs(v, v + s->cap_staged, j, 1);
 	if (rc == 0 && idmap_reserve(&s->recent,
 				     (*merged ? 0 : s->recent.n) + j) < 0)
 		rc = alog_err_set(err, ALOG_ENOMEM, "out of memory");

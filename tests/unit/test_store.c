@@ -1454,6 +1454,92 @@ static void test_store_recent_ids_merge_into_ids_and_stay_found(void **state)
 	alog_store_close(s);
 }
 
+static int cmp_key_asc(const void *a, const void *b)
+{
+	return memcmp(a, b, ALOG_STORE_ID_KEY_LEN);
+}
+
+/* Batches of keys in order, in falling order, in runs and as hashed,
+ * large enough for the sort's merges of several widths (and not a power of
+ * two): every key is found at its index, from ids or ids_recent, across
+ * merges and a reopen; a key twice in a batch is refused however far
+ * apart the two are, and the later record is named. */
+static void test_store_large_batches_of_keys_in_any_order_are_kept_right(
+	void **state)
+{
+	enum { N = 1500, B = 4 };
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	unsigned char (*keys)[ALOG_STORE_ID_LEN] =
+		calloc(N * B + 1, sizeof(*keys));
+	unsigned char first[ALOG_STORE_ID_LEN];
+	struct alog_store_rec *r = calloc(N, sizeof(*r));
+	struct alog_store_rec one;
+	struct alog_err err;
+	uint64_t index = 0;
+	char id[32], want[64];
+
+	assert_non_null(keys);
+	assert_non_null(r);
+	for (int i = 0; i < N * B + 1; i++) {
+		snprintf(id, sizeof(id), "key-%d", i);
+		alog_store_id_key(NULL, "src", id, keys[i]);
+	}
+	/* batch 0 in key order, 1 in falling key order, 2 in rising runs of
+	 * 7 that fall from run to run, 3 as hashed */
+	qsort(keys, N, sizeof(keys[0]), cmp_key_asc);
+	qsort(keys + N, N, sizeof(keys[0]), cmp_key_desc);
+	qsort(keys + 2 * N, N, sizeof(keys[0]), cmp_key_desc);
+	for (int i = 0; i + 7 <= N; i += 7)
+		qsort(keys + 2 * N + i, 7, sizeof(keys[0]), cmp_key_asc);
+	/* the middle key of batch 0 goes first, alone: the batches then go
+	 * partly to ids (after its last key) and partly to ids_recent */
+	memcpy(first, keys[N / 2], sizeof(first));
+	memcpy(keys[N / 2], keys[N * B], sizeof(first));
+	one = (struct alog_store_rec){ (const unsigned char *)"first", 5, T0,
+				       first, NULL };
+	assert_int_equal(alog_store_append(s, &one, 1, &err), 0);
+	/* a small ids_recent: the later batches merge it into ids */
+	alog_store_set_ids_recent_max(s, 2000);
+	for (int b = 0; b < B; b++) {
+		for (int j = 0; j < N; j++)
+			r[j] = (struct alog_store_rec){
+				(const unsigned char *)"rec", 3, T0 + 1 + b,
+				keys[b * N + j], NULL };
+		if (b == 1) {
+			/* twice in the batch, far apart */
+			r[N - 3].id_key = r[4].id_key;
+			alog_err_clear(&err);
+			assert_int_equal(alog_store_append(s, r, N, &err),
+					 ALOG_ECONFLICT);
+			snprintf(want, sizeof(want),
+				 "record %d of the batch: its (source, id) came earlier",
+				 N - 3);
+			assert_non_null(strstr(err.msg, want));
+			expect_conflict_changes_nothing(f, s, r, N);
+			r[N - 3].id_key = keys[b * N + N - 3];
+		}
+		if (alog_store_append(s, r, N, &err) < 0)
+			fail_msg("batch %d: %s", b, err.msg);
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		assert_int_equal(alog_store_find_id(s, first, &index, &err), 0);
+		assert_int_equal(index, 0);
+		for (int i = 0; i < N * B; i++) {
+			assert_int_equal(alog_store_find_id(s, keys[i], &index,
+							    &err), 0);
+			assert_int_equal(index, (uint64_t)i + 1);
+		}
+		expect_check_ok(s);
+		alog_store_close(s);
+		s = reopen(f, ALOG_STORE_WRITE, NULL);
+		alog_store_set_ids_recent_max(s, 2000);
+	}
+	alog_store_close(s);
+	free(r);
+	free(keys);
+}
+
 /* A write transaction on the store's index, opened directly (the store
  * closed): for tests that damage or age what it holds. */
 static MDB_txn *index_txn(struct fx *f, MDB_env **env)
@@ -2933,6 +3019,7 @@ int main(void)
 		cmocka_unit_test(test_store_id_key_is_the_published_hash),
 		T(test_store_duplicate_id_key_fails_the_whole_batch),
 		T(test_store_recent_ids_merge_into_ids_and_stay_found),
+		T(test_store_large_batches_of_keys_in_any_order_are_kept_right),
 		T(test_store_formats_1_and_2_are_upgraded_with_their_keys),
 		T(test_store_time_keys_are_appended_and_found),
 		T(test_store_key_equal_to_the_last_of_ids_is_refused),
