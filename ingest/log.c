@@ -57,7 +57,8 @@ struct batchset {
 	struct alog_buf recs;
 	struct pending *p;
 	size_t n;
-	uint32_t *slots;     /* pending index + 1, 0 = empty */
+	uint64_t *slots;     /* pending index + 1 (0 = empty) in the low 32
+			      * bits, the key's tag (slot_for) above */
 	struct alog_store_rec *batch;
 	uint64_t first;      /* the index of p[0] */
 	/* Streamed (framed into blocks from its first record on). Block j
@@ -441,18 +442,37 @@ static void set_id(struct alog_submit *res, const char *id)
  * empty one. Not the whole digest: two ids of one key in a batch would
  * make the store refuse the batch, where the later must be judged
  * against the earlier (SPEC.md 7 "Id keys": a conflict). */
-static uint32_t *slot_for(struct batchset *b, const unsigned char *key)
+/* The slot of key in b's table: the one that holds it, else the empty one
+ * where it goes (slot_set). A slot keeps 32 more bits of the key as a tag,
+ * so that a probe past another key's slot compares the key's bytes (in
+ * b->p, elsewhere in memory) only when the tags are equal. */
+static uint64_t *slot_for(struct batchset *b, const unsigned char *key)
 {
 	/* the digest's hash part: its time part is no spread at all */
 	uint32_t h = alog_get_be32(key + ALOG_STORE_ID_TIME_LEN) & (SLOTS - 1);
+	uint64_t tag = alog_get_be32(key + ALOG_STORE_ID_TIME_LEN + 4);
 
 	for (;; h = (h + 1) & (SLOTS - 1)) {
-		uint32_t v = b->slots[h];
+		uint64_t v = b->slots[h];
+		uint32_t i = (uint32_t)v;
 
-		if (v == 0 || memcmp(b->p[v - 1].key, key,
-				     ALOG_STORE_ID_KEY_LEN) == 0)
+		if (i == 0 || ((v >> 32) == tag &&
+			       memcmp(b->p[i - 1].key, key,
+				      ALOG_STORE_ID_KEY_LEN) == 0))
 			return &b->slots[h];
 	}
+}
+
+/* The pending index + 1 in a slot, 0 when empty. */
+static uint32_t slot_index(const uint64_t *slot)
+{
+	return (uint32_t)*slot;
+}
+
+static void slot_set(uint64_t *slot, const unsigned char *key, uint32_t i)
+{
+	*slot = (uint64_t)alog_get_be32(key + ALOG_STORE_ID_TIME_LEN + 4) << 32 |
+		i;
 }
 
 void alog_log_discard(struct alog_log *log)
@@ -612,7 +632,7 @@ int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
 {
 	struct batchset *b = log->cur;
 	struct pending *p;
-	uint32_t *slot = NULL;
+	uint64_t *slot = NULL;
 	unsigned char key[ALOG_STORE_ID_LEN];
 	int has_key = 0;
 	size_t off;
@@ -642,10 +662,11 @@ int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
 		else
 			alog_store_id_key(log->hasher, ev->source, ev->id, key);
 		slot = slot_for(b, key);
-		if (*slot)
-			return judge_batched(b, *slot, ev, res, err);
+		if (slot_index(slot))
+			return judge_batched(b, slot_index(slot), ev, res,
+					     err);
 		if (log->fly) {
-			uint32_t v = *slot_for(log->fly, key);
+			uint32_t v = slot_index(slot_for(log->fly, key));
 
 			if (v)
 				return judge_batched(log->fly, v, ev, res,
@@ -697,7 +718,7 @@ int alog_log_submit_parsed(struct alog_log *log, struct alog_event *ev,
 	p->has_key = has_key;
 	if (has_key) {
 		memcpy(p->key, key, sizeof(key));
-		*slot = (uint32_t)(b->n + 1);
+		slot_set(slot, key, (uint32_t)(b->n + 1));
 	}
 	res->status = ALOG_SUBMIT_ACCEPTED;
 	res->index = b->first + b->n;
