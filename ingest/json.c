@@ -338,6 +338,8 @@ static int scan_number(struct scan *sc)
 {
 	const unsigned char *s = sc->s;
 	size_t n = sc->len, start = sc->pos, i = start, int_start, ndig;
+	long exp10 = 0;      /* the exponent, held at 10^6 when larger */
+	int exp_neg = 0;
 	double v;
 	int rc;
 
@@ -369,12 +371,15 @@ static int scan_number(struct scan *sc)
 	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
 		i++;
 		if (i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
+			exp_neg = s[i++] == '-';
 		if (i >= n || !is_digit(s[i]))
 			return fault(sc, ALOG_JSON_SYNTAX, i,
 				     "digit expected in the exponent");
-		while (i < n && is_digit(s[i]))
+		while (i < n && is_digit(s[i])) {
+			if (exp10 < 1000000)
+				exp10 = exp10 * 10 + (s[i] - '0');
 			i++;
+		}
 		sc->val_integer = 0;
 	}
 	if (sc->val_integer) {
@@ -383,9 +388,11 @@ static int scan_number(struct scan *sc)
 		    memcmp(s + int_start, "9007199254740991", 16) > 0))
 			return fault(sc, ALOG_JSON_RANGE, start,
 				     "integer beyond +-(2^53-1)");
-	} else {
-		/* strtod in the C locale: overflow gives +-HUGE_VAL (inf);
-		 * underflow to 0 is allowed */
+	} else if ((long)ndig + (exp_neg ? -exp10 : exp10) > 308) {
+		/* below 10^(ndig + exponent) <= 10^308 a number cannot
+		 * overflow a double (DBL_MAX is about 1.8e308): only a number
+		 * that might is converted. strtod in the C locale: overflow
+		 * gives +-HUGE_VAL (inf); underflow to 0 is allowed */
 		alog_buf_reset(&sc->num);
 		rc = alog_buf_add(&sc->num, s + start, i - start, sc->err);
 		if (rc < 0)
@@ -560,6 +567,8 @@ static int open_container(struct scan *sc, int is_object)
 	return 0;
 }
 
+static int scan_value(struct scan *sc);
+
 static int scan_key(struct scan *sc)
 {
 	struct frame *f = &sc->stack[sc->depth - 1];
@@ -605,6 +614,13 @@ static int scan_key(struct scan *sc)
 	if (sc->depth == 1)
 		sc->top_ent = sc->ents.len / sizeof(*e) - 1;
 	f->n_members++;
+	/* minified input: the ':' and the value at once, as the loop would
+	 * take them (it is entered again for whatever else comes) */
+	if (sc->len - sc->pos >= 2 && sc->s[sc->pos] == ':' &&
+	    !is_ws(sc->s[sc->pos + 1])) {
+		sc->pos++;
+		return scan_value(sc);
+	}
 	sc->st = ST_COLON;
 	return 0;
 }
@@ -699,6 +715,10 @@ static int step(struct scan *sc)
 		f = &sc->stack[sc->depth - 1];
 		if (c == ',') {
 			sc->pos++;
+			/* minified input: the next key at once */
+			if (f->is_object && sc->pos < sc->len &&
+			    sc->s[sc->pos] == '"')
+				return scan_key(sc);
 			sc->st = f->is_object ? ST_KEY : ST_VALUE;
 			return 0;
 		}

@@ -168,6 +168,8 @@ static const struct line_case bad_lines[] = {
 	  ALOG_REJECT_NUMBER_RANGE },
 	{ "1.8e308", L("{\"type\":\"a\",\"n\":1.8e308}"),
 	  ALOG_REJECT_NUMBER_RANGE },
+	{ "1E+0309", L("{\"type\":\"a\",\"n\":1E+0309}"),
+	  ALOG_REJECT_NUMBER_RANGE },
 	{ "huge exponent", L("{\"type\":\"a\",\"n\":1E+99999999999999999999}"),
 	  ALOG_REJECT_NUMBER_RANGE },
 	{ "range in an array", L("{\"type\":\"a\",\"v\":[1,2,9007199254740993]}"),
@@ -272,6 +274,14 @@ static const struct line_case good_lines[] = {
 	  ALOG_REJECT_NONE },
 	{ "largest double", L("{\"type\":\"a\",\"n\":1.7976931348623157e308}"),
 	  ALOG_REJECT_NONE },
+	/* around the scanner's test of which numbers strtod must judge
+	 * (integer digits + exponent > 308) */
+	{ "9.9e307", L("{\"type\":\"a\",\"n\":9.9e307}"), ALOG_REJECT_NONE },
+	{ "1e308", L("{\"type\":\"a\",\"n\":1e308,\"m\":-1E+0308}"),
+	  ALOG_REJECT_NONE },
+	{ "small digits, large exponent",
+	  L("{\"type\":\"a\",\"n\":0.0000001e314,\"m\":0.5e-999999999}"),
+	  ALOG_REJECT_NONE },
 	{ "2^53 as a fraction", L("{\"type\":\"a\",\"n\":9007199254740992.0}"),
 	  ALOG_REJECT_NONE },
 	{ "-0", L("{\"type\":\"a\",\"n\":-0,\"m\":0.0e-0}"), ALOG_REJECT_NONE },
@@ -321,6 +331,47 @@ static void test_event_parse_accepts_limits_and_valid_edge_cases(
 		/* no whitespace in these: canonical == input */
 		assert_int_equal(ev.canon.len, c->len);
 		assert_memory_equal(ev.canon.data, c->in, c->len);
+	}
+	alog_event_release(&ev);
+}
+
+/* Numbers written with 308 or 309 integer digits: below 10^308 none can
+ * overflow a double; from 309 digits on, strtod judges. */
+static void test_event_parse_judges_long_numbers_by_their_value(void **state)
+{
+	static const struct {
+		char lead;
+		size_t zeros;
+		const char *tail;
+		enum alog_reject want;
+	} cases[] = {
+		{ '9', 307, ".0", ALOG_REJECT_NONE },   /* 9e307 */
+		{ '1', 308, ".5", ALOG_REJECT_NONE },   /* 1e308 */
+		{ '1', 308, "e0", ALOG_REJECT_NONE },
+		{ '2', 308, ".0", ALOG_REJECT_NUMBER_RANGE }, /* 2e308 */
+		{ '1', 309, "e-1", ALOG_REJECT_NONE },  /* 1e308 */
+		{ '1', 309, "e-0", ALOG_REJECT_NUMBER_RANGE },
+	};
+	char line[512];
+	struct alog_event ev;
+	struct alog_err err;
+
+	(void)state;
+	alog_event_init(&ev);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = (size_t)snprintf(line, sizeof(line),
+					    "{\"type\":\"a\",\"n\":%c",
+					    cases[i].lead);
+
+		memset(line + n, '0', cases[i].zeros);
+		n += cases[i].zeros;
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s}",
+				      cases[i].tail);
+		memset(&err, 0, sizeof(err));
+		(void)alog_event_parse(&ev, line, n, &err);
+		if (ev.reject != cases[i].want)
+			fail_msg("case %zu: reject %d, want %d (%s)", i,
+				 (int)ev.reject, (int)cases[i].want, err.msg);
 	}
 	alog_event_release(&ev);
 }
@@ -1322,6 +1373,8 @@ int main(void)
 		  test_event_parse_refuses_every_bad_input_with_its_reject_name),
 		cmocka_unit_test(
 		  test_event_parse_accepts_limits_and_valid_edge_cases),
+		cmocka_unit_test(
+		  test_event_parse_judges_long_numbers_by_their_value),
 		cmocka_unit_test(
 		  test_event_parse_reports_the_byte_offset_of_the_fault),
 		cmocka_unit_test(
