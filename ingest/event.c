@@ -148,7 +148,6 @@ enum { F_TYPE, F_ID, F_SOURCE, F_TIME, F_COUNT };
 static const char *const field_names[F_COUNT] = {
 	"type", "id", "source", "time",
 };
-static const size_t field_lens[F_COUNT] = { 4, 2, 6, 4 };
 
 struct envelope {
 	struct alog_event *ev;   /* its component member is captured */
@@ -183,23 +182,33 @@ static int envelope_member(void *ctx, const struct alog_json_member *m,
 		}
 		return 0;
 	}
-	for (i = 0; i < F_COUNT; i++) {
-		if (m->key_len != field_lens[i] ||
-		    memcmp(m->key, field_names[i], m->key_len))
-			continue;
-		/* a second one is caught as duplicate_key when the object
-		 * closes; keep the first */
-		if (env->f[i].present)
-			return 0;
-		env->f[i].present = 1;
-		env->f[i].type = m->type;
-		env->f[i].escaped = m->escaped;
-		env->f[i].off = m->value_off;
-		if (m->type == ALOG_JSON_STRING) {
-			env->f[i].text = m->value + 1;
-			env->f[i].len = m->value_len - 2;
-		}
+	/* by length first: memcmp of a constant length is a compare or
+	 * two, not a call, and most members are none of these */
+	switch (m->key_len) {
+	case 2:
+		i = memcmp(m->key, "id", 2) == 0 ? F_ID : F_COUNT;
+		break;
+	case 4:
+		i = memcmp(m->key, "type", 4) == 0 ? F_TYPE :
+		    memcmp(m->key, "time", 4) == 0 ? F_TIME : F_COUNT;
+		break;
+	case 6:
+		i = memcmp(m->key, "source", 6) == 0 ? F_SOURCE : F_COUNT;
+		break;
+	default:
+		i = F_COUNT;
+	}
+	/* a second one is caught as duplicate_key when the object closes;
+	 * keep the first */
+	if (i == F_COUNT || env->f[i].present)
 		return 0;
+	env->f[i].present = 1;
+	env->f[i].type = m->type;
+	env->f[i].escaped = m->escaped;
+	env->f[i].off = m->value_off;
+	if (m->type == ALOG_JSON_STRING) {
+		env->f[i].text = m->value + 1;
+		env->f[i].len = m->value_len - 2;
 	}
 	return 0;
 }
