@@ -438,14 +438,13 @@ static void set_id(struct alog_submit *res, const char *id)
 }
 
 /* The slot of the pending event whose id key (the digest's first
- * ALOG_STORE_ID_KEY_LEN bytes, what the store keys by) is key's, or an
- * empty one. Not the whole digest: two ids of one key in a batch would
- * make the store refuse the batch, where the later must be judged
- * against the earlier (SPEC.md 7 "Id keys": a conflict). */
-/* The slot of key in b's table: the one that holds it, else the empty one
- * where it goes (slot_set). A slot keeps 32 more bits of the key as a tag,
- * so that a probe past another key's slot compares the key's bytes (in
- * b->p, elsewhere in memory) only when the tags are equal. */
+ * ALOG_STORE_ID_KEY_LEN bytes, what the store keys by) is key's, else the
+ * empty one where it goes (slot_set). Not the whole digest: two ids of
+ * one key in a batch would make the store refuse the batch, where the
+ * later must be judged against the earlier (SPEC.md 7 "Id keys": a
+ * conflict). A slot keeps 32 more bits of the key as a tag, so that a
+ * probe past another key's slot compares the key's bytes (in b->p,
+ * elsewhere in memory) only when the tags are equal. */
 static uint64_t *slot_for(struct batchset *b, const unsigned char *key)
 {
 	/* the digest's hash part: its time part is no spread at all */
