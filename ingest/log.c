@@ -437,6 +437,13 @@ static void set_id(struct alog_submit *res, const char *id)
 	res->id[n] = 0;
 }
 
+/* A slot's tag for key (slot_for): the 4 bytes after those that choose
+ * the slot, all within the ALOG_STORE_ID_KEY_LEN bytes compared. */
+static uint64_t slot_tag(const unsigned char *key)
+{
+	return alog_get_be32(key + ALOG_STORE_ID_TIME_LEN + 4);
+}
+
 /* The slot of the pending event whose id key (the digest's first
  * ALOG_STORE_ID_KEY_LEN bytes, what the store keys by) is key's, else the
  * empty one where it goes (slot_set). Not the whole digest: two ids of
@@ -449,7 +456,7 @@ static uint64_t *slot_for(struct batchset *b, const unsigned char *key)
 {
 	/* the digest's hash part: its time part is no spread at all */
 	uint32_t h = alog_get_be32(key + ALOG_STORE_ID_TIME_LEN) & (SLOTS - 1);
-	uint64_t tag = alog_get_be32(key + ALOG_STORE_ID_TIME_LEN + 4);
+	uint64_t tag = slot_tag(key);
 
 	for (;; h = (h + 1) & (SLOTS - 1)) {
 		uint64_t v = b->slots[h];
@@ -470,8 +477,7 @@ static uint32_t slot_index(const uint64_t *slot)
 
 static void slot_set(uint64_t *slot, const unsigned char *key, uint32_t i)
 {
-	*slot = (uint64_t)alog_get_be32(key + ALOG_STORE_ID_TIME_LEN + 4) << 32 |
-		i;
+	*slot = slot_tag(key) << 32 | i;
 }
 
 void alog_log_discard(struct alog_log *log)
