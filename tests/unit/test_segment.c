@@ -269,6 +269,21 @@ static void test_block_round_trips_1_2_and_1000_records(void **state)
 	alog_codec_free(c);
 }
 
+/* A codec and three empty buffers: a payload, the block, what it decodes
+ * to. */
+static struct alog_codec *codec_and_bufs(struct alog_buf *payload,
+					 struct alog_buf *out,
+					 struct alog_buf *back)
+{
+	struct alog_codec *c = NULL;
+
+	assert_int_equal(alog_codec_new(&c, NULL), 0);
+	alog_buf_init(payload, 0);
+	alog_buf_init(out, 0);
+	alog_buf_init(back, 0);
+	return c;
+}
+
 static void test_block_encode_accepts_limits_and_refuses_one_past(void **state)
 {
 	struct alog_buf payload, out, back;
@@ -277,10 +292,7 @@ static void test_block_encode_accepts_limits_and_refuses_one_past(void **state)
 	struct alog_err err;
 
 	(void)state;
-	assert_int_equal(alog_codec_new(&c, NULL), 0);
-	alog_buf_init(&payload, 0);
-	alog_buf_init(&out, 0);
-	alog_buf_init(&back, 0);
+	c = codec_and_bufs(&payload, &out, &back);
 
 	/* ALOG_BLOCK_RECORDS_MAX records of "x\n" encode and decode. */
 	for (unsigned k = 0; k < ALOG_BLOCK_RECORDS_MAX; k++)
@@ -477,6 +489,64 @@ static void test_block_decode_rejects_a_flipped_bit_in_every_byte(void **state)
 	}
 	alog_buf_release(&payload);
 	alog_buf_release(&out);
+	alog_codec_free(c);
+}
+
+/* The newline count that both the encoder and the decoder check holds for
+ * payloads whose newlines are dense (every byte, every 16th byte: one
+ * counter lane each step) and long (past the steps the counters can take
+ * before they are summed), and for lengths that leave a tail. */
+static void test_block_newline_count_holds_for_dense_and_long_payloads(
+	void **state)
+{
+	static const size_t rec_lens[] = { 1, 2, 15, 16, 17 };
+	static const size_t n_recs[] = { 1, 15, 16, 17, 254, 255, 256, 257,
+					 4079, 4080, 4081, 9000 };
+	struct alog_codec *c;
+	struct alog_buf payload, out, back;
+	struct alog_block_header h;
+	struct alog_err err;
+
+	(void)state;
+	c = codec_and_bufs(&payload, &out, &back);
+	for (size_t r = 0; r < sizeof(rec_lens) / sizeof(rec_lens[0]); r++) {
+		for (size_t k = 0; k < sizeof(n_recs) / sizeof(n_recs[0]);
+		     k++) {
+			size_t len = rec_lens[r], n = n_recs[k];
+			char want[96];
+
+			alog_buf_reset(&payload);
+			for (size_t i = 0; i < n; i++)
+				for (size_t j = 0; j < len; j++)
+					assert_int_equal(alog_buf_addc(
+						&payload,
+						j + 1 == len ? '\n' : 'a',
+						NULL), 0);
+			alog_buf_reset(&out);
+			assert_int_equal(alog_block_encode(c, 0, (uint32_t)n, 0,
+							   payload.data,
+							   payload.len, &out,
+							   &err), 0);
+			assert_int_equal(decode_bytes(c, out.data, out.len,
+						      &h, &back, &err), 0);
+			assert_int_equal(h.n_records, n);
+			/* one record more than the payload holds */
+			alog_buf_reset(&out);
+			assert_int_equal(alog_block_encode(c, 0,
+							   (uint32_t)n + 1, 0,
+							   payload.data,
+							   payload.len, &out,
+							   &err),
+					 ALOG_EINVAL);
+			snprintf(want, sizeof(want),
+				 "block payload has %zu newlines for %zu "
+				 "records", n, n + 1);
+			assert_string_equal(err.msg, want);
+		}
+	}
+	alog_buf_release(&payload);
+	alog_buf_release(&out);
+	alog_buf_release(&back);
 	alog_codec_free(c);
 }
 
@@ -1119,6 +1189,8 @@ int main(void)
 			test_block_decode_rejects_a_flipped_bit_in_every_byte),
 		cmocka_unit_test(
 			test_block_decode_rejects_newline_count_off_by_one),
+		cmocka_unit_test(
+			test_block_newline_count_holds_for_dense_and_long_payloads),
 		cmocka_unit_test(
 			test_block_decode_checks_the_frame_against_raw_len),
 		cmocka_unit_test_setup_teardown(
