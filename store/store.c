@@ -85,15 +85,32 @@ static size_t idmap_home(const struct idmap *m, const unsigned char *key)
 	return (size_t)(h >> 32) & (m->cap - 1);
 }
 
+/* The slot that holds key, or the empty one where it would go. A key is
+ * compared as two 64-bit halves, inline (no memcmp call a probe). */
 static size_t idmap_slot(const struct idmap *m, const unsigned char *key)
 {
+	uint64_t k0, k1, s0, s1;
 	size_t i;
 
+	_Static_assert(ALOG_STORE_ID_KEY_LEN == 16, "two 64-bit halves");
+	memcpy(&k0, key, 8);
+	memcpy(&k1, key + 8, 8);
 	for (i = idmap_home(m, key); m->slot[i].idx;
-	     i = (i + 1) & (m->cap - 1))
-		if (memcmp(m->slot[i].key, key, ALOG_STORE_ID_KEY_LEN) == 0)
+	     i = (i + 1) & (m->cap - 1)) {
+		memcpy(&s0, m->slot[i].key, 8);
+		memcpy(&s1, m->slot[i].key + 8, 8);
+		if (((s0 ^ k0) | (s1 ^ k1)) == 0)
 			break;
+	}
 	return i;
+}
+
+/* Ask the CPU for key's first slot ahead of its look-up: a batch's keys
+ * land all over a large table, and their misses then overlap. */
+static void idmap_prefetch(const struct idmap *m, const unsigned char *key)
+{
+	if (m->n)
+		__builtin_prefetch(&m->slot[idmap_home(m, key)]);
 }
 
 /* 1 and *index when key is there, else 0. */
@@ -1264,28 +1281,27 @@ void alog_store_root(const struct alog_store *s,
  * keys"). */
 static uint64_t uuid7_ms(const char *id)
 {
+	/* 36 bytes: dashes at 8, 13, 18, 23, version 7 at 14, the variant
+	 * (10xx) at 19, hex elsewhere; the first 12 digits are the time.
+	 * The digits are checked together (a bad one is -1), no branch
+	 * each. */
+	static const unsigned char digit_at[32] = {
+		0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17,
+		19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35,
+	};
 	uint64_t ms = 0;
-	size_t i;
+	int bad = 0;
 
-	/* in one pass: 36 bytes, dashes at 8, 13, 18, 23, hex elsewhere;
-	 * the first 12 digits are the time */
-	for (i = 0; i < 36 && id[i]; i++) {
-		int d;
-
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (id[i] != '-')
-				return 0;
-			continue;
-		}
-		d = alog_hex_digit(id[i]);
-		if (d < 0)
-			return 0;
-		if (i < 13)
-			ms = ms << 4 | (uint64_t)d;
-	}
-	if (i != 36 || id[36] || id[14] != '7' ||
+	if (strnlen(id, 37) != 36 || id[8] != '-' || id[13] != '-' ||
+	    id[18] != '-' || id[23] != '-' || id[14] != '7' ||
 	    (alog_hex_digit(id[19]) & 0xc) != 0x8)
 		return 0;
+	for (size_t i = 0; i < 32; i++)
+		bad |= alog_hex_digit(id[digit_at[i]]);
+	if (bad < 0)
+		return 0;
+	for (size_t i = 0; i < 12; i++)
+		ms = ms << 4 | (uint64_t)alog_hex_digit(id[digit_at[i]]);
 	return ms;
 }
 
@@ -2262,6 +2278,9 @@ static int merge_recent(struct alog_store *s, MDB_txn *txn,
 	return rc;
 }
 
+/* Keys ahead whose ids_recent slot put_ids asks for before it looks. */
+#define ID_PREFETCH 8
+
 /* The batch's id keys (SPEC.md 7 "Where a batch's keys go"): refused when
  * stored already or twice in the batch; those after the last key of ids
  * appended to it in key order, the others into ids_recent (merged into
@@ -2297,6 +2316,9 @@ static int put_ids(struct alog_store *s, MDB_txn *txn,
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		uint64_t old;
 
+		if (i + ID_PREFETCH < n && recs[i + ID_PREFETCH].id_key)
+			idmap_prefetch(&s->recent,
+				       recs[i + ID_PREFETCH].id_key);
 		if (!recs[i].id_key)
 			continue;
 		keyref_set(&v[k++], recs[i].id_key, i);

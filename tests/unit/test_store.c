@@ -1358,6 +1358,29 @@ static void test_store_id_key_is_the_published_hash(void **state)
 	assert_memory_equal(key, "\0\0\0\0\0\0", 6);
 	alog_store_id_key(NULL, "billing", "018bcfe5+687b-774b-8a3f-0123456789ab", key);
 	assert_memory_equal(key, "\0\0\0\0\0\0", 6);
+	{
+		/* each a byte away from a UUIDv7: length, a dash, the
+		 * version, the variant, a digit of the time and of the rest */
+		static const char *const off_shape[] = {
+			"018bcfe5-687b-774b-8a3f-0123456789abc",
+			"018bcfe5-687b-774b-8a3f+0123456789ab",
+			"018bcfe5-687b-674b-8a3f-0123456789ab",
+			"018bcfe5-687b-774b-ca3f-0123456789ab",
+			"018bcfe5-687b-774b-xa3f-0123456789ab",
+			"018bcfG5-687b-774b-8a3f-0123456789ab",
+			"018bcfe5-687b-774b-8a3f-01234567 9ab",
+		};
+
+		for (size_t i = 0; i < sizeof(off_shape) / sizeof(off_shape[0]);
+		     i++) {
+			alog_store_id_key(NULL, "billing", off_shape[i], key);
+			assert_memory_equal(key, "\0\0\0\0\0\0", 6);
+		}
+		/* upper-case digits are hex too */
+		alog_store_id_key(NULL, "billing",
+				  "018BCFE5-687B-774B-8A3F-0123456789AB", key);
+		assert_memory_equal(key, "\x01\x8b\xcf\xe5\x68\x7b", 6);
+	}
 	/* The separator keeps (a, bc) and (ab, c) apart. */
 	alog_store_id_key(NULL, "ab", "c", key);
 	alog_store_id_key(NULL, "a", "bc", want);
@@ -1450,6 +1473,51 @@ static void test_store_recent_ids_merge_into_ids_and_stay_found(void **state)
 	for (int i = 0; i < 13; i++) {
 		assert_int_equal(alog_store_find_id(s, keys[i], &index, &err), 0);
 		assert_int_equal(index, (uint64_t)i);
+	}
+	alog_store_close(s);
+}
+
+/* Keys in ids_recent that share all but one byte (the byte at 7, 8 and
+ * 15: either side of the halves the map compares, and the last) are
+ * different keys: each is stored, found at its own index, and a repeat of
+ * any of them is refused. */
+static void test_store_recent_keys_one_byte_apart_stay_apart(void **state)
+{
+	static const int at[] = { 7, 8, 15 };
+	struct fx *f = *state;
+	struct alog_store *s = create_open(f, 0);
+	unsigned char high[ALOG_STORE_ID_LEN], keys[4][ALOG_STORE_ID_LEN];
+	struct alog_store_rec r;
+	struct alog_err err;
+	uint64_t index = 0;
+
+	/* ids' last key is high: the others sort before it, to ids_recent */
+	memset(high, 0xff, sizeof(high));
+	r = (struct alog_store_rec){ (const unsigned char *)"rec", 3, T0, high,
+				     NULL };
+	if (alog_store_append(s, &r, 1, &err) < 0)
+		fail_msg("first: %s", err.msg);
+	memset(keys[0], 0x5a, sizeof(keys[0]));
+	for (int k = 1; k < 4; k++) {
+		memcpy(keys[k], keys[0], sizeof(keys[0]));
+		keys[k][at[k - 1]] ^= 0x01;
+	}
+	for (int k = 0; k < 4; k++) {
+		r.id_key = keys[k];
+		if (alog_store_append(s, &r, 1, &err) < 0)
+			fail_msg("key %d: %s", k, err.msg);
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		for (int k = 0; k < 4; k++) {
+			assert_int_equal(alog_store_find_id(s, keys[k], &index,
+							    &err), 0);
+			assert_int_equal(index, (uint64_t)k + 1);
+			r.id_key = keys[k];
+			expect_conflict_changes_nothing(f, s, &r, 1);
+		}
+		/* and after the writer reads ids_recent back */
+		alog_store_close(s);
+		s = reopen(f, ALOG_STORE_WRITE, NULL);
 	}
 	alog_store_close(s);
 }
@@ -3019,6 +3087,7 @@ int main(void)
 		cmocka_unit_test(test_store_id_key_is_the_published_hash),
 		T(test_store_duplicate_id_key_fails_the_whole_batch),
 		T(test_store_recent_ids_merge_into_ids_and_stay_found),
+		T(test_store_recent_keys_one_byte_apart_stay_apart),
 		T(test_store_large_batches_of_keys_in_any_order_are_kept_right),
 		T(test_store_formats_1_and_2_are_upgraded_with_their_keys),
 		T(test_store_time_keys_are_appended_and_found),
