@@ -105,14 +105,6 @@ static size_t idmap_slot(const struct idmap *m, const unsigned char *key)
 	return i;
 }
 
-/* Ask the CPU for key's first slot ahead of its look-up: a batch's keys
- * land all over a large table, and their misses then overlap. */
-static void idmap_prefetch(const struct idmap *m, const unsigned char *key)
-{
-	if (m->n)
-		__builtin_prefetch(&m->slot[idmap_home(m, key)]);
-}
-
 /* 1 and *index when key is there, else 0. */
 static int idmap_get(const struct idmap *m, const unsigned char *key,
 		     uint64_t *index)
@@ -2278,9 +2270,6 @@ static int merge_recent(struct alog_store *s, MDB_txn *txn,
 	return rc;
 }
 
-/* Keys ahead whose ids_recent slot put_ids asks for before it looks. */
-#define ID_PREFETCH 8
-
 /* The batch's id keys (SPEC.md 7 "Where a batch's keys go"): refused when
  * stored already or twice in the batch; those after the last key of ids
  * appended to it in key order, the others into ids_recent (merged into
@@ -2316,9 +2305,6 @@ static int put_ids(struct alog_store *s, MDB_txn *txn,
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		uint64_t old;
 
-		if (i + ID_PREFETCH < n && recs[i + ID_PREFETCH].id_key)
-			idmap_prefetch(&s->recent,
-				       recs[i + ID_PREFETCH].id_key);
 		if (!recs[i].id_key)
 			continue;
 		keyref_set(&v[k++], recs[i].id_key, i);
