@@ -474,6 +474,8 @@ static void test_err_set_fills_code_cause_location_and_message(void **state)
 	memset(&err, 0x55, sizeof(err));
 	alog_err_clear(&err);
 	assert_int_equal(err.code, 0);
+	assert_int_equal(err.cause, 0);
+	assert_int_equal(err.line, 0);
 	assert_int_equal(err.msg[0], 0);
 	assert_null(err.file);
 	assert_int_equal(alog_err_set(&err, ALOG_ECORRUPT, "bad %s at %d",

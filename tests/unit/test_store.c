@@ -1477,16 +1477,20 @@ static void test_store_recent_ids_merge_into_ids_and_stay_found(void **state)
 	alog_store_close(s);
 }
 
-/* Keys in ids_recent that share all but one byte (the byte at 7, 8 and
- * 15: either side of the halves the map compares, and the last) are
- * different keys: each is stored, found at its own index, and a repeat of
- * any of them is refused. */
+/* Keys in ids_recent that share all but one byte are different keys:
+ * each is stored, found at its own index, and a repeat of any of them is
+ * refused. The bytes: 0 and 5 (outside the bytes the map's slot is
+ * chosen by, so both keys probe the same slots: a compare of the second
+ * half only fails), 7 and 8 (either side of the halves the map
+ * compares), 15 (the last, the same slots again: a compare of the first
+ * half only fails). */
 static void test_store_recent_keys_one_byte_apart_stay_apart(void **state)
 {
-	static const int at[] = { 7, 8, 15 };
+	static const int at[] = { 0, 5, 7, 8, 15 };
+	enum { N_KEYS = 1 + sizeof(at) / sizeof(at[0]) };
 	struct fx *f = *state;
 	struct alog_store *s = create_open(f, 0);
-	unsigned char high[ALOG_STORE_ID_LEN], keys[4][ALOG_STORE_ID_LEN];
+	unsigned char high[ALOG_STORE_ID_LEN], keys[N_KEYS][ALOG_STORE_ID_LEN];
 	struct alog_store_rec r;
 	struct alog_err err;
 	uint64_t index = 0;
@@ -1498,17 +1502,17 @@ static void test_store_recent_keys_one_byte_apart_stay_apart(void **state)
 	if (alog_store_append(s, &r, 1, &err) < 0)
 		fail_msg("first: %s", err.msg);
 	memset(keys[0], 0x5a, sizeof(keys[0]));
-	for (int k = 1; k < 4; k++) {
+	for (int k = 1; k < N_KEYS; k++) {
 		memcpy(keys[k], keys[0], sizeof(keys[0]));
 		keys[k][at[k - 1]] ^= 0x01;
 	}
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < N_KEYS; k++) {
 		r.id_key = keys[k];
 		if (alog_store_append(s, &r, 1, &err) < 0)
 			fail_msg("key %d: %s", k, err.msg);
 	}
 	for (int pass = 0; pass < 2; pass++) {
-		for (int k = 0; k < 4; k++) {
+		for (int k = 0; k < N_KEYS; k++) {
 			assert_int_equal(alog_store_find_id(s, keys[k], &index,
 							    &err), 0);
 			assert_int_equal(index, (uint64_t)k + 1);
