@@ -932,8 +932,8 @@ int alog_client_recv(struct alog_client *c, int timeout_ms,
 	if (c->inflight == 0)
 		return alog_err_set(err, ALOG_ESTATE, "no line awaits an answer");
 	for (;;) {
-		const char *line;
-		size_t len;
+		const char *line = NULL; /* set on success: for gcc -O3 */
+		size_t len = 0;
 		int rc = c_take_line(c, &line, &len, err), t;
 
 		if (rc < 0)
@@ -1278,8 +1278,8 @@ static int pump(struct alog_sender *s, int block, struct alog_err *err)
 	int got = 0, rc;
 
 	while (s->c) {
-		const char *line;
-		size_t len;
+		const char *line = NULL; /* set on success: for gcc -O3 */
+		size_t len = 0;
 
 		if (s->c->inflight == 0)
 			block = 0;

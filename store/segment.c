@@ -537,7 +537,7 @@ int alog_segment_read_block(struct alog_segment *s, struct alog_codec *c,
 			    struct alog_err *err)
 {
 	unsigned char hdr[ALOG_BLOCK_HEADER_LEN];
-	uint64_t end;
+	uint64_t end = 0; /* set on success: for gcc -O3 */
 	size_t got;
 	int rc, e;
 

@@ -531,8 +531,8 @@ static int get_segment_entry(struct alog_store *s, MDB_txn *txn, uint32_t id,
 			     struct alog_err *err)
 {
 	unsigned char sk[4];
-	const void *v;
-	size_t len;
+	const void *v = NULL; /* set on success: for gcc -O3 */
+	size_t len = 0;
 	int rc;
 
 	alog_put_be32(sk, id);
@@ -551,8 +551,8 @@ static int get_segment_entry(struct alog_store *s, MDB_txn *txn, uint32_t id,
 
 static int load_meta(struct alog_store *s, MDB_txn *txn, struct alog_err *err)
 {
-	const void *v;
-	size_t len;
+	const void *v = NULL; /* set on success: for gcc -O3 */
+	size_t len = 0;
 	int rc;
 
 	rc = get_checked(txn, s->dbi_meta, "meta", "format", 6, &v, &len, err);
@@ -1542,8 +1542,8 @@ static int ids_get(struct alog_store *s, MDB_txn *txn,
 		   const unsigned char *digest, uint64_t *index,
 		   struct alog_err *err)
 {
-	const void *v;
-	size_t len;
+	const void *v = NULL; /* set on success: for gcc -O3 */
+	size_t len = 0;
 	int rc;
 
 	rc = lookup_checked(txn, s->dbi_ids, "ids", digest,
@@ -1754,8 +1754,8 @@ static int read_node(struct alog_store *s, MDB_txn *txn, unsigned level,
 		     struct alog_err *err)
 {
 	unsigned char key[9];
-	const void *v;
-	size_t len;
+	const void *v = NULL; /* set on success: for gcc -O3 */
+	size_t len = 0;
 	int rc;
 
 	node_key(level, k, key);
@@ -2079,8 +2079,8 @@ int alog_store_replay_get(struct alog_store *s,
 			  struct alog_store_replay *out, struct alog_err *err)
 {
 	MDB_txn *txn = NULL;
-	const void *v;
-	size_t len;
+	const void *v = NULL; /* set on success: for gcc -O3 */
+	size_t len = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -2994,8 +2994,8 @@ static int checkpoint_get_txn(struct alog_store *s, MDB_txn *txn,
 			      struct alog_err *err)
 {
 	unsigned char k[8];
-	const void *v;
-	size_t len;
+	const void *v = NULL; /* set on success: for gcc -O3 */
+	size_t len = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -3314,8 +3314,8 @@ static int check_id_entry(struct alog_store *s, MDB_txn *txn,
 
 static int check_ids(struct alog_store *s, MDB_txn *txn, struct alog_err *err)
 {
-	const void *v;
-	size_t len;
+	const void *v = NULL; /* set on success: for gcc -O3 */
+	size_t len = 0;
 	uint64_t size;
 	int rc;
 
