@@ -420,6 +420,7 @@ struct alog_client {
 	int wdead;                   /* writing failed: the daemon is gone */
 	struct alog_err werr;        /* why writing failed */
 	struct alog_err rerr;        /* why reading failed (code 0: eof) */
+	size_t batch;                /* alog_client_batch; 0: write at once */
 };
 
 static int64_t mono_ms(void)
@@ -900,7 +901,25 @@ int alog_client_send(struct alog_client *c, const char *line, size_t len,
 	if (rc < 0)
 		return rc;
 	c->inflight++;
+	if (c->batch && c->out.len - c->out_off < c->batch)
+		return 0;  /* written with the next batch */
 	return c_io(c, 0, err);
+}
+
+void alog_client_batch(struct alog_client *c, size_t bytes)
+{
+	c->batch = bytes;
+}
+
+int alog_client_flush(struct alog_client *c, struct alog_err *err)
+{
+	int rc = c_io(c, 0, err);
+
+	if (rc == 0 && c->wdead) {
+		*err = c->werr;
+		rc = ALOG_EIO;
+	}
+	return rc;
 }
 
 int alog_client_send_event(struct alog_client *c, const char *event,
@@ -1010,6 +1029,7 @@ struct alog_sender {
 	char why[ALOG_ERR_MSG_MAX];  /* why events go to the backup */
 	struct alog_sender_stats st;
 	struct alog_buf tmp;
+	size_t batch;                /* alog_sender_batch */
 };
 
 static struct entry *at(struct alog_sender *s, uint64_t i)
@@ -1498,6 +1518,8 @@ int alog_sender_submit(struct alog_sender *s, const char *line, size_t len,
 	if (!s->dead && !s->c && !s->fallback) {
 		/* the daemon closed an idle connection: connect again */
 		rc = alog_client_open(&s->o.conn, &s->c, &cerr);
+		if (rc == 0)
+			alog_client_batch(s->c, s->batch);
 		if (rc == ALOG_EIO)
 			(void)fall_back(s, rc, "the daemon can't be reached",
 					&cerr, NULL);
@@ -1544,7 +1566,8 @@ int alog_sender_submit(struct alog_sender *s, const char *line, size_t len,
 	if (rc < 0)
 		return rc;
 	deliver(s);
-	if (s->c) {
+	/* batched: the line waits for the batch to fill or for a flush */
+	if (s->c && !(s->batch && s->c->out.len - s->c->out_off < s->batch)) {
 		rc = pump(s, 0, err);
 		if (rc < 0)
 			return rc;
@@ -1585,6 +1608,25 @@ int alog_sender_drain(struct alog_sender *s, struct alog_err *err)
 			return rc;
 	}
 	return s->dead ? dead_code(s, err) : 0;
+}
+
+void alog_sender_batch(struct alog_sender *s, size_t bytes)
+{
+	s->batch = bytes;
+	if (s->c)
+		alog_client_batch(s->c, bytes);
+}
+
+int alog_sender_flush(struct alog_sender *s, struct alog_err *err)
+{
+	int rc = 0;
+
+	if (!s->dead && s->c)
+		rc = pump(s, 0, err);
+	if (rc == 0 && !s->dead && s->n_backup)
+		rc = flush_backup(s, err);
+	deliver(s);
+	return rc < 0 ? rc : s->dead ? dead_code(s, err) : 0;
 }
 
 void alog_sender_stats(const struct alog_sender *s,

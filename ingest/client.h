@@ -156,6 +156,18 @@ void alog_client_close(struct alog_client *c);
  * ALOG_CLIENT_LINE_MAX bytes, ALOG_EIO when the connection broke. */
 int alog_client_send(struct alog_client *c, const char *line, size_t len,
 		     struct alog_err *err);
+/* Batch the writes of alog_client_send: from now on it writes only once
+ * at least bytes wait to be written (0, the default: at once). Lines that
+ * wait are written by alog_client_flush and by every call that waits for
+ * or reads answers. A caller that writes many lines at once (a file, a
+ * burst) saves the daemon and itself the cost of a system call and a
+ * socket buffer a line; it must flush before it waits for anything but
+ * answers, or its lines wait too. */
+void alog_client_batch(struct alog_client *c, size_t bytes);
+/* Write what is queued, as much as the socket takes now, and read the
+ * answers there are (alog_client_recv then takes them); never waits.
+ * ALOG_EIO when the connection broke. */
+int alog_client_flush(struct alog_client *c, struct alog_err *err);
 /* alog_client_assign_id then alog_client_send; the event's id (inserted
  * or its own) goes to id (may be NULL). Its failures are those of both. */
 int alog_client_send_event(struct alog_client *c, const char *event,
@@ -269,6 +281,14 @@ int alog_sender_reject(struct alog_sender *s, const char *code,
  * backed up). Same failures as submit. Call it before free, and when the
  * input would block, so answers are not held back. */
 int alog_sender_drain(struct alog_sender *s, struct alog_err *err);
+/* Batch writes as alog_client_batch does, on this connection and every
+ * later one. With batching on, call alog_sender_flush (or drain) at the
+ * end of each burst of lines: lines wait until then, or until bytes of
+ * them are queued. */
+void alog_sender_batch(struct alog_sender *s, size_t bytes);
+/* Write the lines that wait and report the results that came, without
+ * waiting. Same failures as submit. */
+int alog_sender_flush(struct alog_sender *s, struct alog_err *err);
 void alog_sender_stats(const struct alog_sender *s,
 		       struct alog_sender_stats *out);
 /* Frees; lines without a result are dropped unreported (drain first).

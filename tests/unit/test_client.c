@@ -553,6 +553,61 @@ static void fake_stop(struct fake *f)
 	f->got = NULL;
 }
 
+/* Bytes waiting on the daemon's side of fd now: read them (up to cap),
+ * without waiting. */
+static size_t read_now(int fd, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		if (n == cap || poll(&p, 1, 0) <= 0)
+			return n;
+		r = read(fd, buf + n, cap - n);
+		if (r <= 0)
+			return n;
+		n += (size_t)r;
+	}
+}
+
+/* Read until want bytes came, for at most 10 s. */
+static size_t read_until(int fd, char *buf, size_t want)
+{
+	size_t n = 0;
+
+	while (n < want) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		if (poll(&p, 1, 10000) <= 0)
+			break;
+		r = read(fd, buf + n, want - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	return n;
+}
+
+/* A plain listening Unix socket in dir (the daemon's side of a test that
+ * reads what a client writes): path gets its path. */
+static int plain_listener(const char *dir, const char *name, char *path,
+			  size_t cap)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int lfd;
+
+	snprintf(path, cap, "%s/%s", dir, name);
+	memcpy(sa.sun_path, path, strlen(path));
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	return lfd;
+}
+
 /* ---- the sender ---- */
 
 #define RESULTS_MAX 64
@@ -754,10 +809,10 @@ static void test_client_connect_failure_without_backup_is_an_error(
 	assert_int_equal(access(t->backup, F_OK), -1);
 }
 
-static void test_client_sender_pipelines_and_reports_answers_in_order(
-	void **state)
+/* 40 lines through the sender; batch: alog_sender_batch's bytes (0: a
+ * write a line), flush: alog_sender_flush after the 40th. */
+static void sender_pipelines(struct tmp *t, size_t batch, int flush)
 {
-	struct tmp *t = *state;
 	struct fake f = { 0 };
 	struct alog_sender *s = NULL;
 	struct alog_sender_stats st;
@@ -771,14 +826,18 @@ static void test_client_sender_pipelines_and_reports_answers_in_order(
 	f.answer_n = 40;
 	fake_start(&f, t->dir);
 	open_sender(&s, f.path, t->backup, &rs, 0);
+	alog_sender_batch(s, batch);
 	for (int i = 0; i < 40; i++) {
 		snprintf(line, sizeof(line), "{\"type\":\"t.x\",\"i\":%d}", i);
 		submit(s, line);
 	}
+	if (flush)
+		assert_int_equal(alog_sender_flush(s, &err), 0);
 	assert_int_equal(alog_sender_drain(s, &err), 0);
 	alog_sender_stats(s, &st);
 	alog_sender_free(s);
 	fake_stop(&f);
+	unlink(f.path);  /* the next run binds it again */
 	assert_int_equal(rs.n, 40);
 	for (int i = 0; i < 40; i++) {
 		assert_int_equal(rs.r[i].outcome, ALOG_SENT_ACKED);
@@ -792,6 +851,68 @@ static void test_client_sender_pipelines_and_reports_answers_in_order(
 	assert_int_equal(st.connected, 1);
 	assert_int_equal(st.backup_opened, 0);
 	assert_int_equal(access(t->backup, F_OK), -1);
+}
+
+static void test_client_sender_pipelines_and_reports_answers_in_order(
+	void **state)
+{
+	sender_pipelines(*state, 0, 0);
+}
+
+/* Batched writes (a batch larger than the 40 lines, or of 100 bytes:
+ * written some at a time) change when lines are written, not what
+ * arrives nor the results. */
+static void test_client_sender_batched_gives_the_same_results(void **state)
+{
+	sender_pipelines(*state, 1 << 20, 0);
+	sender_pipelines(*state, 1 << 20, 1);
+	sender_pipelines(*state, 100, 0);
+}
+
+/* alog_sender_batch: submitted lines wait for alog_sender_flush, which
+ * writes them all and reports the answers that came, without waiting. */
+static void test_client_sender_batch_holds_lines_until_flushed(void **state)
+{
+	static const char ev[] = "{\"type\":\"t.x\",\"id\":\"k\"}\n";
+	struct tmp *t = *state;
+	struct alog_sender *s = NULL;
+	struct alog_err err = { 0 };
+	struct results rs = { 0 };
+	char path[300], got[256];
+	int lfd, fd;
+
+	lfd = plain_listener(t->dir, "s.sock", path, sizeof(path));
+	open_sender(&s, path, NULL, &rs, 0);
+	fd = accept(lfd, NULL, NULL);
+	assert_true(fd >= 0);
+	alog_sender_batch(s, 1 << 20);
+	for (int i = 0; i < 3; i++)
+		submit(s, "{\"type\":\"t.x\",\"id\":\"k\"}");
+	assert_int_equal(read_now(fd, got, sizeof(got)), 0);
+	assert_int_equal(alog_sender_flush(s, &err), 0);
+	assert_int_equal(read_until(fd, got, 3 * (sizeof(ev) - 1)),
+			 3 * (sizeof(ev) - 1));
+	for (int i = 0; i < 3; i++)
+		assert_memory_equal(got + i * (sizeof(ev) - 1), ev,
+				    sizeof(ev) - 1);
+	assert_int_equal(rs.n, 0);
+	/* two answers there: a flush reports them, and waits for none */
+	write_all(fd, "{\"ok\":true,\"seq\":5}\n{\"ok\":true,\"seq\":6}\n", 40);
+	for (int k = 0; k < 1000 && rs.n < 2; k++) {
+		struct pollfd p = { .fd = -1 };
+
+		assert_int_equal(alog_sender_flush(s, &err), 0);
+		if (rs.n < 2)
+			(void)poll(&p, 0, 10);  /* the answers may still travel */
+	}
+	assert_int_equal(rs.n, 2);
+	assert_int_equal(rs.r[1].seq, 6);
+	write_all(fd, "{\"ok\":true,\"seq\":7}\n", 20);
+	assert_int_equal(alog_sender_drain(s, &err), 0);
+	assert_int_equal(rs.n, 3);
+	alog_sender_free(s);
+	close(fd);
+	close(lfd);
 }
 
 static const char *answer_each_kind(int i, const char *line, char *buf,
@@ -1135,6 +1256,63 @@ static void test_client_connection_send_and_recv_pipelined(void **state)
 	fake_stop(&f);
 }
 
+/* alog_client_batch: a send writes nothing until the lines waiting reach
+ * the batch's bytes; then all of them at once; alog_client_flush and
+ * alog_client_recv write what waits. The daemon's side here is a plain
+ * socket the test reads without waiting. */
+static void test_client_batch_holds_lines_until_full_or_flushed(void **state)
+{
+	struct tmp *t = *state;
+	struct alog_client_options o = { 0 };
+	struct alog_client *c = NULL;
+	struct alog_answer a;
+	struct alog_err err = { 0 };
+	char path[300], line[64], got[4096];
+	int lfd, fd;
+
+	/* a line of 49 bytes and its newline: 50 */
+	snprintf(line, sizeof(line), "{\"type\":\"t.x\",\"pad\":\"%026d\"}", 0);
+	assert_int_equal(strlen(line), 49);
+	lfd = plain_listener(t->dir, "b.sock", path, sizeof(path));
+	o.socket_path = path;
+	assert_int_equal(alog_client_open(&o, &c, &err), 0);
+	fd = accept(lfd, NULL, NULL);
+	assert_true(fd >= 0);
+	alog_client_batch(c, 1000);
+
+	/* 19 lines, 950 bytes: held */
+	for (int i = 0; i < 19; i++)
+		assert_int_equal(alog_client_send(c, line, 49, &err), 0);
+	assert_int_equal(read_now(fd, got, sizeof(got)), 0);
+	/* the 20th makes 1,000: all 20 written */
+	assert_int_equal(alog_client_send(c, line, 49, &err), 0);
+	assert_int_equal(read_until(fd, got, 1000), 1000);
+	assert_int_equal(read_now(fd, got, sizeof(got)), 0);
+	/* held, then flushed */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(alog_client_send(c, line, 49, &err), 0);
+	assert_int_equal(read_now(fd, got, sizeof(got)), 0);
+	assert_int_equal(alog_client_flush(c, &err), 0);
+	assert_int_equal(read_until(fd, got, 150), 150);
+	assert_memory_equal(got + 100, line, 49);
+	assert_int_equal(got[149], '\n');
+	/* held, then written by a wait for an answer */
+	assert_int_equal(alog_client_send(c, line, 49, &err), 0);
+	assert_int_equal(read_now(fd, got, sizeof(got)), 0);
+	write_all(fd, "{\"ok\":true,\"seq\":0}\n", 20);
+	assert_int_equal(alog_client_recv(c, -1, &a, NULL, &err), 0);
+	assert_int_equal(a.seq, 0);
+	assert_int_equal(read_until(fd, got, 50), 50);
+	assert_int_equal(alog_client_inflight(c), 23);
+	/* batch 0: at once again */
+	alog_client_batch(c, 0);
+	assert_int_equal(alog_client_send(c, line, 49, &err), 0);
+	assert_int_equal(read_until(fd, got, 50), 50);
+	alog_client_close(c);
+	close(fd);
+	close(lfd);
+}
+
 static void test_client_open_refuses_bad_options_and_reports_refusals(
 	void **state)
 {
@@ -1211,6 +1389,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_client_connect_failure_falls_back_to_the_backup_file, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_client_connect_failure_without_backup_is_an_error, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_client_sender_pipelines_and_reports_answers_in_order, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_client_sender_batched_gives_the_same_results, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_client_sender_batch_holds_lines_until_flushed, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_client_sender_handles_every_answer_kind, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_client_broken_connection_backs_up_every_unanswered_event, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_client_malformed_answer_ends_the_connection_into_the_backup, tmp_setup, tmp_teardown),
@@ -1218,6 +1398,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_client_sender_reconnects_after_an_idle_close, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_client_sender_answer_timeout_backs_up_lines_in_flight, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_client_connection_send_and_recv_pipelined, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_client_batch_holds_lines_until_full_or_flushed, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_client_open_refuses_bad_options_and_reports_refusals, tmp_setup, tmp_teardown),
 	};
 
