@@ -166,7 +166,8 @@ int alog_client_send(struct alog_client *c, const char *line, size_t len,
 void alog_client_batch(struct alog_client *c, size_t bytes);
 /* Write what is queued, as much as the socket takes now, and read the
  * answers there are (alog_client_recv then takes them); never waits.
- * ALOG_EIO when the connection broke. */
+ * ALOG_EIO when writing failed (the daemon is gone); a daemon that closed
+ * its side with nothing left to write shows at the next send. */
 int alog_client_flush(struct alog_client *c, struct alog_err *err);
 /* alog_client_assign_id then alog_client_send; the event's id (inserted
  * or its own) goes to id (may be NULL). Its failures are those of both. */

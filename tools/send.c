@@ -44,7 +44,8 @@ static const char usage_send[] =
 "second record. (Running send twice on input without ids sends two sets\n"
 "of events: give events ids of your own to make that safe.) Lines are\n"
 "sent without waiting for each answer (at most 1024 unanswered), the\n"
-"lines of each read of the input in one write (at most 64 KiB).\n"
+"lines of each read of the input written together (every 64 KiB of them\n"
+"at once); each FILE's answers come before the next FILE is opened.\n"
 "\n"
 "When the daemon can't be reached, or the connection breaks, or it says\n"
 "\"retry later\", every event not yet acknowledged is appended to the\n"
@@ -182,6 +183,11 @@ static int send_fd(struct alog_sender *s, struct send_ctx *c, int fd,
 			break;
 		}
 	}
+	/* the last line of an input without a final newline comes with its
+	 * end: nothing may wait unwritten while the next FILE opens (a
+	 * FIFO can block there) */
+	if (rc == 0)
+		rc = alog_sender_drain(s, err);
 	alog_lines_release(&lr);
 	return rc;
 }

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -541,6 +542,59 @@ class LiveDaemonTest(SendTest):
         producer = [r for r in recs if r[0]["event"]["type"].startswith("test.")]
         self.assertEqual(len(producer), 300)
         self.run_cmd("verify", "--store", store, expect=EXIT_OK)
+
+    def test_a_last_line_without_newline_is_answered_before_the_next_file(self):
+        # The last line of a FILE without a final newline comes with the
+        # FILE's end: it is written and answered before send opens the
+        # next FILE (a FIFO here, whose open waits for a writer), so the
+        # daemon's idle close of the connection meanwhile loses nothing.
+        store = self.init()
+        d = self.start(store, "--idle-timeout", "1")
+        with open(self.path("f1"), "wb") as f:
+            f.write(b'{"type":"test.a","id":"nl-1"}')
+        os.mkfifo(self.path("ff"))
+
+        def sockets():
+            fds = "/proc/%d/fd" % d.proc.pid
+            n = 0
+            for name in os.listdir(fds):
+                try:
+                    n += os.readlink(os.path.join(fds, name)).startswith(
+                        "socket:")
+                except OSError:
+                    pass   # closed meanwhile
+            return n
+        idle = sockets()
+        p = subprocess.Popen(
+            WRAP + [BIN, "send", "--store", store, "--backup",
+                    self.path("backup.jsonl"), self.path("f1"),
+                    self.path("ff")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=self.dir,
+            env=clean_env())
+        try:
+            # the connection, its one line answered, goes idle and closes
+            with d.cond:
+                closed = d.cond.wait_for(lambda: any(
+                    b"idle timeout" in x and b"lines=1 " in x
+                    for x in d.lines), 60)
+            self.assertTrue(closed, b"".join(d.lines)[-2000:])
+            # the daemon logs the close, then closes: a line written in
+            # between would meet the close (and go to the backup file)
+            deadline = time.monotonic() + 60
+            while sockets() != idle and time.monotonic() < deadline:
+                time.sleep(0.01)  # poll interval, not a wait for an outcome
+            self.assertEqual(sockets(), idle)
+            with open(self.path("ff"), "wb") as f:
+                f.write(b'{"type":"test.a","id":"nl-2"}\n')
+            out, err = p.communicate(timeout=300)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+        self.assertEqual(p.returncode, EXIT_OK, err.decode("utf-8", "replace"))
+        answers = [json.loads(x) for x in out.split(b"\n")[:-1]]
+        self.assertEqual([list(a) for a in answers], [["ok", "seq"]] * 2)
+        self.assertFalse(os.path.exists(self.path("backup.jsonl")))
 
     def test_resending_to_a_live_daemon_is_all_duplicates(self):
         store = self.init()

@@ -869,23 +869,36 @@ static void test_client_sender_batched_gives_the_same_results(void **state)
 	sender_pipelines(*state, 100, 0);
 }
 
+/* A sender batching 1 MiB, connected to a plain socket in dir whose
+ * accepted side goes to *fd (*lfd: the listener). path (300 bytes) gets
+ * the socket's path, which the sender borrows (it connects again). */
+static struct alog_sender *plain_sender(const char *dir, const char *name,
+					char *path, struct results *rs,
+					int *lfd, int *fd)
+{
+	struct alog_sender *s = NULL;
+
+	*lfd = plain_listener(dir, name, path, 300);
+	open_sender(&s, path, NULL, rs, 0);
+	*fd = accept(*lfd, NULL, NULL);
+	assert_true(*fd >= 0);
+	alog_sender_batch(s, 1 << 20);
+	return s;
+}
+
 /* alog_sender_batch: submitted lines wait for alog_sender_flush, which
  * writes them all and reports the answers that came, without waiting. */
 static void test_client_sender_batch_holds_lines_until_flushed(void **state)
 {
 	static const char ev[] = "{\"type\":\"t.x\",\"id\":\"k\"}\n";
 	struct tmp *t = *state;
-	struct alog_sender *s = NULL;
+	struct alog_sender *s;
 	struct alog_err err = { 0 };
 	struct results rs = { 0 };
 	char path[300], got[256];
 	int lfd, fd;
 
-	lfd = plain_listener(t->dir, "s.sock", path, sizeof(path));
-	open_sender(&s, path, NULL, &rs, 0);
-	fd = accept(lfd, NULL, NULL);
-	assert_true(fd >= 0);
-	alog_sender_batch(s, 1 << 20);
+	s = plain_sender(t->dir, "s.sock", path, &rs, &lfd, &fd);
 	for (int i = 0; i < 3; i++)
 		submit(s, "{\"type\":\"t.x\",\"id\":\"k\"}");
 	assert_int_equal(read_now(fd, got, sizeof(got)), 0);
@@ -1256,6 +1269,36 @@ static void test_client_connection_send_and_recv_pipelined(void **state)
 	fake_stop(&f);
 }
 
+/* A connection the daemon closed while idle is opened again at the next
+ * line, batched as the one before. */
+static void test_client_sender_batch_holds_after_a_reconnect(void **state)
+{
+	static const char ev[] = "{\"type\":\"t.x\",\"id\":\"k\"}";
+	struct tmp *t = *state;
+	struct alog_sender *s;
+	struct alog_err err = { 0 };
+	struct results rs = { 0 };
+	char path[300], got[256];
+	int lfd, fd;
+
+	s = plain_sender(t->dir, "r.sock", path, &rs, &lfd, &fd);
+	close(fd);  /* an idle close: nothing in flight */
+	submit(s, ev);
+	fd = accept(lfd, NULL, NULL);
+	assert_true(fd >= 0);
+	assert_int_equal(read_now(fd, got, sizeof(got)), 0);
+	assert_int_equal(alog_sender_flush(s, &err), 0);
+	assert_int_equal(read_until(fd, got, sizeof(ev)), sizeof(ev));
+	assert_memory_equal(got, ev, sizeof(ev) - 1);
+	write_all(fd, "{\"ok\":true,\"seq\":1}\n", 20);
+	assert_int_equal(alog_sender_drain(s, &err), 0);
+	assert_int_equal(rs.n, 1);
+	assert_int_equal(rs.r[0].outcome, ALOG_SENT_ACKED);
+	alog_sender_free(s);
+	close(fd);
+	close(lfd);
+}
+
 /* alog_client_batch: a send writes nothing until the lines waiting reach
  * the batch's bytes; then all of them at once; alog_client_flush and
  * alog_client_recv write what waits. The daemon's side here is a plain
@@ -1391,6 +1434,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_client_sender_pipelines_and_reports_answers_in_order, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_client_sender_batched_gives_the_same_results, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_client_sender_batch_holds_lines_until_flushed, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_client_sender_batch_holds_after_a_reconnect, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_client_sender_handles_every_answer_kind, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_client_broken_connection_backs_up_every_unanswered_event, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_client_malformed_answer_ends_the_connection_into_the_backup, tmp_setup, tmp_teardown),
