@@ -12,6 +12,11 @@
  * usage: bench_serve SOCKET PRODUCERS EVENTS_PER_PRODUCER [WINDOW] [TAG]
  * Also: bench_serve --print PRODUCERS EVENTS [TAG] prints the same events
  * as NDJSON (for the stdin baseline).
+ *
+ * Each producer writes a line a system call, as an application that sends
+ * each event when it happens; BENCH_WRITES=window makes it write the lines
+ * its window has room for in one call, as `auditlog send` and a batching
+ * client do (SPEC.md 15.7 "Batched writes").
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,6 +30,7 @@
 #include <unistd.h>
 
 static const char *tag = "b";
+static int window_writes;  /* BENCH_WRITES=window */
 
 static int64_t now_ns(void)
 {
@@ -88,7 +94,8 @@ static void *run(void *arg)
 	struct producer *pr = arg;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int64_t *sent = calloc(pr->n, sizeof(*sent));
-	char *line = malloc(1024), rbuf[65536];
+	size_t cap = 1024 * (size_t)(window_writes ? pr->window : 1);
+	char *line = malloc(cap), rbuf[65536];
 	size_t rlen = 0;
 	unsigned next = 0, got = 0;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -102,10 +109,16 @@ static void *run(void *arg)
 	while (got < pr->n) {
 		/* Fill the window, then read what answers are there. */
 		while (next < pr->n && next - got < pr->window) {
-			int len = format_event(line, 1024, pr->id, next);
-			ssize_t w, off = 0;
+			ssize_t w, off = 0, len = 0;
 
-			sent[next] = now_ns();
+			/* one line, or as many as the window has room for */
+			do {
+				sent[next] = now_ns();
+				len += format_event(line + len, 1024, pr->id,
+						    next);
+				next++;
+			} while (window_writes && next < pr->n &&
+				 next - got < pr->window);
 			while (off < len) {
 				w = write(fd, line + off, (size_t)(len - off));
 				if (w < 0 && errno == EINTR)
@@ -116,7 +129,6 @@ static void *run(void *arg)
 				}
 				off += w;
 			}
-			next++;
 		}
 		{
 			ssize_t r = read(fd, rbuf + rlen, sizeof(rbuf) - rlen);
@@ -186,6 +198,8 @@ int main(int argc, char **argv)
 	}
 	np = (unsigned)strtoul(argv[2], NULL, 10);
 	ne = (unsigned)strtoul(argv[3], NULL, 10);
+	window_writes = getenv("BENCH_WRITES") &&
+			strcmp(getenv("BENCH_WRITES"), "window") == 0;
 	if (argc > 4)
 		window = (unsigned)strtoul(argv[4], NULL, 10);
 	if (argc > 5)

@@ -5,10 +5,11 @@
 #   [WINDOW=W] tests/bench/serve.sh [EVENTS_PER_RUN]   (default 80000; W
 #   events in flight per producer, default 128)
 #
-# For 1, 8 and 64 producers over the Unix socket: acked events per second
-# and answer latency percentiles; and the ratio of each to `auditlog
-# ingest` of the same number of events from a file. Needs ./build (run
-# tools/setup first).
+# For 1, 8 and 64 producers over the Unix socket, each writing a line a
+# system call, and for 8 that write the lines their window has room for in
+# one call ("8w"): acked events per second and answer latency percentiles;
+# and the ratio of each to `auditlog ingest` of the same number of events
+# from a file. Needs ./build (run tools/setup first).
 set -eu
 cd "$(dirname "$0")/../.."
 A=./build/tools/auditlog
@@ -39,8 +40,13 @@ while [ ! -S "$T/s.sock" ]; do
 done
 
 printf '%-10s %12s %10s %10s %10s %14s\n' producers acked/s p50_ms p90_ms p99_ms "ratio to stdin"
-for p in 1 8 64; do
-	out=$($L "$T/s.sock" $p $((N / p)) ${WINDOW:-128} "p$p")
+# 8w: 8 producers that write the lines their window has room for in one
+# call (BENCH_WRITES=window), the others a line a call
+for p in 1 8 64 8w; do
+	n=${p%w}
+	w=line
+	[ "$p" = "$n" ] || w=window
+	out=$(BENCH_WRITES=$w $L "$T/s.sock" $n $((N / n)) ${WINDOW:-128} "p$p")
 	eps=$(echo "$out" | sed 's/.*"acked_per_s":\([0-9.]*\).*/\1/')
 	p50=$(echo "$out" | sed 's/.*"p50_ms":\([0-9.]*\).*/\1/')
 	p90=$(echo "$out" | sed 's/.*"p90_ms":\([0-9.]*\).*/\1/')
