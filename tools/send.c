@@ -19,8 +19,9 @@
 #include "ingest/lines.h"
 #include "tools/cli.h"
 
-/* Bytes of lines held for one write (SPEC.md 15.7 "Batched writes"); the
- * lines of each chunk of input read are written together anyway. */
+/* Bytes of waiting lines at which they are written (SPEC.md 15.7 "Batched
+ * writes"); the lines of each read of the input are written together
+ * before the next read anyway. */
 #define ALOG_SEND_BATCH_BYTES 65536
 
 static const char usage_send[] =
