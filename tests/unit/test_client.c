@@ -522,23 +522,32 @@ static void *fake_run(void *arg)
 	return NULL;
 }
 
+/* A listening Unix socket in dir, for the fake daemon or for a test that
+ * reads what a client writes itself: path gets its path. */
+static int plain_listener(const char *dir, const char *name, char *path,
+			  size_t cap)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int lfd;
+
+	snprintf(path, cap, "%s/%s", dir, name);
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path));
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 8), 0);
+	return lfd;
+}
+
 static void fake_start(struct fake *f, const char *dir)
 {
-	struct sockaddr_un sa;
-
 	if (!f->answer)
 		f->answer = answer_stored;
 	if (!f->read_first)
 		f->read_first = 1;
 	sem_init(&f->closed, 0, 0);
-	snprintf(f->path, sizeof(f->path), "%s/fake.sock", dir);
-	f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(f->lfd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, f->path, strlen(f->path));
-	assert_int_equal(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(f->lfd, 8), 0);
+	f->lfd = plain_listener(dir, "fake.sock", f->path, sizeof(f->path));
 	assert_int_equal(pthread_create(&f->th, NULL, fake_run, f), 0);
 }
 
@@ -591,22 +600,6 @@ static size_t read_until(int fd, char *buf, size_t want)
 	return n;
 }
 
-/* A plain listening Unix socket in dir (the daemon's side of a test that
- * reads what a client writes): path gets its path. */
-static int plain_listener(const char *dir, const char *name, char *path,
-			  size_t cap)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int lfd;
-
-	snprintf(path, cap, "%s/%s", dir, name);
-	memcpy(sa.sun_path, path, strlen(path));
-	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(lfd >= 0);
-	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(lfd, 1), 0);
-	return lfd;
-}
 
 /* ---- the sender ---- */
 
