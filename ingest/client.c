@@ -839,6 +839,9 @@ static int c_take_line(struct alog_client *c, const char **line, size_t *len,
 	const char *base = (const char *)c->in.data;
 	const char *nl;
 
+	/* set on every path, so that no caller's compiler thinks them unset */
+	*line = NULL;
+	*len = 0;
 	if (!base)
 		return 0;   /* nothing read yet */
 	if (c->scanned < c->in_off)
@@ -951,8 +954,8 @@ int alog_client_recv(struct alog_client *c, int timeout_ms,
 	if (c->inflight == 0)
 		return alog_err_set(err, ALOG_ESTATE, "no line awaits an answer");
 	for (;;) {
-		const char *line = NULL; /* set on success: for gcc -O3 */
-		size_t len = 0;
+		const char *line;
+		size_t len;
 		int rc = c_take_line(c, &line, &len, err), t;
 
 		if (rc < 0)
@@ -1298,8 +1301,8 @@ static int pump(struct alog_sender *s, int block, struct alog_err *err)
 	int got = 0, rc;
 
 	while (s->c) {
-		const char *line = NULL; /* set on success: for gcc -O3 */
-		size_t len = 0;
+		const char *line;
+		size_t len;
 
 		if (s->c->inflight == 0)
 			block = 0;

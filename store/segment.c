@@ -470,6 +470,8 @@ static int peek(struct alog_segment *s, uint64_t offset,
 	size_t got;
 	int rc, e;
 
+	if (next)  /* set on every path, so no caller thinks it unset */
+		*next = 0;
 	if (s->broken)
 		return alog_err_set(err, ALOG_ESTATE,
 				    "segment is unusable after a failed sync; "
@@ -537,7 +539,7 @@ int alog_segment_read_block(struct alog_segment *s, struct alog_codec *c,
 			    struct alog_err *err)
 {
 	unsigned char hdr[ALOG_BLOCK_HEADER_LEN];
-	uint64_t end = 0; /* set on success: for gcc -O3 */
+	uint64_t end;
 	size_t got;
 	int rc, e;
 

@@ -359,6 +359,9 @@ static int lookup_checked(MDB_txn *txn, MDB_dbi dbi, const char *table,
 	MDB_val k = { key_len, (void *)key }, v;
 	int rc = mdb_get(txn, dbi, &k, &v);
 
+	/* set on every path, so that no caller's compiler thinks them unset */
+	*val = NULL;
+	*len = 0;
 	if (rc == MDB_NOTFOUND)
 		return ALOG_ENOTFOUND;
 	if (rc)
@@ -531,8 +534,8 @@ static int get_segment_entry(struct alog_store *s, MDB_txn *txn, uint32_t id,
 			     struct alog_err *err)
 {
 	unsigned char sk[4];
-	const void *v = NULL; /* set on success: for gcc -O3 */
-	size_t len = 0;
+	const void *v;
+	size_t len;
 	int rc;
 
 	alog_put_be32(sk, id);
@@ -551,8 +554,8 @@ static int get_segment_entry(struct alog_store *s, MDB_txn *txn, uint32_t id,
 
 static int load_meta(struct alog_store *s, MDB_txn *txn, struct alog_err *err)
 {
-	const void *v = NULL; /* set on success: for gcc -O3 */
-	size_t len = 0;
+	const void *v;
+	size_t len;
 	int rc;
 
 	rc = get_checked(txn, s->dbi_meta, "meta", "format", 6, &v, &len, err);
@@ -1542,8 +1545,8 @@ static int ids_get(struct alog_store *s, MDB_txn *txn,
 		   const unsigned char *digest, uint64_t *index,
 		   struct alog_err *err)
 {
-	const void *v = NULL; /* set on success: for gcc -O3 */
-	size_t len = 0;
+	const void *v;
+	size_t len;
 	int rc;
 
 	rc = lookup_checked(txn, s->dbi_ids, "ids", digest,
@@ -1754,8 +1757,8 @@ static int read_node(struct alog_store *s, MDB_txn *txn, unsigned level,
 		     struct alog_err *err)
 {
 	unsigned char key[9];
-	const void *v = NULL; /* set on success: for gcc -O3 */
-	size_t len = 0;
+	const void *v;
+	size_t len;
 	int rc;
 
 	node_key(level, k, key);
@@ -2079,8 +2082,8 @@ int alog_store_replay_get(struct alog_store *s,
 			  struct alog_store_replay *out, struct alog_err *err)
 {
 	MDB_txn *txn = NULL;
-	const void *v = NULL; /* set on success: for gcc -O3 */
-	size_t len = 0;
+	const void *v;
+	size_t len;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -2994,8 +2997,8 @@ static int checkpoint_get_txn(struct alog_store *s, MDB_txn *txn,
 			      struct alog_err *err)
 {
 	unsigned char k[8];
-	const void *v = NULL; /* set on success: for gcc -O3 */
-	size_t len = 0;
+	const void *v;
+	size_t len;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -3314,8 +3317,8 @@ static int check_id_entry(struct alog_store *s, MDB_txn *txn,
 
 static int check_ids(struct alog_store *s, MDB_txn *txn, struct alog_err *err)
 {
-	const void *v = NULL; /* set on success: for gcc -O3 */
-	size_t len = 0;
+	const void *v;
+	size_t len;
 	uint64_t size;
 	int rc;
 
